@@ -1,0 +1,10 @@
+/**
+ * What a driver produces: one {@link io.pm500.api.sample.Sample} per data block per poll, handed to the
+ * {@link io.pm500.api.sample.SampleConsumer} of the pipeline.
+ */
+@Export
+@Version("1.0.0")
+package io.pm500.api.sample;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,37 @@
+package io.pm500.api.sink;
+
+import io.pm500.api.reading.EnrichedReading;
+import java.util.List;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A destination for enriched readings, registered as a DS service with a {@value #NAME} property.
+ *
+ * <p>The pipeline owns delivery guarantees: it keeps each sink's readings in a durable outbox, calls
+ * {@link #deliver(List)} from one thread dedicated to that sink, and removes a batch from the outbox only
+ * after the call returns normally. So a sink is simple and synchronous:
+ * <ul>
+ * <li>return normally only when the destination has confirmed the whole batch (HTTP 2xx, MQTT PUBACK);</li>
+ * <li>throw a {@linkplain SinkException#isRetriable() retriable} {@link SinkException} when the same batch
+ * may succeed later (destination down, timeout, throttled): the pipeline backs off and retries it;</li>
+ * <li>throw a permanent one when the destination will never take this batch (rejected data): the
+ * pipeline splits the batch to isolate the readings at fault and moves those to a dead-letter file.</li>
+ * </ul>
+ * Delivery is at-least-once: a batch can be delivered again after a crash or a lost confirmation;
+ * {@link EnrichedReading#sequence()} lets the destination drop duplicates. Readings of one meter arrive in
+ * acquisition order.
+ */
+@ConsumerType
+public interface Sink {
+
+    /** Service property naming the sink; it keys the sink's outbox, so keep it stable across updates. */
+    String NAME = "sink.name";
+
+    /**
+     * Delivers one batch, blocking until the destination confirms it or fails.
+     *
+     * @param batch one or more readings, never empty
+     * @throws SinkException when the batch was not delivered
+     */
+    void deliver(List<EnrichedReading> batch) throws SinkException;
+}

@@ -1,0 +1,29 @@
+package io.pm500.api.status;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A snapshot of one meter's acquisition, as one driver sees it.
+ *
+ * @param meterId             the configured meter id
+ * @param driver              the driver's bundle symbolic name, e.g. {@code pm500.driver.modbus}
+ * @param endpoint            where the meter is read, e.g. {@code 10.0.4.21:502 unit 1}
+ * @param state               connection state
+ * @param polls               block reads attempted since the driver started
+ * @param failures            block reads that failed
+ * @param consecutiveFailures failures since the last good read
+ * @param lastError           the last failure's description, empty if none
+ * @param lastLatency         round-trip time of the last successful read, {@link Duration#ZERO} before the first
+ * @param lastSuccess         when the last read succeeded, {@code null} before the first
+ */
+public record MeterStatus(String meterId, String driver, String endpoint, ConnectionState state, long polls,
+        long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess) {
+
+    public MeterStatus {
+        if (meterId == null || driver == null || endpoint == null || state == null || lastLatency == null) {
+            throw new IllegalArgumentException("meter status needs meterId, driver, endpoint, state and lastLatency");
+        }
+        lastError = lastError == null ? "" : lastError;
+    }
+}

@@ -1,0 +1,21 @@
+package io.pm500.api.status;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A whiteboard service: each driver reports its meters, the pipeline its sinks. Readers (status page,
+ * health endpoint) collect every registered source. Implementations return a consistent snapshot cheaply
+ * and never block: readers may call them on every HTTP request.
+ */
+@ConsumerType
+public interface StatusSource {
+
+    default List<MeterStatus> meters() {
+        return List.of();
+    }
+
+    default List<SinkStatus> sinks() {
+        return List.of();
+    }
+}

@@ -1,0 +1,31 @@
+package io.pm500.api.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StatusTest {
+
+    @Test
+    void sourceDefaultsToNothing() {
+        StatusSource meterOnly = new StatusSource() {
+            @Override
+            public List<MeterStatus> meters() {
+                return List.of(new MeterStatus("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1",
+                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null));
+            }
+        };
+        assertThat(meterOnly.sinks()).isEmpty();
+        assertThat(meterOnly.meters()).singleElement().satisfies(m -> assertThat(m.lastError()).isEmpty());
+    }
+
+    @Test
+    void statusNeedsItsKeys() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, "", null));
+        assertThatIllegalArgumentException().isThrownBy(
+                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null));
+    }
+}

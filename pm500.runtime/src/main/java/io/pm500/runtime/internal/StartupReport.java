@@ -1,0 +1,156 @@
+package io.pm500.runtime.internal;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.osgi.framework.AllServiceListener;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceEvent;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.service.servlet.runtime.HttpServiceRuntime;
+import org.osgi.service.servlet.runtime.HttpServiceRuntimeConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs, once the framework has started, one line per component group (drivers, enrichment, sinks, gateway,
+ * platform), every component that is not active and why, and the Web Console URL.
+ */
+@Component(immediate = true, service = {})
+public final class StartupReport implements FrameworkListener, AllServiceListener {
+    static final String CONSOLE_PATH = "/system/console";
+    private static final Logger LOG = LoggerFactory.getLogger(StartupReport.class);
+
+    private static final String LAUNCHER_READY = "(launcher.ready=true)";
+    private final AtomicBoolean reported = new AtomicBoolean();
+    private final BundleContext context;
+    private final ServiceComponentRuntime scr;
+    private final ServiceReference<HttpServiceRuntime> http;
+
+    @Activate
+    public StartupReport(BundleContext context, @Reference ServiceComponentRuntime scr,
+            @Reference ServiceReference<HttpServiceRuntime> http) throws InvalidSyntaxException {
+        this.context = context;
+        this.scr = scr;
+        this.http = http;
+        // The bnd launcher marks its service launcher.ready=true once every bundle is started; other launchers
+        // send STARTED after their start level is reached.
+        context.addServiceListener(this, LAUNCHER_READY);
+        context.addFrameworkListener(this);
+        if (context.getAllServiceReferences(null, LAUNCHER_READY) != null) {
+            reportOnce(); // this bundle was (re)started after the gateway had started
+        }
+    }
+
+    @Override
+    public void serviceChanged(ServiceEvent event) {
+        reportOnce();
+    }
+
+    @Override
+    public void frameworkEvent(FrameworkEvent event) {
+        if (event.getType() == FrameworkEvent.STARTED) {
+            reportOnce();
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        context.removeServiceListener(this);
+        context.removeFrameworkListener(this);
+        if (context.getBundle(0).getState() == Bundle.STOPPING) {
+            LOG.info("PM500 gateway stopping");
+        }
+    }
+
+    private void reportOnce() {
+        if (reported.compareAndSet(false, true)) {
+            report();
+        }
+    }
+
+    private void report() {
+        long sinceJvmStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+        LOG.info("PM500 gateway {} started in {} ms (Felix {}, Java {})", context.getBundle().getVersion(),
+                sinceJvmStart, context.getBundle(0).getVersion(), Runtime.version().feature());
+        Map<ComponentGroup, GroupCount> groups = new EnumMap<>(ComponentGroup.class);
+        for (Bundle bundle : context.getBundles()) {
+            groups.computeIfAbsent(ComponentGroup.of(bundle.getSymbolicName()), g -> new GroupCount()).add(bundle);
+        }
+        List<String> inactive = new ArrayList<>();
+        for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
+            Bundle bundle = context.getBundle(description.bundle.id);
+            GroupCount group = groups.get(ComponentGroup.of(bundle == null ? null : bundle.getSymbolicName()));
+            group.components++;
+            boolean active = false;
+            for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+                if (configuration.state == ComponentConfigurationDTO.ACTIVE
+                        || configuration.state == ComponentConfigurationDTO.SATISFIED) {
+                    active = true;
+                } else {
+                    inactive.add(description.name + " (" + stateName(configuration) + ")");
+                }
+            }
+            if (active || !description.defaultEnabled) {
+                group.activeComponents++;
+            }
+        }
+        groups.forEach((group, count) -> LOG.info("  {}: {}/{} bundles active, {}/{} components active{}",
+                group.label(), count.activeBundles, count.bundles, count.activeComponents, count.components,
+                count.names.isEmpty() || group == ComponentGroup.PLATFORM ? "" : " " + count.names));
+        inactive.forEach(c -> LOG.warn("  component not active: {}", c));
+        LOG.info("Web Console: {}", consoleUrl());
+    }
+
+    private String consoleUrl() {
+        // Read at report time: Jetty updates the endpoint property once its connector is bound.
+        Object endpoint = http.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
+        String first = endpoint instanceof String[] all ? (all.length > 0 ? all[0] : "")
+                : endpoint == null ? "" : endpoint.toString();
+        if (first.isEmpty()) {
+            return "(no HTTP endpoint: check org.osgi.service.http.port)";
+        }
+        return (first.endsWith("/") ? first.substring(0, first.length() - 1) : first) + CONSOLE_PATH;
+    }
+
+    private static String stateName(ComponentConfigurationDTO configuration) {
+        return switch (configuration.state) {
+            case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> "waiting for its configuration";
+            case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> "unsatisfied reference "
+                    + configuration.unsatisfiedReferences[0].name;
+            case ComponentConfigurationDTO.FAILED_ACTIVATION -> "activation failed: " + configuration.failure;
+            default -> "state " + configuration.state;
+        };
+    }
+
+    private static final class GroupCount {
+        int bundles;
+        int activeBundles;
+        int components;
+        int activeComponents;
+        final TreeSet<String> names = new TreeSet<>();
+
+        void add(Bundle bundle) {
+            bundles++;
+            if (bundle.getState() == Bundle.ACTIVE || bundle.getHeaders().get("Fragment-Host") != null) {
+                activeBundles++;
+            }
+            names.add(bundle.getSymbolicName());
+        }
+    }
+}

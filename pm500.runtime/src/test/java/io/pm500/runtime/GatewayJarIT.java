@@ -1,0 +1,148 @@
+package io.pm500.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the exported executable jar the way an operator does ({@code java -jar}) in a fresh working directory,
+ * on an ephemeral loopback port: first start prints a generated password, the console demands it, SIGTERM
+ * stops every bundle within 10 s.
+ */
+class GatewayJarIT {
+    private static final Path JAR = Path.of("target", "pm500-gateway.jar").toAbsolutePath();
+    private static final Pattern PASSWORD = Pattern.compile("generated password for user 'admin': (\\S+)");
+    private static final Pattern CONSOLE = Pattern.compile("Web Console: (http://\\S+)");
+
+    @TempDir
+    Path home;
+    private Process process;
+    private Path outputFile;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() throws IOException {
+        assertThat(JAR).as("exported gateway jar (built by bnd-export in the package phase)").exists();
+        Files.createDirectories(home.resolve("conf"));
+        Files.copy(Path.of("src", "main", "dist", "conf", "logback.xml"), home.resolve("conf").resolve("logback.xml"));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void startsToAPasswordProtectedConsoleAndStopsCleanlyOnSigterm() throws Exception {
+        int port = freePort();
+        long t0 = System.nanoTime();
+        launch(port);
+
+        String password = await(PASSWORD, Duration.ofSeconds(60));
+        String console = await(CONSOLE, Duration.ofSeconds(60));
+        long startMs = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("gateway jar: start-up report after %d ms (first start, incl. password hashing)%n", startMs);
+
+        assertThat(console).isEqualTo("http://127.0.0.1:" + port + "/system/console");
+        assertThat(get(console + "/bundles", null).statusCode()).isEqualTo(401);
+        assertThat(get(console + "/bundles", "admin:admin").statusCode()).isEqualTo(401);
+        assertThat(get(console + "/bundles", "admin:" + password + "x").statusCode()).isEqualTo(401);
+        HttpResponse<String> ok = get(console + "/bundles", "admin:" + password);
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.body()).contains("pm500.runtime");
+
+        String stored = Files.readString(home.resolve("data/console/credentials"));
+        assertThat(stored).contains("pbkdf2-sha256$").doesNotContain(password);
+        assertThat(home.resolve("deploy")).isDirectory();
+        assertThat(home.resolve("logs/pm500.log")).isRegularFile();
+
+        long t1 = System.nanoTime();
+        process.destroy(); // SIGTERM
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("exited after SIGTERM").isTrue();
+        long stopMs = (System.nanoTime() - t1) / 1_000_000;
+        System.out.printf("gateway jar: exited %d ms after SIGTERM%n", stopMs);
+        assertThat(stopMs).isLessThan(10_000);
+        assertThat(output()).anyMatch(l -> l.contains("PM500 gateway stopping"))
+                .anyMatch(l -> l.contains("PM500: stopped cleanly"));
+    }
+
+    @Test
+    void secondStartKeepsThePasswordAndDoesNotPrintIt() throws Exception {
+        launch(freePort());
+        String password = await(PASSWORD, Duration.ofSeconds(60));
+        await(CONSOLE, Duration.ofSeconds(60));
+        process.destroy();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+
+        int port = freePort();
+        launch(port);
+        String console = await(CONSOLE, Duration.ofSeconds(60));
+        assertThat(output()).noneMatch(l -> l.contains(password));
+        assertThat(get(console + "/bundles", "admin:" + password).statusCode()).isEqualTo(200);
+    }
+
+    private void launch(int port) throws IOException {
+        // To a file, not a pipe: Java's process pipes may drop what the child writes while it exits.
+        outputFile = Files.createTempFile(home, "gateway", ".out");
+        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.osgi.service.http.port=" + port, "-jar", JAR.toString())
+                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+    }
+
+    private List<String> output() throws IOException {
+        return Files.readAllLines(outputFile, StandardCharsets.UTF_8);
+    }
+
+    /** Waits for the gateway to print a line matching the pattern; the output file is the only signal there is. */
+    private String await(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            for (String line : output()) {
+                Matcher m = pattern.matcher(line);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            assertThat(process.isAlive()).as("gateway still running; output:%n%s", output()).isTrue();
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("no line matching " + pattern + " within " + timeout + "; output:\n"
+                + String.join("\n", output()));
+    }
+
+    private HttpResponse<String> get(String url, String credentials) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
+        if (credentials != null) {
+            request.header("Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
