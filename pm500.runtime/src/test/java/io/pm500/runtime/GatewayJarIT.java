@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * stops every bundle within 10 s.
  */
 class GatewayJarIT {
-    private static final Path JAR = Path.of("target", "pm500-gateway.jar").toAbsolutePath();
+    private static final Path JAR = Path.of("target", "gateway", "pm500-gateway.jar").toAbsolutePath();
     private static final Pattern PASSWORD = Pattern.compile("generated password for user 'admin': (\\S+)");
     private static final Pattern CONSOLE = Pattern.compile("Web Console: (http://\\S+)");
 
@@ -43,7 +43,7 @@ class GatewayJarIT {
     void start() throws IOException {
         assertThat(JAR).as("exported gateway jar (built by bnd-export in the package phase)").exists();
         Files.createDirectories(home.resolve("conf"));
-        Files.copy(Path.of("src", "main", "dist", "conf", "logback.xml"), home.resolve("conf").resolve("logback.xml"));
+        Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"));
     }
 
     @AfterEach
