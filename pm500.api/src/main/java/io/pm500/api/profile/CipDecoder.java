@@ -1,0 +1,58 @@
+package io.pm500.api.profile;
+
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.PointValue;
+import io.pm500.api.sample.Sample;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Arrays;
+
+/**
+ * Decodes one CIP block's data. Built once per meter configuration; {@link #decode} is a pure function that never
+ * throws: a reply that does not fit the profile becomes a {@link AcquisitionStatus#PROTOCOL_ERROR} sample.
+ */
+public final class CipDecoder {
+    private final CipBlock block;
+    private final Field[] fields;
+    private final int[] wordOffsets;
+    private final WordOrder order;
+    private final boolean littleEndian;
+
+    public CipDecoder(CipSection section, CipBlock block) {
+        this.block = block;
+        this.fields = block.fields().toArray(Field[]::new);
+        this.wordOffsets = new int[fields.length];
+        int at = 0;
+        for (int i = 0; i < fields.length; i++) {
+            wordOffsets[i] = at;
+            at += fields[i].wordCount();
+        }
+        this.littleEndian = section.byteOrder() == Endianness.LITTLE_ENDIAN;
+        // In little-endian data a multi-word value's low word comes first.
+        this.order = littleEndian ? WordOrder.LOW_FIRST : WordOrder.HIGH_FIRST;
+    }
+
+    public CipBlock block() {
+        return block;
+    }
+
+    /** Decodes the bytes from the buffer's position to its limit; the buffer is not modified. */
+    public Sample decode(String meterId, Instant acquiredAt, ByteBuffer data) {
+        int length = data.remaining();
+        if (length != block.size()) {
+            return Sample.failed(meterId, block.id(), acquiredAt, AcquisitionStatus.PROTOCOL_ERROR,
+                    block.id() + " (class " + block.classId() + " instance " + block.instance() + "): " + length
+                            + " bytes, the profile expects " + block.size());
+        }
+        int base = data.position();
+        FieldCodec.Words words = littleEndian
+                ? i -> (data.get(base + 2 * i) & 0xff) | (data.get(base + 2 * i + 1) & 0xff) << 8
+                : i -> (data.get(base + 2 * i) & 0xff) << 8 | (data.get(base + 2 * i + 1) & 0xff);
+        PointValue[] points = new PointValue[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            Field field = fields[i];
+            points[i] = new PointValue(field.point(), FieldCodec.decode(field, words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder()));
+        }
+        return Sample.ok(meterId, block.id(), acquiredAt, Arrays.asList(points));
+    }
+}

@@ -1,0 +1,76 @@
+package io.pm500.api.profile;
+
+import io.pm500.api.sample.Value;
+
+/** Decodes one field from 16-bit words; shared by the CIP and Modbus decoders. */
+final class FieldCodec {
+    /** Random access to unsigned 16-bit words. */
+    interface Words {
+        int word(int index);
+    }
+
+    private FieldCodec() {
+    }
+
+    static Value decode(Field field, Words words, int at, WordOrder order) {
+        return switch (field.type()) {
+            case INT -> number(field, (short) words.word(at));
+            case UINT -> number(field, words.word(at));
+            case DINT -> number(field, (int) bits32(words, at, order));
+            case UDINT -> number(field, bits32(words, at, order));
+            case ULINT -> ulint(field, bits64(words, at, order));
+            case REAL -> Value.of(Float.intBitsToFloat((int) bits32(words, at, order)) * field.scale());
+            case REAL_PAIR -> {
+                double high = Float.intBitsToFloat((int) bits32(words, at, order));
+                double low = Float.intBitsToFloat((int) bits32(words, at + 2, order));
+                yield Value.of((high * field.factor() + low) * field.scale());
+            }
+            case STRING -> Value.of(text(words, at, field.words()));
+        };
+    }
+
+    private static Value number(Field field, long raw) {
+        if (field.transform() == Transform.HOURS_MINUTES) {
+            return Value.of(((raw / 100) + (raw % 100) / 60.0) * field.scale());
+        }
+        return field.scale() == 1 ? Value.of(raw) : Value.of(raw * field.scale());
+    }
+
+    private static Value ulint(Field field, long raw) {
+        if (raw >= 0) {
+            return number(field, raw);
+        }
+        // Above Long.MAX_VALUE: no meter counts that far, but the number must still be right.
+        double unsigned = (raw >>> 1) * 2.0 + (raw & 1);
+        return Value.of(unsigned * field.scale());
+    }
+
+    private static long bits32(Words words, int at, WordOrder order) {
+        int w0 = words.word(at);
+        int w1 = words.word(at + 1);
+        return order == WordOrder.HIGH_FIRST ? ((long) w0 << 16) | w1 : ((long) w1 << 16) | w0;
+    }
+
+    private static long bits64(Words words, int at, WordOrder order) {
+        long value = 0;
+        for (int i = 0; i < 4; i++) {
+            int w = words.word(order == WordOrder.HIGH_FIRST ? at + i : at + 3 - i);
+            value = (value << 16) | w;
+        }
+        return value;
+    }
+
+    private static String text(Words words, int at, int count) {
+        char[] chars = new char[count * 2];
+        int length = 0;
+        for (int i = 0; i < count; i++) {
+            int w = words.word(at + i);
+            chars[length++] = (char) (w >>> 8);
+            chars[length++] = (char) (w & 0xff);
+        }
+        while (length > 0 && (chars[length - 1] == 0 || chars[length - 1] == ' ')) {
+            length--;
+        }
+        return new String(chars, 0, length);
+    }
+}
