@@ -3,6 +3,7 @@ package io.pm500.api.profile;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.Value;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
@@ -54,5 +55,23 @@ public final class CipDecoder {
             points[i] = new PointValue(field.point(), FieldCodec.decode(field, words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder()));
         }
         return Sample.ok(meterId, block.id(), acquiredAt, Arrays.asList(points));
+    }
+
+    /**
+     * Writes the block's data for the given values (the simulator's side): {@link CipBlock#size()} bytes from
+     * the buffer's position, which advances past them.
+     *
+     * @param values the value of each field's point, in field order
+     */
+    public void encode(Value[] values, ByteBuffer out) {
+        int base = out.position();
+        FieldCodec.WordSink words = littleEndian
+                ? (i, w) -> out.put(base + 2 * i, (byte) w).put(base + 2 * i + 1, (byte) (w >>> 8))
+                : (i, w) -> out.put(base + 2 * i, (byte) (w >>> 8)).put(base + 2 * i + 1, (byte) w);
+        for (int i = 0; i < fields.length; i++) {
+            Field field = fields[i];
+            FieldCodec.encode(field, values[i], words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder());
+        }
+        out.position(base + block.size());
     }
 }

@@ -9,6 +9,11 @@ final class FieldCodec {
         int word(int index);
     }
 
+    /** Where encoded 16-bit words go. */
+    interface WordSink {
+        void word(int index, int value);
+    }
+
     private FieldCodec() {
     }
 
@@ -27,6 +32,57 @@ final class FieldCodec {
             }
             case STRING -> Value.of(text(words, at, field.words()));
         };
+    }
+
+    /** The inverse of {@link #decode}: writes the field's words for a value (a simulator's side of the wire). */
+    static void encode(Field field, Value value, WordSink out, int at, WordOrder order) {
+        switch (field.type()) {
+            case INT, UINT -> out.word(at, (int) raw(field, value) & 0xffff);
+            case DINT, UDINT -> put32(out, at, raw(field, value), order);
+            case ULINT -> put64(out, at, raw(field, value), order);
+            case REAL -> put32(out, at, Float.floatToRawIntBits((float) (value.asDouble() / field.scale())), order);
+            case REAL_PAIR -> {
+                double total = value.asDouble() / field.scale();
+                double high = Math.floor(total / field.factor());
+                put32(out, at, Float.floatToRawIntBits((float) high), order);
+                put32(out, at + 2, Float.floatToRawIntBits((float) (total - high * field.factor())), order);
+            }
+            case STRING -> {
+                String text = value instanceof Value.Text t ? t.value() : String.valueOf(value.asDouble());
+                for (int i = 0; i < field.words(); i++) {
+                    int hi = 2 * i < text.length() ? text.charAt(2 * i) & 0xff : 0;
+                    int lo = 2 * i + 1 < text.length() ? text.charAt(2 * i + 1) & 0xff : 0;
+                    out.word(at + i, hi << 8 | lo);
+                }
+            }
+        }
+    }
+
+    /** The raw integer that decodes to the value, undoing scale and transform. */
+    private static long raw(Field field, Value value) {
+        if (value instanceof Value.Int i && field.scale() == 1 && field.transform() == Transform.NONE) {
+            return i.value();
+        }
+        double v = value.asDouble() / field.scale();
+        if (field.transform() == Transform.HOURS_MINUTES) {
+            long hours = (long) Math.floor(v);
+            return hours * 100 + Math.min(59, Math.round((v - hours) * 60));
+        }
+        return Math.round(v);
+    }
+
+    private static void put32(WordSink out, int at, long bits, WordOrder order) {
+        int high = (int) (bits >>> 16) & 0xffff;
+        int low = (int) bits & 0xffff;
+        out.word(at, order == WordOrder.HIGH_FIRST ? high : low);
+        out.word(at + 1, order == WordOrder.HIGH_FIRST ? low : high);
+    }
+
+    private static void put64(WordSink out, int at, long bits, WordOrder order) {
+        for (int i = 0; i < 4; i++) {
+            int w = (int) (bits >>> (48 - 16 * i)) & 0xffff;
+            out.word(order == WordOrder.HIGH_FIRST ? at + i : at + 3 - i, w);
+        }
     }
 
     private static Value number(Field field, long raw) {

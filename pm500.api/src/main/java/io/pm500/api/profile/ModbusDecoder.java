@@ -3,6 +3,7 @@ package io.pm500.api.profile;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.Value;
 import java.time.Instant;
 import java.util.Arrays;
 
@@ -72,5 +73,18 @@ public final class ModbusDecoder {
                     FieldCodec.decode(fields[i], words, wireAddresses[i] - startWire, orders[i]));
         }
         return Sample.ok(meterId, block.id(), acquiredAt, Arrays.asList(points));
+    }
+
+    /**
+     * Writes the block's registers for the given values (the simulator's side).
+     *
+     * @param values    the value of each field's point, in field order
+     * @param startWire wire address of {@code registers[0]}; the array must cover the block
+     */
+    public void encode(Value[] values, int startWire, short[] registers) {
+        FieldCodec.WordSink words = (i, w) -> registers[i] = (short) w;
+        for (int i = 0; i < fields.length; i++) {
+            FieldCodec.encode(fields[i], values[i], words, wireAddresses[i] - startWire, orders[i]);
+        }
     }
 }

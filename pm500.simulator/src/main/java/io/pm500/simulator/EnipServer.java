@@ -1,0 +1,513 @@
+package io.pm500.simulator;
+
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.Identity;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The EtherNet/IP side of the simulated meters: one selector thread serves every meter's TCP port. It speaks the
+ * encapsulation protocol (ListIdentity, ListServices, RegisterSession, UnRegisterSession, SendRRData,
+ * SendUnitData) and the CIP a PM500 answers: Get_Attribute_Single on Assembly (class 4) and Identity (class 1),
+ * Get_Attributes_All on Identity, Unconnected_Send, Forward_Open/Large_Forward_Open/Forward_Close for Class 3
+ * connected messaging (at most 18 connections per meter), with the CIP general status a device gives for an
+ * unknown class, instance, attribute or service. Malformed frames close that connection only.
+ */
+public final class EnipServer implements AutoCloseable {
+    static final int MAX_CONNECTIONS_PER_METER = 18;
+    private static final int MAX_FRAME = 4096;
+    private static final Logger LOG = LoggerFactory.getLogger(EnipServer.class);
+
+    private final Selector selector;
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final Map<SimulatedMeter, AtomicInteger> cipConnections = new HashMap<>();
+    private final Thread thread;
+    private final AtomicInteger nextSession = new AtomicInteger(0x1000);
+    private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
+
+    /** Binds one port per meter on the given address; port 0 picks a free one (see {@link #port}). */
+    public EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
+        selector = Selector.open();
+        try {
+            for (int i = 0; i < meters.size(); i++) {
+                ServerSocketChannel server = ServerSocketChannel.open();
+                listeners.add(server);
+                server.bind(new InetSocketAddress(host, ports[i]), 64);
+                server.configureBlocking(false);
+                server.register(selector, SelectionKey.OP_ACCEPT, meters.get(i));
+                cipConnections.put(meters.get(i), new AtomicInteger());
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+        thread = new Thread(this::run, "pm500-sim-enip");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public int port(int meter) {
+        return listeners.get(meter).socket().getLocalPort();
+    }
+
+    private void run() {
+        while (selector.isOpen()) {
+            try {
+                selector.select();
+                if (!selector.isOpen()) {
+                    return;
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    try {
+                        if (!key.isValid()) {
+                            continue;
+                        }
+                        if (key.isAcceptable()) {
+                            accept(key);
+                        } else {
+                            Connection c = (Connection) key.attachment();
+                            if (key.isReadable()) {
+                                c.read();
+                            }
+                            if (key.isValid() && key.isWritable()) {
+                                c.flush();
+                            }
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        if (key.attachment() instanceof Connection c) {
+                            LOG.debug("EtherNet/IP meter {}: closing connection: {}", c.meter.index(), e.toString());
+                            c.close();
+                        }
+                    }
+                }
+                selector.selectedKeys().clear();
+            } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+                return;
+            }
+        }
+    }
+
+    private void accept(SelectionKey key) throws IOException {
+        SocketChannel channel = ((ServerSocketChannel) key.channel()).accept();
+        if (channel == null) {
+            return;
+        }
+        channel.configureBlocking(false);
+        channel.socket().setTcpNoDelay(true);
+        SelectionKey k = channel.register(selector, SelectionKey.OP_READ);
+        k.attach(new Connection((SimulatedMeter) key.attachment(), channel, k));
+    }
+
+    @Override
+    public void close() {
+        try {
+            selector.close(); // wakes the thread; it returns
+            if (thread != null) {
+                thread.join(5_000);
+            }
+        } catch (IOException e) {
+            LOG.warn("EtherNet/IP simulator: closing the selector failed: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (ServerSocketChannel server : listeners) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                LOG.warn("EtherNet/IP simulator: closing a listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** One TCP connection of one meter. */
+    private final class Connection {
+        final SimulatedMeter meter;
+        final SocketChannel channel;
+        final SelectionKey key;
+        final ByteBuffer in = Cip.le(MAX_FRAME + Cip.HEADER);
+        final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        long session;
+        /** Class 3 connections opened over this TCP connection: O→T id we assigned → the client's T→O id. */
+        final Map<Integer, OpenConnection> open = new HashMap<>();
+
+        Connection(SimulatedMeter meter, SocketChannel channel, SelectionKey key) {
+            this.meter = meter;
+            this.channel = channel;
+            this.key = key;
+        }
+
+        void read() throws IOException {
+            if (channel.read(in) < 0) {
+                close();
+                return;
+            }
+            in.flip();
+            while (in.remaining() >= Cip.HEADER) {
+                int length = in.getShort(in.position() + 2) & 0xffff;
+                if (length > MAX_FRAME) {
+                    throw new IOException("frame of " + length + " bytes");
+                }
+                if (in.remaining() < Cip.HEADER + length) {
+                    break;
+                }
+                ByteBuffer frame = in.slice().order(ByteOrder.LITTLE_ENDIAN).limit(Cip.HEADER + length);
+                in.position(in.position() + Cip.HEADER + length);
+                handle(frame);
+                if (!channel.isOpen()) {
+                    return;
+                }
+            }
+            in.compact();
+        }
+
+        void flush() throws IOException {
+            while (!out.isEmpty()) {
+                ByteBuffer b = out.peek();
+                channel.write(b);
+                if (b.hasRemaining()) {
+                    key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                    return;
+                }
+                out.poll();
+            }
+            key.interestOps(SelectionKey.OP_READ);
+        }
+
+        void close() {
+            cipConnections.get(meter).addAndGet(-open.size());
+            open.clear();
+            key.cancel();
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+
+        private void handle(ByteBuffer frame) throws IOException {
+            int command = frame.getShort() & 0xffff;
+            frame.getShort(); // length
+            long sessionHandle = frame.getInt() & 0xffffffffL;
+            frame.getInt(); // status
+            byte[] context = new byte[8];
+            frame.get(context);
+            frame.getInt(); // options
+            ByteBuffer data = frame.slice().order(ByteOrder.LITTLE_ENDIAN);
+            switch (command) {
+                case Cip.CMD_NOP -> {
+                    // no reply, by definition
+                }
+                case Cip.CMD_LIST_IDENTITY -> reply(command, 0, 0, context, listIdentity());
+                case Cip.CMD_LIST_SERVICES -> reply(command, 0, 0, context, listServices());
+                case Cip.CMD_LIST_INTERFACES -> reply(command, 0, 0, context, Cip.le(2).putShort((short) 0).flip());
+                case Cip.CMD_REGISTER_SESSION -> {
+                    int version = data.remaining() >= 2 ? data.getShort(0) & 0xffff : 0;
+                    if (version != 1) {
+                        reply(command, 0, Cip.ENCAP_UNSUPPORTED_PROTOCOL, context, Cip.le(4).putShort((short) 1)
+                                .putShort((short) 0).flip());
+                    } else {
+                        session = nextSession.getAndIncrement();
+                        reply(command, session, 0, context, Cip.le(4).putShort((short) 1).putShort((short) 0).flip());
+                    }
+                }
+                case Cip.CMD_UNREGISTER_SESSION -> close();
+                case Cip.CMD_SEND_RR_DATA, Cip.CMD_SEND_UNIT_DATA -> {
+                    if (session == 0 || sessionHandle != session) {
+                        reply(command, sessionHandle, Cip.ENCAP_INVALID_SESSION, context, Cip.le(0));
+                    } else if (command == Cip.CMD_SEND_RR_DATA) {
+                        sendRRData(context, data);
+                    } else {
+                        sendUnitData(context, data);
+                    }
+                }
+                default -> reply(command, sessionHandle, Cip.ENCAP_INVALID_COMMAND, context, Cip.le(0));
+            }
+        }
+
+        private void sendRRData(byte[] context, ByteBuffer data) throws IOException {
+            if (data.remaining() < 8) {
+                reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
+                return;
+            }
+            data.getInt(); // interface handle
+            data.getShort(); // timeout
+            int items = data.getShort() & 0xffff;
+            ByteBuffer request = null;
+            for (int i = 0; i < items && data.remaining() >= 4; i++) {
+                int type = data.getShort() & 0xffff;
+                int length = data.getShort() & 0xffff;
+                if (length > data.remaining()) {
+                    throw new IOException("CPF item longer than the frame");
+                }
+                if (type == Cip.ITEM_UNCONNECTED_DATA) {
+                    request = data.slice().order(ByteOrder.LITTLE_ENDIAN).limit(length);
+                }
+                data.position(data.position() + length);
+            }
+            if (request == null) {
+                reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
+                return;
+            }
+            ByteBuffer response = messageRouter(request);
+            ByteBuffer body = Cip.le(16 + response.remaining());
+            body.putInt(0).putShort((short) 0).putShort((short) 2);
+            body.putShort((short) Cip.ITEM_NULL_ADDRESS).putShort((short) 0);
+            body.putShort((short) Cip.ITEM_UNCONNECTED_DATA).putShort((short) response.remaining()).put(response);
+            reply(Cip.CMD_SEND_RR_DATA, session, 0, context, body.flip());
+        }
+
+        private void sendUnitData(byte[] context, ByteBuffer data) throws IOException {
+            if (data.remaining() < 8) {
+                throw new IOException("SendUnitData without items");
+            }
+            data.getInt();
+            data.getShort();
+            int items = data.getShort() & 0xffff;
+            OpenConnection connection = null;
+            ByteBuffer payload = null;
+            for (int i = 0; i < items && data.remaining() >= 4; i++) {
+                int type = data.getShort() & 0xffff;
+                int length = data.getShort() & 0xffff;
+                if (length > data.remaining()) {
+                    throw new IOException("CPF item longer than the frame");
+                }
+                if (type == Cip.ITEM_CONNECTED_ADDRESS && length == 4) {
+                    connection = open.get(data.getInt(data.position()));
+                } else if (type == Cip.ITEM_CONNECTED_DATA && length >= 2) {
+                    payload = data.slice().order(ByteOrder.LITTLE_ENDIAN).limit(length);
+                }
+                data.position(data.position() + length);
+            }
+            if (connection == null || payload == null) {
+                return; // a device drops connected data it cannot place
+            }
+            int sequence = payload.getShort() & 0xffff;
+            ByteBuffer response = messageRouter(payload.slice().order(ByteOrder.LITTLE_ENDIAN));
+            ByteBuffer body = Cip.le(22 + response.remaining());
+            body.putInt(0).putShort((short) 0).putShort((short) 2);
+            body.putShort((short) Cip.ITEM_CONNECTED_ADDRESS).putShort((short) 4).putInt(connection.toId);
+            body.putShort((short) Cip.ITEM_CONNECTED_DATA).putShort((short) (2 + response.remaining()))
+                    .putShort((short) sequence).put(response);
+            reply(Cip.CMD_SEND_UNIT_DATA, session, 0, context, body.flip());
+        }
+
+        /** Answers one message-router request. */
+        private ByteBuffer messageRouter(ByteBuffer raw) {
+            Cip.Request r = Cip.Request.parse(raw);
+            if (r == null) {
+                return status(raw.capacity() > 0 ? raw.get(0) & 0xff : 0, Cip.STATUS_PATH_SEGMENT_ERROR, -1);
+            }
+            return switch (r.classId()) {
+                case Cip.CLASS_ASSEMBLY -> assembly(r);
+                case Cip.CLASS_IDENTITY -> identity(r);
+                case Cip.CLASS_CONNECTION_MANAGER -> connectionManager(r);
+                default -> status(r.service(), Cip.STATUS_PATH_UNKNOWN, -1);
+            };
+        }
+
+        private ByteBuffer assembly(Cip.Request r) {
+            if (r.service() != Cip.SVC_GET_ATTRIBUTE_SINGLE) {
+                return status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
+            }
+            List<CipBlock> blocks = meter.profile().cip().blocks().stream()
+                    .filter(b -> b.classId() == Cip.CLASS_ASSEMBLY).toList();
+            if (r.instance() == 0) { // class attributes
+                int max = blocks.stream().mapToInt(CipBlock::instance).max().orElse(0);
+                return switch (r.attribute()) {
+                    case 1 -> uint(r.service(), 2);
+                    case 2 -> uint(r.service(), max);
+                    case 3 -> uint(r.service(), blocks.size());
+                    default -> status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1);
+                };
+            }
+            CipBlock block = blocks.stream().filter(b -> b.instance() == r.instance()).findFirst().orElse(null);
+            if (block == null) {
+                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
+            }
+            if (r.attribute() == 4) {
+                return uint(r.service(), block.size());
+            }
+            byte[] data = r.attribute() == block.attribute()
+                    ? meter.cipData(block.classId(), block.instance(), block.attribute()) : null;
+            return data == null ? status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1)
+                    : success(r.service(), ByteBuffer.wrap(data));
+        }
+
+        private ByteBuffer identity(Cip.Request r) {
+            if (r.instance() != 1) {
+                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
+            }
+            ByteBuffer all = identityAttributes();
+            if (r.service() == Cip.SVC_GET_ATTRIBUTES_ALL) {
+                return success(r.service(), all);
+            }
+            if (r.service() != Cip.SVC_GET_ATTRIBUTE_SINGLE) {
+                return status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
+            }
+            int[] offsets = { 0, 0, 2, 4, 6, 8, 10, 14, all.limit() };
+            if (r.attribute() < 1 || r.attribute() > 7) {
+                return status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1);
+            }
+            return success(r.service(), all.position(offsets[r.attribute()]).limit(offsets[r.attribute() + 1]));
+        }
+
+        /** Identity attributes 1–7: vendor, device type, product code, revision, status, serial, name. */
+        private ByteBuffer identityAttributes() {
+            Identity id = meter.profile().identity();
+            byte[] name = (id == null ? "" : id.productName()).getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer b = Cip.le(15 + name.length);
+            b.putShort((short) (id == null ? 0 : id.vendorId())).putShort((short) (id == null ? 0 : id.deviceType()))
+                    .putShort((short) meter.productCode()).put((byte) 2).put((byte) 7).putShort((short) 0x0030)
+                    .putInt(serialNumber()).put((byte) name.length).put(name);
+            return b.flip();
+        }
+
+        private int serialNumber() {
+            return 940_000_000 + meter.index();
+        }
+
+        private ByteBuffer connectionManager(Cip.Request r) {
+            if (r.instance() != 1) {
+                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
+            }
+            ByteBuffer d = r.data();
+            try {
+                return switch (r.service()) {
+                    case Cip.SVC_FORWARD_OPEN, Cip.SVC_LARGE_FORWARD_OPEN -> forwardOpen(r.service(), d);
+                    case Cip.SVC_FORWARD_CLOSE -> forwardClose(d);
+                    case Cip.SVC_UNCONNECTED_SEND -> unconnectedSend(d);
+                    default -> status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
+                };
+            } catch (java.nio.BufferUnderflowException e) {
+                return status(r.service(), Cip.STATUS_NOT_ENOUGH_DATA, -1);
+            }
+        }
+
+        private ByteBuffer forwardOpen(int service, ByteBuffer d) {
+            d.get();
+            d.get(); // priority/tick, timeout ticks
+            d.getInt(); // O→T id proposed by the client: the target assigns its own
+            int toId = d.getInt();
+            int serial = d.getShort() & 0xffff;
+            int vendor = d.getShort() & 0xffff;
+            int originator = d.getInt();
+            AtomicInteger count = cipConnections.get(meter);
+            if (count.incrementAndGet() > MAX_CONNECTIONS_PER_METER) {
+                count.decrementAndGet();
+                ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
+                        .put((byte) 0).put((byte) 0);
+                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, b.flip());
+            }
+            int otId = nextConnectionId.getAndIncrement();
+            open.put(otId, new OpenConnection(otId, toId, serial, vendor, originator));
+            ByteBuffer b = Cip.le(26);
+            b.putInt(otId).putInt(toId).putShort((short) serial).putShort((short) vendor).putInt(originator)
+                    .putInt(2_000_000).putInt(2_000_000).put((byte) 0).put((byte) 0);
+            return success(service, b.flip());
+        }
+
+        private ByteBuffer forwardClose(ByteBuffer d) {
+            d.get();
+            d.get();
+            int serial = d.getShort() & 0xffff;
+            int vendor = d.getShort() & 0xffff;
+            int originator = d.getInt();
+            OpenConnection found = open.values().stream()
+                    .filter(c -> c.serial == serial && c.vendor == vendor && c.originator == originator).findFirst()
+                    .orElse(null);
+            ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
+                    .put((byte) 0).put((byte) 0);
+            if (found == null) {
+                return reply(Cip.SVC_FORWARD_CLOSE, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_CONNECTION_NOT_FOUND,
+                        b.flip());
+            }
+            open.remove(found.otId);
+            cipConnections.get(meter).decrementAndGet();
+            return success(Cip.SVC_FORWARD_CLOSE, b.flip());
+        }
+
+        /** The embedded request is answered as if sent directly (the PM500 is the end of the route). */
+        private ByteBuffer unconnectedSend(ByteBuffer d) {
+            d.get();
+            d.get();
+            int size = d.getShort() & 0xffff;
+            if (size > d.remaining()) {
+                return status(Cip.SVC_UNCONNECTED_SEND, Cip.STATUS_NOT_ENOUGH_DATA, -1);
+            }
+            ByteBuffer embedded = d.slice().order(ByteOrder.LITTLE_ENDIAN).limit(size);
+            return messageRouter(embedded);
+        }
+
+        private ByteBuffer uint(int service, int value) {
+            return success(service, Cip.le(2).putShort((short) value).flip());
+        }
+
+        private ByteBuffer success(int service, ByteBuffer data) {
+            return reply(service, Cip.STATUS_SUCCESS, -1, data);
+        }
+
+        private ByteBuffer status(int service, int status, int extended) {
+            return reply(service, status, extended, Cip.le(0));
+        }
+
+        private ByteBuffer reply(int service, int status, int extended, ByteBuffer data) {
+            ByteBuffer b = Cip.le(6 + data.remaining());
+            b.put((byte) (service | 0x80)).put((byte) 0).put((byte) status);
+            if (extended >= 0) {
+                b.put((byte) 1).putShort((short) extended);
+            } else {
+                b.put((byte) 0);
+            }
+            return b.put(data).flip();
+        }
+
+        private ByteBuffer listIdentity() {
+            ByteBuffer id = identityAttributes();
+            int nameLength = id.limit() - 15;
+            ByteBuffer item = Cip.le(2 + 16 + 15 + nameLength + 1);
+            item.putShort((short) 1);
+            item.order(ByteOrder.BIG_ENDIAN).putShort((short) 2).putShort((short) channel.socket().getLocalPort())
+                    .put(channel.socket().getLocalAddress().getAddress()).putLong(0).order(ByteOrder.LITTLE_ENDIAN);
+            item.put(id).put((byte) 3); // state: operational
+            item.flip();
+            ByteBuffer body = Cip.le(6 + item.remaining());
+            body.putShort((short) 1).putShort((short) Cip.ITEM_IDENTITY).putShort((short) item.remaining()).put(item);
+            return body.flip();
+        }
+
+        private ByteBuffer listServices() {
+            byte[] name = "Communications\0\0".getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer body = Cip.le(6 + 4 + name.length);
+            body.putShort((short) 1).putShort((short) Cip.ITEM_SERVICES).putShort((short) (4 + name.length))
+                    .putShort((short) 1).putShort((short) 0x0120).put(name);
+            return body.flip();
+        }
+
+        private void reply(int command, long sessionHandle, int status, byte[] context, ByteBuffer data)
+                throws IOException {
+            ByteBuffer frame = Cip.le(Cip.HEADER + data.remaining());
+            frame.putShort((short) command).putShort((short) data.remaining()).putInt((int) sessionHandle)
+                    .putInt(status).put(context).putInt(0).put(data);
+            out.add(frame.flip());
+            flush();
+        }
+    }
+
+    private record OpenConnection(int otId, int toId, int serial, int vendor, int originator) {
+    }
+}

@@ -1,0 +1,97 @@
+package io.pm500.simulator;
+
+import com.ghgande.j2mod.modbus.ModbusException;
+import com.ghgande.j2mod.modbus.slave.ModbusSlave;
+import com.ghgande.j2mod.modbus.slave.ModbusSlaveFactory;
+import io.pm500.api.profile.DeviceProfile;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * N simulated meters on loopback, each with its own Modbus TCP port (j2mod's slave) and EtherNet/IP port (one
+ * selector thread for all). Close it to stop everything it started.
+ */
+public final class Simulator implements AutoCloseable {
+    /** Modbus unit id the meters answer to. */
+    public static final int UNIT_ID = 1;
+    private static final Logger LOG = LoggerFactory.getLogger(Simulator.class);
+
+    private final List<SimulatedMeter> meters = new ArrayList<>();
+    private final List<ModbusSlave> modbus = new ArrayList<>();
+    private final int[] modbusPorts;
+    private final EnipServer enip;
+
+    /**
+     * @param count    how many meters
+     * @param basePort first port: meter i listens on basePort + 2i (Modbus) and basePort + 2i + 1 (EtherNet/IP);
+     *                 0 gives every meter free ephemeral ports
+     * @param seed     makes the meters' numbers reproducible
+     */
+    public Simulator(DeviceProfile profile, int count, String host, int basePort, long seed, LongSupplier clock)
+            throws IOException {
+        modbusPorts = new int[count];
+        int[] enipPorts = new int[count];
+        try {
+            for (int i = 0; i < count; i++) {
+                SimulatedMeter meter = new SimulatedMeter(i, profile, seed, clock);
+                meters.add(meter);
+                int port = basePort == 0 ? freePort(host) : basePort + 2 * i;
+                ModbusSlave slave = ModbusSlaveFactory.createTCPSlave(InetAddress.getByName(host), port, 4, false,
+                        0);
+                slave.addProcessImage(UNIT_ID, new MeterProcessImage(meter));
+                slave.open();
+                modbus.add(slave);
+                modbusPorts[i] = port;
+                enipPorts[i] = basePort == 0 ? 0 : basePort + 2 * i + 1;
+            }
+            enip = new EnipServer(meters, host, enipPorts);
+        } catch (ModbusException | IOException | RuntimeException e) {
+            closeModbus();
+            throw e instanceof IOException io ? io : new IOException("cannot start the simulator: " + e.getMessage(), e);
+        }
+        LOG.info("Simulator: {} meters on {} (Modbus from port {}, EtherNet/IP from port {})", count, host,
+                count == 0 ? 0 : modbusPorts[0], count == 0 ? 0 : enip.port(0));
+    }
+
+    public List<SimulatedMeter> meters() {
+        return meters;
+    }
+
+    public int modbusPort(int meter) {
+        return modbusPorts[meter];
+    }
+
+    public int enipPort(int meter) {
+        return enip.port(meter);
+    }
+
+    /** j2mod's slave takes a port number, so a free one is found first (loopback only, closed at once). */
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, 0));
+            return socket.getLocalPort();
+        }
+    }
+
+    private void closeModbus() {
+        for (ModbusSlave slave : modbus) {
+            ModbusSlaveFactory.close(slave);
+        }
+        modbus.clear();
+    }
+
+    @Override
+    public void close() {
+        closeModbus();
+        if (enip != null) {
+            enip.close();
+        }
+    }
+}
