@@ -3,22 +3,14 @@ package io.pm500.simulator;
 import io.pm500.api.profile.CipBlock;
 import io.pm500.api.profile.Identity;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The EtherNet/IP side of the simulated meters: one selector thread serves every meter's TCP port. It speaks the
@@ -28,135 +20,45 @@ import org.slf4j.LoggerFactory;
  * connected messaging (at most 18 connections per meter), with the CIP general status a device gives for an
  * unknown class, instance, attribute or service. Malformed frames close that connection only.
  */
-public final class EnipServer implements AutoCloseable {
+public final class EnipServer extends NioServer {
     static final int MAX_CONNECTIONS_PER_METER = 18;
-    private static final int MAX_FRAME = 4096;
-    private static final Logger LOG = LoggerFactory.getLogger(EnipServer.class);
 
-    private final Selector selector;
-    private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final Map<SimulatedMeter, AtomicInteger> cipConnections = new HashMap<>();
-    private final Thread thread;
     private final AtomicInteger nextSession = new AtomicInteger(0x1000);
     private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
 
     /** Binds one port per meter on the given address; port 0 picks a free one (see {@link #port}). */
     public EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
-        selector = Selector.open();
+        super("pm500-sim-enip");
         try {
             for (int i = 0; i < meters.size(); i++) {
-                ServerSocketChannel server = ServerSocketChannel.open();
-                listeners.add(server);
-                server.bind(new InetSocketAddress(host, ports[i]), 64);
-                server.configureBlocking(false);
-                server.register(selector, SelectionKey.OP_ACCEPT, meters.get(i));
+                listen(host, ports[i], meters.get(i));
                 cipConnections.put(meters.get(i), new AtomicInteger());
             }
         } catch (IOException e) {
             close();
             throw e;
         }
-        thread = new Thread(this::run, "pm500-sim-enip");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    public int port(int meter) {
-        return listeners.get(meter).socket().getLocalPort();
-    }
-
-    private void run() {
-        while (selector.isOpen()) {
-            try {
-                selector.select();
-                if (!selector.isOpen()) {
-                    return;
-                }
-                for (SelectionKey key : selector.selectedKeys()) {
-                    try {
-                        if (!key.isValid()) {
-                            continue;
-                        }
-                        if (key.isAcceptable()) {
-                            accept(key);
-                        } else {
-                            Connection c = (Connection) key.attachment();
-                            if (key.isReadable()) {
-                                c.read();
-                            }
-                            if (key.isValid() && key.isWritable()) {
-                                c.flush();
-                            }
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        if (key.attachment() instanceof Connection c) {
-                            LOG.debug("EtherNet/IP meter {}: closing connection: {}", c.meter.index(), e.toString());
-                            c.close();
-                        }
-                    }
-                }
-                selector.selectedKeys().clear();
-            } catch (IOException | java.nio.channels.ClosedSelectorException e) {
-                return;
-            }
-        }
-    }
-
-    private void accept(SelectionKey key) throws IOException {
-        SocketChannel channel = ((ServerSocketChannel) key.channel()).accept();
-        if (channel == null) {
-            return;
-        }
-        channel.configureBlocking(false);
-        channel.socket().setTcpNoDelay(true);
-        SelectionKey k = channel.register(selector, SelectionKey.OP_READ);
-        k.attach(new Connection((SimulatedMeter) key.attachment(), channel, k));
+        start();
     }
 
     @Override
-    public void close() {
-        try {
-            selector.close(); // wakes the thread; it returns
-            if (thread != null) {
-                thread.join(5_000);
-            }
-        } catch (IOException e) {
-            LOG.warn("EtherNet/IP simulator: closing the selector failed: {}", e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        for (ServerSocketChannel server : listeners) {
-            try {
-                server.close();
-            } catch (IOException e) {
-                LOG.warn("EtherNet/IP simulator: closing a listener failed: {}", e.toString());
-            }
-        }
+    Peer accepted(SimulatedMeter meter, SocketChannel channel) throws IOException {
+        return new Connection(meter, channel);
     }
 
     /** One TCP connection of one meter. */
-    private final class Connection {
-        final SimulatedMeter meter;
-        final SocketChannel channel;
-        final SelectionKey key;
-        final ByteBuffer in = Cip.le(MAX_FRAME + Cip.HEADER);
-        final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+    private final class Connection extends Peer {
         long session;
         /** Class 3 connections opened over this TCP connection: O→T id we assigned → the client's T→O id. */
         final Map<Integer, OpenConnection> open = new HashMap<>();
 
-        Connection(SimulatedMeter meter, SocketChannel channel, SelectionKey key) {
-            this.meter = meter;
-            this.channel = channel;
-            this.key = key;
+        Connection(SimulatedMeter meter, SocketChannel channel) throws IOException {
+            super(meter, channel);
         }
 
-        void read() throws IOException {
-            if (channel.read(in) < 0) {
-                close();
-                return;
-            }
-            in.flip();
+        @Override
+        void received(ByteBuffer in) throws IOException {
             while (in.remaining() >= Cip.HEADER) {
                 int length = in.getShort(in.position() + 2) & 0xffff;
                 if (length > MAX_FRAME) {
@@ -172,31 +74,12 @@ public final class EnipServer implements AutoCloseable {
                     return;
                 }
             }
-            in.compact();
         }
 
-        void flush() throws IOException {
-            while (!out.isEmpty()) {
-                ByteBuffer b = out.peek();
-                channel.write(b);
-                if (b.hasRemaining()) {
-                    key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-                    return;
-                }
-                out.poll();
-            }
-            key.interestOps(SelectionKey.OP_READ);
-        }
-
-        void close() {
+        @Override
+        void closed() {
             cipConnections.get(meter).addAndGet(-open.size());
             open.clear();
-            key.cancel();
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
         }
 
         private void handle(ByteBuffer frame) throws IOException {
@@ -225,7 +108,7 @@ public final class EnipServer implements AutoCloseable {
                         reply(command, session, 0, context, Cip.le(4).putShort((short) 1).putShort((short) 0).flip());
                     }
                 }
-                case Cip.CMD_UNREGISTER_SESSION -> close();
+                case Cip.CMD_UNREGISTER_SESSION -> close(); // no reply, by definition
                 case Cip.CMD_SEND_RR_DATA, Cip.CMD_SEND_UNIT_DATA -> {
                     if (session == 0 || sessionHandle != session) {
                         reply(command, sessionHandle, Cip.ENCAP_INVALID_SESSION, context, Cip.le(0));
@@ -321,6 +204,9 @@ public final class EnipServer implements AutoCloseable {
         }
 
         private ByteBuffer assembly(Cip.Request r) {
+            if (meter.faults().cipStatus() != 0) {
+                return status(r.service(), meter.faults().cipStatus(), -1);
+            }
             if (r.service() != Cip.SVC_GET_ATTRIBUTE_SINGLE) {
                 return status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
             }
@@ -498,13 +384,11 @@ public final class EnipServer implements AutoCloseable {
             return body.flip();
         }
 
-        private void reply(int command, long sessionHandle, int status, byte[] context, ByteBuffer data)
-                throws IOException {
+        private void reply(int command, long sessionHandle, int status, byte[] context, ByteBuffer data) {
             ByteBuffer frame = Cip.le(Cip.HEADER + data.remaining());
             frame.putShort((short) command).putShort((short) data.remaining()).putInt((int) sessionHandle)
                     .putInt(status).put(context).putInt(0).put(data);
-            out.add(frame.flip());
-            flush();
+            reply(frame.flip());
         }
     }
 

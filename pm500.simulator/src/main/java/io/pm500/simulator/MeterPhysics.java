@@ -132,6 +132,14 @@ final class MeterPhysics {
         return m;
     }
 
+    /** What a restart loses: maxima and demand start again from the present values; counters persist. */
+    synchronized void resetExtremes() {
+        max.clear();
+        demand.clear();
+        max.putAll(realtime);
+        demand.putAll(realtime);
+    }
+
     /** |V1 − V2∠−120°| for two phase voltages 120° apart. */
     private static double lineToLine(double a, double b) {
         return Math.sqrt(a * a + b * b + a * b);

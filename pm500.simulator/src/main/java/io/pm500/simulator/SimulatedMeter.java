@@ -32,6 +32,7 @@ public final class SimulatedMeter {
     private final List<ModbusDecoder> modbusCodecs;
     /** Writable blocks keep their registers, as written, as the source of truth. */
     private final Map<ModbusBlock, short[]> settings = new HashMap<>();
+    private final Faults faults = new Faults();
 
     /**
      * @param index   the meter's number in the simulator (0-based); with the seed it makes the meter unique
@@ -70,6 +71,17 @@ public final class SimulatedMeter {
         return profile;
     }
 
+    /** The faults this meter shows; change them at any time. */
+    public Faults faults() {
+        return faults;
+    }
+
+    /** Restarts the meter: it drops its connections and refuses new ones for the downtime; counters persist. */
+    public synchronized void reboot(java.time.Duration downtime) {
+        faults.reboot(downtime);
+        physics.resetExtremes();
+    }
+
     public String serial() {
         return serial;
     }
@@ -80,7 +92,9 @@ public final class SimulatedMeter {
 
     /** Every point's current value. */
     public synchronized Map<String, Value> values() {
-        physics.advanceTo(clock.getAsLong() - startNanos);
+        if (!faults.frozen()) {
+            physics.advanceTo(clock.getAsLong() - startNanos);
+        }
         Map<String, Value> all = physics.values();
         all.putAll(staticValues());
         for (ModbusDecoder codec : modbusCodecs) {

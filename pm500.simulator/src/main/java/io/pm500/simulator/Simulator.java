@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * N simulated meters on loopback, each with its own Modbus TCP port (j2mod's slave) and EtherNet/IP port (one
- * selector thread for all). Close it to stop everything it started.
+ * N simulated meters, each with its own Modbus TCP port and EtherNet/IP port. Modbus requests are answered by
+ * j2mod's slave behind a fault-injecting front end; EtherNet/IP by {@link EnipServer}. Two selector threads serve
+ * all meters. Close it to stop everything it started.
  */
 public final class Simulator implements AutoCloseable {
     /** Modbus unit id the meters answer to. */
@@ -25,7 +26,7 @@ public final class Simulator implements AutoCloseable {
 
     private final List<SimulatedMeter> meters = new ArrayList<>();
     private final List<ModbusSlave> modbus = new ArrayList<>();
-    private final int[] modbusPorts;
+    private final ModbusProxy modbusProxy;
     private final EnipServer enip;
 
     /**
@@ -36,28 +37,36 @@ public final class Simulator implements AutoCloseable {
      */
     public Simulator(DeviceProfile profile, int count, String host, int basePort, long seed, LongSupplier clock)
             throws IOException {
-        modbusPorts = new int[count];
+        int[] upstreamPorts = new int[count];
+        int[] modbusPorts = new int[count];
         int[] enipPorts = new int[count];
+        ModbusProxy proxy = null;
         try {
             for (int i = 0; i < count; i++) {
                 SimulatedMeter meter = new SimulatedMeter(i, profile, seed, clock);
                 meters.add(meter);
-                int port = basePort == 0 ? freePort(host) : basePort + 2 * i;
-                ModbusSlave slave = ModbusSlaveFactory.createTCPSlave(InetAddress.getByName(host), port, 4, false,
-                        0);
+                // j2mod listens on a free loopback port behind the fault-injecting front end
+                upstreamPorts[i] = freePort();
+                ModbusSlave slave = ModbusSlaveFactory.createTCPSlave(InetAddress.getLoopbackAddress(),
+                        upstreamPorts[i], 4, false, 0);
                 slave.addProcessImage(UNIT_ID, new MeterProcessImage(meter));
                 slave.open();
                 modbus.add(slave);
-                modbusPorts[i] = port;
+                modbusPorts[i] = basePort == 0 ? 0 : basePort + 2 * i;
                 enipPorts[i] = basePort == 0 ? 0 : basePort + 2 * i + 1;
             }
+            proxy = new ModbusProxy(meters, host, modbusPorts, upstreamPorts);
             enip = new EnipServer(meters, host, enipPorts);
         } catch (ModbusException | IOException | RuntimeException e) {
+            if (proxy != null) {
+                proxy.close();
+            }
             closeModbus();
             throw e instanceof IOException io ? io : new IOException("cannot start the simulator: " + e.getMessage(), e);
         }
+        modbusProxy = proxy;
         LOG.info("Simulator: {} meters on {} (Modbus from port {}, EtherNet/IP from port {})", count, host,
-                count == 0 ? 0 : modbusPorts[0], count == 0 ? 0 : enip.port(0));
+                count == 0 ? 0 : modbusProxy.port(0), count == 0 ? 0 : enip.port(0));
     }
 
     public List<SimulatedMeter> meters() {
@@ -65,7 +74,7 @@ public final class Simulator implements AutoCloseable {
     }
 
     public int modbusPort(int meter) {
-        return modbusPorts[meter];
+        return modbusProxy.port(meter);
     }
 
     public int enipPort(int meter) {
@@ -73,9 +82,9 @@ public final class Simulator implements AutoCloseable {
     }
 
     /** j2mod's slave takes a port number, so a free one is found first (loopback only, closed at once). */
-    private static int freePort(String host) throws IOException {
+    private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(host, 0));
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             return socket.getLocalPort();
         }
     }
@@ -89,6 +98,9 @@ public final class Simulator implements AutoCloseable {
 
     @Override
     public void close() {
+        if (modbusProxy != null) {
+            modbusProxy.close();
+        }
         closeModbus();
         if (enip != null) {
             enip.close();

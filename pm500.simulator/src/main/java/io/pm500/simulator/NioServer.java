@@ -1,0 +1,264 @@
+package io.pm500.simulator;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One selector thread serving every meter's port of one protocol, with the meters' wire faults applied to every
+ * reply (no reply, delay, garbage, truncation), their connections dropped on demand, and connections refused
+ * while a meter reboots. A malformed or failing connection is closed alone; the others go on.
+ */
+abstract class NioServer implements AutoCloseable {
+    static final int MAX_FRAME = 4096;
+    private static final long SWEEP_MILLIS = 50;
+    private static final Logger LOG = LoggerFactory.getLogger(NioServer.class);
+
+    private final String name;
+    private final Selector selector;
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final Set<Peer> peers = new HashSet<>();
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final ScheduledExecutorService timer;
+    private final SplittableRandom random = new SplittableRandom(1);
+    private Thread thread;
+
+    NioServer(String name) throws IOException {
+        this.name = name;
+        this.selector = Selector.open();
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name + "-delay");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Binds a meter's port (0: a free one); call {@link #start()} after the last. */
+    final void listen(String host, int port, SimulatedMeter meter) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        listeners.add(server);
+        server.bind(new InetSocketAddress(host, port), 64);
+        server.configureBlocking(false);
+        server.register(selector, SelectionKey.OP_ACCEPT, meter);
+    }
+
+    final void start() {
+        thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    final int port(int meter) {
+        return listeners.get(meter).socket().getLocalPort();
+    }
+
+    /** A new connection of a meter that is up. */
+    abstract Peer accepted(SimulatedMeter meter, SocketChannel channel) throws IOException;
+
+    /** Runs a task on the selector thread. */
+    final void submit(Runnable task) {
+        tasks.add(task);
+        selector.wakeup();
+    }
+
+    private void run() {
+        try {
+            while (selector.isOpen()) {
+                selector.select(SWEEP_MILLIS);
+                for (Runnable task; (task = tasks.poll()) != null;) {
+                    task.run();
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    handle(key);
+                }
+                selector.selectedKeys().clear();
+                for (Peer peer : List.copyOf(peers)) {
+                    if (peer.meter.faults().connectionEpoch() != peer.epoch) {
+                        peer.close();
+                    }
+                }
+            }
+        } catch (IOException | ClosedSelectorException e) {
+            // closed: the server is stopping
+        }
+    }
+
+    private void handle(SelectionKey key) {
+        try {
+            if (!key.isValid()) {
+                return;
+            }
+            if (key.isAcceptable()) {
+                SocketChannel channel = ((ServerSocketChannel) key.channel()).accept();
+                SimulatedMeter meter = (SimulatedMeter) key.attachment();
+                if (channel == null) {
+                    return;
+                }
+                if (meter.faults().offline()) {
+                    channel.close(); // rebooting: nothing listens
+                    return;
+                }
+                channel.configureBlocking(false);
+                channel.socket().setTcpNoDelay(true);
+                accepted(meter, channel);
+                return;
+            }
+            Peer peer = (Peer) key.attachment();
+            if (key.isReadable()) {
+                peer.readable();
+            }
+            if (key.isValid() && key.isWritable()) {
+                peer.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (key.attachment() instanceof Peer peer) {
+                LOG.debug("{} meter {}: closing a connection: {}", name, peer.meter.index(), e.toString());
+                peer.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            selector.close();
+            if (thread != null) {
+                thread.join(5_000);
+            }
+        } catch (IOException e) {
+            LOG.warn("{}: closing the selector failed: {}", name, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Peer peer : List.copyOf(peers)) {
+            peer.close();
+        }
+        for (ServerSocketChannel server : listeners) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                LOG.warn("{}: closing a listener failed: {}", name, e.toString());
+            }
+        }
+    }
+
+    /** One TCP connection: reads frames, writes replies through the meter's faults. */
+    abstract class Peer {
+        final SimulatedMeter meter;
+        final SocketChannel channel;
+        final SelectionKey key;
+        final long epoch;
+        final ByteBuffer in = ByteBuffer.allocate(MAX_FRAME + 64).order(ByteOrder.LITTLE_ENDIAN);
+        private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+
+        Peer(SimulatedMeter meter, SocketChannel channel) throws IOException {
+            this.meter = meter;
+            this.channel = channel;
+            this.epoch = meter.faults().connectionEpoch();
+            this.key = channel.register(selector, SelectionKey.OP_READ, this);
+            peers.add(this);
+        }
+
+        /** Consumes the complete frames from the buffer's position; leaves a partial one. */
+        abstract void received(ByteBuffer data) throws IOException;
+
+        /** Called when the connection closes. */
+        void closed() {
+        }
+
+        final void readable() throws IOException {
+            if (channel.read(in) < 0) {
+                close();
+                return;
+            }
+            in.flip();
+            received(in);
+            in.compact();
+        }
+
+        /** Sends a reply as the meter's faults allow. */
+        final void reply(ByteBuffer frame) {
+            Faults faults = meter.faults();
+            if (faults.noReply()) {
+                return;
+            }
+            if (faults.garbage()) {
+                byte[] noise = new byte[frame.remaining()];
+                for (int i = 0; i < noise.length; i++) {
+                    noise[i] = (byte) random.nextInt(256);
+                }
+                frame = ByteBuffer.wrap(noise);
+            }
+            if (faults.truncate()) {
+                frame.limit(frame.position() + frame.remaining() / 2);
+            }
+            long delay = faults.delayMillis();
+            if (delay > 0) {
+                ByteBuffer later = frame;
+                timer.schedule(() -> submit(() -> write(later)), delay, TimeUnit.MILLISECONDS);
+            } else {
+                write(frame);
+            }
+        }
+
+        final void write(ByteBuffer frame) {
+            if (!channel.isOpen()) {
+                return;
+            }
+            out.add(frame);
+            try {
+                flush();
+            } catch (IOException e) {
+                close();
+            }
+        }
+
+        final void flush() throws IOException {
+            while (!out.isEmpty()) {
+                ByteBuffer b = out.peek();
+                channel.write(b);
+                if (b.hasRemaining()) {
+                    key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                    return;
+                }
+                out.poll();
+            }
+            if (key.isValid()) {
+                key.interestOps(SelectionKey.OP_READ);
+            }
+        }
+
+        final void close() {
+            if (!peers.remove(this)) {
+                return;
+            }
+            key.cancel();
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+            closed();
+        }
+    }
+}
