@@ -6,7 +6,10 @@ import io.pm500.api.profile.ProfileException;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code java -jar pm500.simulator-standalone.jar --meters 50 --base-port 20000 [--host 127.0.0.1] [--seed 1] [--profile pm500|file]}. */
+/**
+ * The standalone simulator: {@code java -jar pm500.simulator-<version>-standalone.jar --meters 50 --base-port 20000
+ * [--host 127.0.0.1] [--seed 1] [--profile pm500|FILE]}; fault commands ({@link FaultCommands}) on standard input.
+ */
 public final class Main {
     private Main() {
     }
@@ -47,7 +50,20 @@ public final class Main {
                         simulator.meters().get(i).serial(), host, simulator.modbusPort(i), Simulator.UNIT_ID, host,
                         simulator.enipPort(i));
             }
-            System.out.printf("%d meters running; Ctrl-C stops them%n", meters);
+            System.out.printf("%d meters running; Ctrl-C stops them. %s%n", meters, FaultCommands.HELP);
+            FaultCommands commands = new FaultCommands(simulator);
+            Thread console = new Thread(() -> {
+                try (java.io.BufferedReader in = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null;) {
+                        System.out.println(commands.execute(line));
+                    }
+                } catch (IOException e) {
+                    // no console: run until stopped
+                }
+            }, "pm500-sim-console");
+            console.setDaemon(true);
+            console.start();
             stop.await();
         }
     }

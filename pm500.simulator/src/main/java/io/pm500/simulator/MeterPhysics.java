@@ -59,6 +59,11 @@ final class MeterPhysics {
         step(0);
     }
 
+    /** How many steps the model has taken: identifies the present values. */
+    synchronized long step() {
+        return nanos / STEP_NANOS;
+    }
+
     /** Moves the model forward to {@code nanos} (since the simulator started) in fixed steps. */
     synchronized void advanceTo(long targetNanos) {
         while (nanos + STEP_NANOS <= targetNanos) {

@@ -18,12 +18,13 @@ final class ModbusProxy extends NioServer {
     private final int[] upstreamPorts;
 
     /**
-     * @param upstreamPorts j2mod's port of each meter, in meter order
+     * @param upstreamPorts j2mod's port of each meter, in meter order; filled in by the caller once j2mod runs
+     *                      (shared, not copied: the public ports are bound first)
      */
     ModbusProxy(List<SimulatedMeter> meters, String host, int[] ports, int[] upstreamPorts) throws IOException {
         super("pm500-sim-modbus");
         this.host = host;
-        this.upstreamPorts = upstreamPorts.clone();
+        this.upstreamPorts = upstreamPorts;
         try {
             for (int i = 0; i < meters.size(); i++) {
                 listen(host, ports[i], meters.get(i));

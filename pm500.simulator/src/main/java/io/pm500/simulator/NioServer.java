@@ -187,7 +187,8 @@ abstract class NioServer implements AutoCloseable {
         }
 
         final void readable() throws IOException {
-            if (channel.read(in) < 0) {
+            if (channel.read(in) < 0 || meter.faults().connectionEpoch() != epoch) {
+                // a request after a drop or reboot never reaches the meter, however soon it follows
                 close();
                 return;
             }

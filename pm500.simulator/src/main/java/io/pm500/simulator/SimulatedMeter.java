@@ -33,6 +33,9 @@ public final class SimulatedMeter {
     /** Writable blocks keep their registers, as written, as the source of truth. */
     private final Map<ModbusBlock, short[]> settings = new HashMap<>();
     private final Faults faults = new Faults();
+    /** The values of the model's current step: reads between two 100 ms steps share them. */
+    private Map<String, Value> cached;
+    private long cachedStep = -1;
 
     /**
      * @param index   the meter's number in the simulator (0-based); with the seed it makes the meter unique
@@ -80,6 +83,7 @@ public final class SimulatedMeter {
     public synchronized void reboot(java.time.Duration downtime) {
         faults.reboot(downtime);
         physics.resetExtremes();
+        cached = null;
     }
 
     public String serial() {
@@ -90,10 +94,13 @@ public final class SimulatedMeter {
         return productCode;
     }
 
-    /** Every point's current value. */
+    /** Every point's current value (an unmodifiable snapshot). */
     public synchronized Map<String, Value> values() {
         if (!faults.frozen()) {
             physics.advanceTo(clock.getAsLong() - startNanos);
+        }
+        if (cached != null && cachedStep == physics.step()) {
+            return cached;
         }
         Map<String, Value> all = physics.values();
         all.putAll(staticValues());
@@ -106,7 +113,9 @@ public final class SimulatedMeter {
                 }
             }
         }
-        return all;
+        cached = Map.copyOf(all);
+        cachedStep = physics.step();
+        return cached;
     }
 
     private Map<String, Value> staticValues() {
@@ -209,6 +218,7 @@ public final class SimulatedMeter {
             if (block != null && wireAddress >= codec.firstWireAddress()
                     && wireAddress < codec.firstWireAddress() + codec.span()) {
                 block[wireAddress - codec.firstWireAddress()] = (short) value;
+                cached = null;
                 return;
             }
         }

@@ -10,6 +10,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,32 +45,69 @@ public final class Simulator implements AutoCloseable {
         int[] modbusPorts = new int[count];
         int[] enipPorts = new int[count];
         ModbusProxy proxy = null;
+        EnipServer cip = null;
         try {
             for (int i = 0; i < count; i++) {
-                SimulatedMeter meter = new SimulatedMeter(i, profile, seed, clock);
-                meters.add(meter);
-                // j2mod listens on a free loopback port behind the fault-injecting front end
-                upstreamPorts[i] = freePort();
-                ModbusSlave slave = ModbusSlaveFactory.createTCPSlave(InetAddress.getLoopbackAddress(),
-                        upstreamPorts[i], 4, false, 0);
-                slave.addProcessImage(UNIT_ID, new MeterProcessImage(meter));
-                slave.open();
-                modbus.add(slave);
+                meters.add(new SimulatedMeter(i, profile, seed, clock));
                 modbusPorts[i] = basePort == 0 ? 0 : basePort + 2 * i;
                 enipPorts[i] = basePort == 0 ? 0 : basePort + 2 * i + 1;
             }
+            // The public ports first, so that no free port picked for j2mod below can take one of them.
             proxy = new ModbusProxy(meters, host, modbusPorts, upstreamPorts);
-            enip = new EnipServer(meters, host, enipPorts);
+            cip = new EnipServer(meters, host, enipPorts);
+            startModbusSlaves(upstreamPorts);
         } catch (ModbusException | IOException | RuntimeException e) {
             if (proxy != null) {
                 proxy.close();
             }
+            if (cip != null) {
+                cip.close();
+            }
             closeModbus();
             throw e instanceof IOException io ? io : new IOException("cannot start the simulator: " + e.getMessage(), e);
         }
+        enip = cip;
         modbusProxy = proxy;
         LOG.info("Simulator: {} meters on {} (Modbus from port {}, EtherNet/IP from port {})", count, host,
                 count == 0 ? 0 : modbusProxy.port(0), count == 0 ? 0 : enip.port(0));
+    }
+
+    /**
+     * j2mod's slaves, one per meter on a free loopback port behind the fault-injecting front end. Opened in
+     * parallel: j2mod's open() polls every 50 ms until its listener runs.
+     */
+    private void startModbusSlaves(int[] upstreamPorts) throws ModbusException, IOException {
+        java.util.Set<Integer> taken = new java.util.HashSet<>();
+        for (int i = 0; i < meters.size(); i++) {
+            // j2mod's factory hands back an existing slave for a port it knows: never offer one twice
+            do {
+                upstreamPorts[i] = freePort();
+            } while (!taken.add(upstreamPorts[i]));
+            ModbusSlave slave = ModbusSlaveFactory.createTCPSlave(InetAddress.getLoopbackAddress(), upstreamPorts[i],
+                    2, false, 0); // two connections per meter at once: a gateway and one more client
+            slave.addProcessImage(UNIT_ID, new MeterProcessImage(meters.get(i)));
+            modbus.add(slave);
+        }
+        ExecutorService opener = Executors.newFixedThreadPool(Math.min(16, Math.max(1, meters.size())));
+        try {
+            List<Future<?>> opened = new ArrayList<>();
+            for (ModbusSlave slave : modbus) {
+                opened.add(opener.submit(() -> {
+                    slave.open();
+                    return null;
+                }));
+            }
+            for (Future<?> f : opened) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            throw new ModbusException("a Modbus slave did not open: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening the Modbus slaves", e);
+        } finally {
+            opener.shutdown();
+        }
     }
 
     public List<SimulatedMeter> meters() {

@@ -206,15 +206,20 @@ class FaultInjectionTest {
         SimulatedMeter meter = simulator.meters().get(0);
         clock.set(120_000_000_000L);
         double energy = meter.values().get("energy.active.import.total").asDouble();
-        ModbusTCPMaster m = modbus(0);
-        m.readInputRegisters(1, 0, 1);
-        meter.reboot(Duration.ofMillis(1500));
+        byte[] request = { 0, 1, 0, 0, 0, 6, 1, 4, 0, 0, 0, 1 };
+        try (Socket modbus = new Socket(InetAddress.getLoopbackAddress(), simulator.modbusPort(0))) {
+            modbus.setSoTimeout(1000);
+            modbus.getOutputStream().write(request);
+            assertThat(modbus.getInputStream().readNBytes(11)).hasSize(11);
+            meter.reboot(Duration.ofMillis(1500));
+            // raw sockets: j2mod's master retries and reconnects on its own, which would hide the downtime
+            modbus.getOutputStream().write(request);
+            assertThat(modbus.getInputStream().read()).as("dropped by the reboot").isEqualTo(-1);
+        }
         try (Socket s = enip(0)) {
             s.setSoTimeout(2000);
             assertThat(s.getInputStream().read()).as("closed while rebooting").isEqualTo(-1);
         }
-        assertThatThrownBy(() -> m.readInputRegisters(1, 0, 1)).isInstanceOf(ModbusIOException.class);
-        m.disconnect();
         Thread.sleep(1600); // the downtime itself is what is under test
         try (Socket s = enip(0)) {
             assertThat(listIdentity(s)).hasSizeGreaterThan(24);
