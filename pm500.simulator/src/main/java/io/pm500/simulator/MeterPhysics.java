@@ -23,6 +23,17 @@ final class MeterPhysics {
     private final double[] imbalance = new double[3];
     private final double demandSeconds;
 
+    /** The real-time points the model computes, in array order. */
+    static final String[] IDS = { "voltage.l1n", "voltage.l2n", "voltage.l3n", "voltage.ln.avg", "voltage.l1l2",
+        "voltage.l2l3", "voltage.l3l1", "voltage.ll.avg", "current.l1", "current.l2", "current.l3", "current.n",
+        "power.active.l1", "power.active.l2", "power.active.l3", "power.active.total", "power.reactive.l1",
+        "power.reactive.l2", "power.reactive.l3", "power.reactive.total", "power.apparent.l1", "power.apparent.l2",
+        "power.apparent.l3", "power.apparent.total", "pf.l1", "pf.l2", "pf.l3", "pf.total", "frequency" };
+    private static final String[] MAX_IDS = prefixed("max.");
+    private static final String[] DEMAND_IDS = prefixed("demand.");
+    private static final int V = 0, V_AVG = 3, VLL = 4, VLL_AVG = 7, I = 8, I_N = 11, P = 12, P_TOTAL = 15,
+            Q = 16, Q_TOTAL = 19, S = 20, S_TOTAL = 23, PF = 24, PF_TOTAL = 27, HZ = 28;
+
     private long nanos;
     private final double[] v = new double[3];
     private final double[] i = new double[3];
@@ -33,9 +44,11 @@ final class MeterPhysics {
     private double partialActiveWh;
     private double partialReactiveVarh;
     private double runHours;
-    private final Map<String, Double> max = new HashMap<>();
-    private final Map<String, Double> demand = new HashMap<>();
-    private Map<String, Double> realtime = Map.of();
+    /** Present, maximum and demand values, indexed like {@link #IDS}; a step allocates nothing. */
+    private final double[] now = new double[IDS.length];
+    private final double[] max = new double[IDS.length];
+    private final double[] demand = new double[IDS.length];
+    private boolean extremesStarted;
 
     /**
      * @param seed             makes the meter's numbers reproducible
@@ -83,66 +96,61 @@ final class MeterPhysics {
                     + 0.005 * random.nextGaussian());
         }
         frequency = nominalFrequency + 0.02 * Math.sin(2 * Math.PI * t / 120) + 0.002 * random.nextGaussian();
-        Map<String, Double> now = compute();
-        double pTotal = now.get("power.active.total");
-        double qTotal = now.get("power.reactive.total");
-        activeWh += pTotal * 1000 * dt / 3600;
-        reactiveVarh += qTotal * 1000 * dt / 3600;
-        partialActiveWh += pTotal * 1000 * dt / 3600;
-        partialReactiveVarh += qTotal * 1000 * dt / 3600;
+        compute();
+        activeWh += now[P_TOTAL] * 1000 * dt / 3600;
+        reactiveVarh += now[Q_TOTAL] * 1000 * dt / 3600;
+        partialActiveWh += now[P_TOTAL] * 1000 * dt / 3600;
+        partialReactiveVarh += now[Q_TOTAL] * 1000 * dt / 3600;
         runHours += dt / 3600;
+        if (!extremesStarted) {
+            System.arraycopy(now, 0, max, 0, now.length);
+            System.arraycopy(now, 0, demand, 0, now.length);
+            extremesStarted = true;
+        }
         double alpha = demandSeconds <= 0 ? 1 : Math.min(1, dt / demandSeconds);
-        now.forEach((id, value) -> {
-            max.merge(id, value, Math::max);
-            demand.merge(id, value, (old, x) -> old + (x - old) * alpha);
-        });
-        realtime = now;
+        for (int k = 0; k < now.length; k++) {
+            max[k] = Math.max(max[k], now[k]);
+            demand[k] += (now[k] - demand[k]) * alpha;
+        }
     }
 
-    private Map<String, Double> compute() {
-        Map<String, Double> m = new HashMap<>(64);
-        String[] ph = { "l1", "l2", "l3" };
-        double p = 0;
-        double q = 0;
-        double s = 0;
+    private void compute() {
         for (int k = 0; k < 3; k++) {
             double sk = v[k] * i[k] / 1000;
             double pk = sk * pf[k];
-            double qk = Math.sqrt(Math.max(0, sk * sk - pk * pk));
-            m.put("voltage." + ph[k] + "n", v[k]);
-            m.put("current." + ph[k], i[k]);
-            m.put("power.active." + ph[k], pk);
-            m.put("power.reactive." + ph[k], qk);
-            m.put("power.apparent." + ph[k], sk);
-            m.put("pf." + ph[k], pf[k]);
-            p += pk;
-            q += qk;
-            s += sk;
+            now[V + k] = v[k];
+            now[I + k] = i[k];
+            now[P + k] = pk;
+            now[Q + k] = Math.sqrt(Math.max(0, sk * sk - pk * pk));
+            now[S + k] = sk;
+            now[PF + k] = pf[k];
         }
-        m.put("voltage.ln.avg", (v[0] + v[1] + v[2]) / 3);
-        double v12 = lineToLine(v[0], v[1]);
-        double v23 = lineToLine(v[1], v[2]);
-        double v31 = lineToLine(v[2], v[0]);
-        m.put("voltage.l1l2", v12);
-        m.put("voltage.l2l3", v23);
-        m.put("voltage.l3l1", v31);
-        m.put("voltage.ll.avg", (v12 + v23 + v31) / 3);
-        m.put("current.n", Math.sqrt(Math.max(0,
-                i[0] * i[0] + i[1] * i[1] + i[2] * i[2] - i[0] * i[1] - i[1] * i[2] - i[2] * i[0])));
-        m.put("power.active.total", p);
-        m.put("power.reactive.total", q);
-        m.put("power.apparent.total", s);
-        m.put("pf.total", s == 0 ? 1 : p / s);
-        m.put("frequency", frequency);
-        return m;
+        now[V_AVG] = (v[0] + v[1] + v[2]) / 3;
+        now[VLL] = lineToLine(v[0], v[1]);
+        now[VLL + 1] = lineToLine(v[1], v[2]);
+        now[VLL + 2] = lineToLine(v[2], v[0]);
+        now[VLL_AVG] = (now[VLL] + now[VLL + 1] + now[VLL + 2]) / 3;
+        now[I_N] = Math.sqrt(Math.max(0,
+                i[0] * i[0] + i[1] * i[1] + i[2] * i[2] - i[0] * i[1] - i[1] * i[2] - i[2] * i[0]));
+        now[P_TOTAL] = now[P] + now[P + 1] + now[P + 2];
+        now[Q_TOTAL] = now[Q] + now[Q + 1] + now[Q + 2];
+        now[S_TOTAL] = now[S] + now[S + 1] + now[S + 2];
+        now[PF_TOTAL] = now[S_TOTAL] == 0 ? 1 : now[P_TOTAL] / now[S_TOTAL];
+        now[HZ] = frequency;
     }
 
     /** What a restart loses: maxima and demand start again from the present values; counters persist. */
     synchronized void resetExtremes() {
-        max.clear();
-        demand.clear();
-        max.putAll(realtime);
-        demand.putAll(realtime);
+        System.arraycopy(now, 0, max, 0, now.length);
+        System.arraycopy(now, 0, demand, 0, now.length);
+    }
+
+    private static String[] prefixed(String prefix) {
+        String[] ids = new String[IDS.length];
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = prefix + IDS[k];
+        }
+        return ids;
     }
 
     /** |V1 − V2∠−120°| for two phase voltages 120° apart. */
@@ -153,9 +161,11 @@ final class MeterPhysics {
     /** The value of every point the model drives, by point id. */
     synchronized Map<String, Value> values() {
         Map<String, Value> out = new HashMap<>(160);
-        realtime.forEach((id, value) -> out.put(id, Value.of(value)));
-        max.forEach((id, value) -> out.put("max." + id, Value.of(value)));
-        demand.forEach((id, value) -> out.put("demand." + id, Value.of(value)));
+        for (int k = 0; k < IDS.length; k++) {
+            out.put(IDS[k], Value.of(now[k]));
+            out.put(MAX_IDS[k], Value.of(max[k]));
+            out.put(DEMAND_IDS[k], Value.of(demand[k]));
+        }
         out.put("phase.sequence", Value.of(0.0));
         out.put("energy.active.import.total", Value.of((long) activeWh));
         out.put("energy.reactive.import.total", Value.of((long) reactiveVarh));

@@ -2,6 +2,7 @@ package io.pm500.simulator;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedSelectorException;
@@ -56,6 +57,7 @@ abstract class NioServer implements AutoCloseable {
     final void listen(String host, int port, SimulatedMeter meter) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         listeners.add(server);
+        server.setOption(StandardSocketOptions.SO_REUSEADDR, true); // a restart must not wait out TIME_WAIT
         server.bind(new InetSocketAddress(host, port), 64);
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT, meter);
