@@ -1,0 +1,126 @@
+package io.pm500.itest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.test.common.annotation.InjectService;
+
+/** The simulator bundle runs meters in Felix when Config Admin says so, and refuses a bad configuration. */
+class SimulatorBundleTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String COMPONENT = "io.pm500.simulator.internal.SimulatorComponent";
+
+    @InjectService
+    ConfigurationAdmin configAdmin;
+    @InjectService
+    ServiceComponentRuntime scr;
+
+    @AfterEach
+    void removeConfiguration() throws Exception {
+        configAdmin.getConfiguration("pm500.simulator", "?").delete();
+    }
+
+    @Test
+    void configuredSimulatorServesBothProtocolsAndStopsWithItsConfiguration() throws Exception {
+        int base = freePortPair();
+        configure(1, base);
+
+        Await.until(TIMEOUT, () -> "no EtherNet/IP identity on port " + (base + 1),
+                () -> productName(base + 1).equals("PowerMonitor 500"));
+        assertThat(modbusReply(base)).as("FC04 reply to register 300001").hasSize(11);
+
+        configAdmin.getConfiguration("pm500.simulator", "?").delete();
+        Await.until(TIMEOUT, () -> "port " + (base + 1) + " still open", () -> refused(base + 1));
+    }
+
+    @Test
+    void badConfigurationRefusesActivationWithAClearMessage() throws Exception {
+        configure(0, 0);
+        Await.until(TIMEOUT, () -> "component did not fail", () -> failure().contains("meters is 0; set 1 to 1000"));
+    }
+
+    private void configure(int meters, int basePort) throws IOException {
+        Configuration c = configAdmin.getConfiguration("pm500.simulator", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("meters", meters);
+        p.put("basePort", basePort);
+        p.put("host", "127.0.0.1");
+        c.update(p);
+    }
+
+    private String failure() {
+        return scr.getComponentDescriptionDTOs().stream().filter(d -> d.name.equals(COMPONENT))
+                .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream())
+                .filter(c -> c.state == ComponentConfigurationDTO.FAILED_ACTIVATION).map(c -> c.failure)
+                .findFirst().orElse("");
+    }
+
+    /** Two adjacent free loopback ports (the simulator's port pair for one meter). */
+    private static int freePortPair() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = first.getLocalPort();
+                if (port < 65_000) {
+                    try (ServerSocket second = new ServerSocket(port + 1, 1, InetAddress.getLoopbackAddress())) {
+                        return port;
+                    } catch (IOException taken) {
+                        // try another
+                    }
+                }
+            }
+        }
+        throw new IOException("no two adjacent free ports on loopback");
+    }
+
+    private static String productName(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            s.setSoTimeout(2000);
+            s.getOutputStream().write(new byte[] { 0x63, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0 });
+            byte[] header = s.getInputStream().readNBytes(24);
+            int length = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getShort(2) & 0xffff;
+            byte[] body = s.getInputStream().readNBytes(length);
+            // item header 6, protocol version 2, socket address 16, then identity: name length at offset 36
+            int nameLength = body[6 + 2 + 16 + 14] & 0xff;
+            return new String(body, 6 + 2 + 16 + 15, nameLength, StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static byte[] modbusReply(int port) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(new byte[] { 0, 1, 0, 0, 0, 6, 1, 4, 0, 0, 0, 1 });
+            return s.getInputStream().readNBytes(11);
+        }
+    }
+
+    private static boolean refused(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
