@@ -20,15 +20,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connected messaging (at most 18 connections per meter), with the CIP general status a device gives for an
  * unknown class, instance, attribute or service. Malformed frames close that connection only.
  */
-public final class EnipServer extends NioServer {
+final class EnipServer extends NioServer {
     static final int MAX_CONNECTIONS_PER_METER = 18;
 
     private final Map<SimulatedMeter, AtomicInteger> cipConnections = new HashMap<>();
     private final AtomicInteger nextSession = new AtomicInteger(0x1000);
     private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
 
-    /** Binds one port per meter on the given address; port 0 picks a free one (see {@link #port}). */
-    public EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
+    /** Binds one port per meter on the given address (0: a free one, see {@link #port}); serves after {@link #start}. */
+    EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
         super("pm500-sim-enip");
         try {
             for (int i = 0; i < meters.size(); i++) {
@@ -39,7 +39,6 @@ public final class EnipServer extends NioServer {
             close();
             throw e;
         }
-        start();
     }
 
     @Override

@@ -33,7 +33,6 @@ final class ModbusProxy extends NioServer {
             close();
             throw e;
         }
-        start();
     }
 
     @Override

@@ -53,7 +53,7 @@ abstract class NioServer implements AutoCloseable {
         });
     }
 
-    /** Binds a meter's port (0: a free one); call {@link #start()} after the last. */
+    /** Binds a meter's port (0: a free one); connections wait in the backlog until {@link #start()}. */
     final void listen(String host, int port, SimulatedMeter meter) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         listeners.add(server);
@@ -63,6 +63,7 @@ abstract class NioServer implements AutoCloseable {
         server.register(selector, SelectionKey.OP_ACCEPT, meter);
     }
 
+    /** Starts serving; the owner calls it once everything the connections need is up. */
     final void start() {
         thread = new Thread(this::run, name);
         thread.setDaemon(true);
@@ -119,9 +120,14 @@ abstract class NioServer implements AutoCloseable {
                     channel.close(); // rebooting: nothing listens
                     return;
                 }
-                channel.configureBlocking(false);
-                channel.socket().setTcpNoDelay(true);
-                accepted(meter, channel);
+                try {
+                    channel.configureBlocking(false);
+                    channel.socket().setTcpNoDelay(true);
+                    accepted(meter, channel);
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("{} meter {}: cannot serve a new connection: {}", name, meter.index(), e.toString());
+                    channel.close();
+                }
                 return;
             }
             Peer peer = (Peer) key.attachment();

@@ -56,6 +56,8 @@ public final class Simulator implements AutoCloseable {
             proxy = new ModbusProxy(meters, host, modbusPorts, upstreamPorts);
             cip = new EnipServer(meters, host, enipPorts);
             startModbusSlaves(upstreamPorts);
+            proxy.start();
+            cip.start();
         } catch (ModbusException | IOException | RuntimeException e) {
             if (proxy != null) {
                 proxy.close();

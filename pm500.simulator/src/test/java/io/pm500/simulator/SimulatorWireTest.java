@@ -267,6 +267,12 @@ class SimulatorWireTest {
             assertThat(ByteBuffer.wrap(reply).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(8))
                     .as("invalid session handle").isEqualTo(0x64);
         }
+        try (Socket junk = new Socket(InetAddress.getLoopbackAddress(), simulator.modbusPort(1))) {
+            junk.setSoTimeout(5000);
+            junk.getOutputStream().write(new byte[] { 0, 1, 0, 0, (byte) 0xff, (byte) 0xff, 1, 4, 0, 0 });
+            assertThat(junk.getInputStream().read()).as("MBAP length 65535: closed").isEqualTo(-1);
+        }
         assertThat(read(4, 101, 3).remaining()).as("other clients still served").isEqualTo(48);
+        assertThat(modbus.readInputRegisters(Simulator.UNIT_ID, 0, 1)).hasSize(1);
     }
 }

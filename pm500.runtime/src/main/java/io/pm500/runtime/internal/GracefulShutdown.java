@@ -21,11 +21,18 @@ public final class GracefulShutdown {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Logger LOG = LoggerFactory.getLogger(GracefulShutdown.class);
 
+    /** Framework property: {@code false} where the embedding launcher stops the framework itself. */
+    static final String ENABLED = "pm500.shutdown.hook";
+
     private final Thread hook;
 
     @Activate
     public GracefulShutdown(BundleContext context) {
         Bundle system = context.getBundle(0);
+        if ("false".equalsIgnoreCase(context.getProperty(ENABLED))) {
+            hook = null;
+            return;
+        }
         hook = new Thread(() -> stop(system), "pm500-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
     }
@@ -53,6 +60,9 @@ public final class GracefulShutdown {
 
     @Deactivate
     void deactivate() {
+        if (hook == null) {
+            return;
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
