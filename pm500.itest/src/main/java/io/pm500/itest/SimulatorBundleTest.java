@@ -6,17 +6,13 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
@@ -39,7 +35,7 @@ class SimulatorBundleTest {
 
     @Test
     void configuredSimulatorServesBothProtocolsAndStopsWithItsConfiguration() throws Exception {
-        int base = freePortPair();
+        int base = SimulatedMeters.freePortPair();
         configure(1, base);
 
         Await.until(TIMEOUT, () -> "no EtherNet/IP identity on port " + (base + 1),
@@ -57,12 +53,7 @@ class SimulatorBundleTest {
     }
 
     private void configure(int meters, int basePort) throws IOException {
-        Configuration c = configAdmin.getConfiguration("pm500.simulator", "?");
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("meters", meters);
-        p.put("basePort", basePort);
-        p.put("host", "127.0.0.1");
-        c.update(p);
+        SimulatedMeters.configure(configAdmin, meters, basePort);
     }
 
     private String failure() {
@@ -70,23 +61,6 @@ class SimulatorBundleTest {
                 .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream())
                 .filter(c -> c.state == ComponentConfigurationDTO.FAILED_ACTIVATION).map(c -> c.failure)
                 .findFirst().orElse("");
-    }
-
-    /** Two adjacent free loopback ports (the simulator's port pair for one meter). */
-    private static int freePortPair() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                int port = first.getLocalPort();
-                if (port < 65_000) {
-                    try (ServerSocket second = new ServerSocket(port + 1, 1, InetAddress.getLoopbackAddress())) {
-                        return port;
-                    } catch (IOException taken) {
-                        // try another
-                    }
-                }
-            }
-        }
-        throw new IOException("no two adjacent free ports on loopback");
     }
 
     private static String productName(int port) {

@@ -1,0 +1,225 @@
+package io.pm500.driver.modbus.internal;
+
+import com.ghgande.j2mod.modbus.ModbusException;
+import com.ghgande.j2mod.modbus.ModbusIOException;
+import com.ghgande.j2mod.modbus.ModbusSlaveException;
+import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
+import com.ghgande.j2mod.modbus.procimg.InputRegister;
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.SampleConsumer;
+import io.pm500.api.status.ConnectionState;
+import io.pm500.api.status.MeterStatus;
+import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One meter's Modbus connection and polls. Runs on the meter's queue only (one poll at a time); its status is
+ * published as an immutable snapshot any thread may read. Every failure becomes a sample with its acquisition
+ * status; nothing escapes to the scheduler.
+ */
+final class MeterPoller {
+    static final String DRIVER = "pm500.driver.modbus";
+    private static final long BACKOFF_BASE_MILLIS = 500;
+    private static final long BACKOFF_CAP_MILLIS = 30_000;
+    private static final Logger LOG = LoggerFactory.getLogger(MeterPoller.class);
+
+    private final MeterSettings settings;
+    private final SampleConsumer consumer;
+    private final Clock clock;
+    private ModbusTCPMaster master;
+    private final Set<String> readThisConnection = new HashSet<>();
+    private long polls;
+    private long failures;
+    private int consecutiveFailures;
+    private int backoffStep;
+    private long nextAttemptNanos;
+    private String lastError = "";
+    private Duration lastLatency = Duration.ZERO;
+    private Instant lastSuccess;
+    private ConnectionState state = ConnectionState.CONNECTING;
+    private boolean closed;
+    private volatile MeterStatus status;
+
+    MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock) {
+        this.settings = settings;
+        this.consumer = consumer;
+        this.clock = clock;
+        publish();
+    }
+
+    MeterStatus status() {
+        return status;
+    }
+
+    /** How long until the next connection attempt; zero when connected or due. */
+    synchronized Duration reconnectDelay() {
+        long nanos = nextAttemptNanos - System.nanoTime();
+        return master != null || nanos <= 0 ? Duration.ZERO : Duration.ofNanos(nanos);
+    }
+
+    /** Polls one block: connects if needed, reads its requests, decodes, hands the sample on. */
+    synchronized void poll(BlockPlan block) {
+        if (closed) {
+            return;
+        }
+        if (block.intervalMillis() == 0 && readThisConnection.contains(block.blockId())) {
+            return; // once per connection
+        }
+        if (master == null && System.nanoTime() - nextAttemptNanos < 0) {
+            deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
+                    AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
+                            + " (next attempt in " + (nextAttemptNanos - System.nanoTime()) / 1_000_000 + " ms): "
+                            + lastError));
+            return;
+        }
+        polls++;
+        long t0 = System.nanoTime();
+        Sample sample;
+        try {
+            if (master == null) {
+                connect();
+            }
+            short[] registers = new short[block.decoder().span()];
+            int base = block.decoder().firstWireAddress();
+            for (ReadRequest r : block.requests()) {
+                InputRegister[] read = r.functionCode() == 4
+                        ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
+                        : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
+                if (read.length != r.count()) {
+                    throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start() + ", got "
+                            + read.length);
+                }
+                for (int i = 0; i < read.length; i++) {
+                    registers[r.start() - base + i] = (short) read[i].getValue();
+                }
+            }
+            sample = block.decoder().decode(settings.meterId(), clock.instant(), base, registers, registers.length);
+        } catch (Exception e) {
+            sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e),
+                    describe(e));
+        }
+        if (sample.status() == AcquisitionStatus.OK) {
+            succeeded(block, System.nanoTime() - t0);
+        } else {
+            failed(sample);
+        }
+        deliver(sample);
+        publish();
+    }
+
+    private void connect() throws Exception {
+        ModbusTCPMaster m = new ModbusTCPMaster(settings.host(), settings.port(), settings.timeoutMillis(), false);
+        m.setRetries(0); // retries are ours: a failed read becomes a sample, the next poll tries again
+        m.connect();
+        master = m;
+        readThisConnection.clear();
+        LOG.info("Modbus meter {}: connected to {}", settings.meterId(), settings.endpoint());
+    }
+
+    private void succeeded(BlockPlan block, long nanos) {
+        if (state != ConnectionState.CONNECTED) {
+            LOG.info("Modbus meter {}: {} ({} after {} failures)", settings.meterId(),
+                    state == ConnectionState.LOST ? "back" : "polling", settings.endpoint(), consecutiveFailures);
+        }
+        state = ConnectionState.CONNECTED;
+        consecutiveFailures = 0;
+        backoffStep = 0;
+        lastLatency = Duration.ofNanos(nanos);
+        lastSuccess = clock.instant();
+        readThisConnection.add(block.blockId());
+    }
+
+    private void failed(Sample sample) {
+        failures++;
+        consecutiveFailures++;
+        lastError = sample.status() + ": " + sample.detail();
+        if (sample.status() != AcquisitionStatus.DEVICE_ERROR && sample.status() != AcquisitionStatus.PROTOCOL_ERROR
+                || master == null) {
+            disconnect(); // the stream may be out of step: start clean, after a backoff
+            long delay = Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16));
+            delay += ThreadLocalRandom.current().nextLong(delay / 4 + 1);
+            nextAttemptNanos = System.nanoTime() + delay * 1_000_000;
+        } else if (sample.status() == AcquisitionStatus.PROTOCOL_ERROR) {
+            disconnect(); // garbage on the wire: resynchronise on a new connection at the next poll
+        }
+        if (consecutiveFailures >= settings.lostAfter() && state != ConnectionState.LOST) {
+            state = ConnectionState.LOST;
+            LOG.warn("Modbus meter {}: lost after {} failed polls at {}: {}", settings.meterId(),
+                    consecutiveFailures, settings.endpoint(), lastError);
+        } else if (state != ConnectionState.LOST) {
+            state = ConnectionState.CONNECTING;
+        }
+    }
+
+    static AcquisitionStatus classify(Throwable e) {
+        if (e instanceof ModbusSlaveException) {
+            return AcquisitionStatus.DEVICE_ERROR;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return AcquisitionStatus.TIMEOUT;
+            }
+            if (t instanceof ConnectException || t instanceof SocketException) {
+                return AcquisitionStatus.CONNECTION_LOST;
+            }
+        }
+        if (e instanceof ModbusIOException io) {
+            String m = String.valueOf(io.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (io.isEOF() || m.contains("premature end") || m.contains("connection")) {
+                return AcquisitionStatus.CONNECTION_LOST;
+            }
+            if (m.contains("timed out") || m.contains("timeout")) {
+                return AcquisitionStatus.TIMEOUT;
+            }
+            return AcquisitionStatus.PROTOCOL_ERROR;
+        }
+        return e instanceof ModbusException ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof ModbusSlaveException s) {
+            return "Modbus exception code " + s.getType() + " (" + ModbusSlaveException.getMessage(s.getType()) + ")";
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    private void deliver(Sample sample) {
+        try {
+            consumer.accept(sample);
+        } catch (RuntimeException e) {
+            LOG.error("Modbus meter {}: the pipeline did not take a sample of block {}: {}", settings.meterId(),
+                    sample.blockId(), e.toString());
+        }
+    }
+
+    private void disconnect() {
+        if (master != null) {
+            master.disconnect();
+            master = null;
+        }
+    }
+
+    private void publish() {
+        status = new MeterStatus(settings.meterId(), DRIVER, settings.endpoint(),
+                closed || !settings.enabled() ? ConnectionState.DISABLED : state, polls, failures,
+                consecutiveFailures, lastError, lastLatency, lastSuccess);
+    }
+
+    /** Closes the connection; no poll runs after this returns. */
+    synchronized void close() {
+        closed = true;
+        disconnect();
+        publish();
+    }
+}

@@ -1,0 +1,117 @@
+package io.pm500.driver.modbus.internal;
+
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.profile.ModbusBlock;
+import io.pm500.api.profile.ModbusDecoder;
+import io.pm500.api.profile.ProfileException;
+import io.pm500.api.profile.WordOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A meter's configuration, checked: every problem is named with the key and the fix, and nothing is polled
+ * until all of it is right.
+ */
+record MeterSettings(String meterId, String host, int port, int unitId, int timeoutMillis, int lostAfter,
+        boolean enabled, List<BlockPlan> blocks) {
+    static final int MIN_INTERVAL_MILLIS = 50;
+
+    /** One block to poll: how often (0 = once per connection), the reads, and its decoder. */
+    record BlockPlan(String blockId, long intervalMillis, List<ReadRequest> requests, ModbusDecoder decoder) {
+    }
+
+    String endpoint() {
+        return host + ":" + port + " unit " + unitId;
+    }
+
+    static MeterSettings of(ModbusMeterComponent.Config c) {
+        List<String> problems = new ArrayList<>();
+        String meterId = c.meterId().trim();
+        if (meterId.isEmpty() || !meterId.matches("[A-Za-z0-9._:-]+")) {
+            problems.add("meterId '" + c.meterId() + "': use letters, digits and . _ : - only");
+        }
+        String host = c.host().trim();
+        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
+            problems.add("host '" + c.host() + "': give the meter's IP address or host name");
+        }
+        if (c.port() < 1 || c.port() > 65_535) {
+            problems.add("port " + c.port() + ": must be 1..65535 (Modbus TCP: 502)");
+        }
+        if (c.unitId() < 0 || c.unitId() > 255) {
+            problems.add("unitId " + c.unitId() + ": must be 0..255");
+        }
+        if (c.timeoutMillis() < MIN_INTERVAL_MILLIS) {
+            problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least " + MIN_INTERVAL_MILLIS);
+        }
+        if (c.lostAfter() < 1) {
+            problems.add("lostAfter " + c.lostAfter() + ": must be at least 1");
+        }
+        if (c.maxRegistersPerRequest() < 1 || c.maxRegistersPerRequest() > 125) {
+            problems.add("maxRegistersPerRequest " + c.maxRegistersPerRequest() + ": must be 1..125");
+        }
+        if (c.maxGap() < 0) {
+            problems.add("maxGap " + c.maxGap() + ": must be 0 or more");
+        }
+        WordOrder order = null;
+        if (!c.wordOrder().isBlank()) {
+            try {
+                order = WordOrder.valueOf(c.wordOrder().trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problems.add("wordOrder '" + c.wordOrder() + "': HIGH_FIRST, LOW_FIRST, or empty for the profile's");
+            }
+        }
+        DeviceProfile profile = null;
+        try {
+            profile = DeviceProfiles.resolve(c.profile());
+        } catch (ProfileException e) {
+            problems.add("profile: " + e.getMessage());
+        }
+        List<BlockPlan> blocks = new ArrayList<>();
+        if (profile != null) {
+            Map<String, Long> intervals = new HashMap<>();
+            for (String entry : c.blockIntervals()) {
+                String[] kv = entry.split("=", 2);
+                try {
+                    long ms = Long.parseLong(kv.length == 2 ? kv[1].trim() : "x");
+                    if (profile.modbusBlock(kv[0].trim()).isEmpty()) {
+                        problems.add("blockIntervals '" + entry + "': the profile has no Modbus block '"
+                                + kv[0].trim() + "' (it has " + profile.modbus().blocks().stream()
+                                        .map(ModbusBlock::id).toList() + ")");
+                    } else if (ms != 0 && ms < MIN_INTERVAL_MILLIS) {
+                        problems.add("blockIntervals '" + entry + "': an interval is 0 (once per connection) or at"
+                                + " least " + MIN_INTERVAL_MILLIS + " ms");
+                    } else {
+                        intervals.put(kv[0].trim(), ms);
+                    }
+                } catch (NumberFormatException e) {
+                    problems.add("blockIntervals '" + entry + "': write <block>=<milliseconds>, e.g. energy=5000");
+                }
+            }
+            for (ModbusBlock block : profile.modbus().blocks()) {
+                Long interval = intervals.get(block.id());
+                if (interval == null) {
+                    continue; // not polled
+                }
+                try {
+                    blocks.add(new BlockPlan(block.id(), interval,
+                            RequestPlanner.plan(profile.modbus(), block, c.maxRegistersPerRequest(), c.maxGap()),
+                            new ModbusDecoder(profile.modbus(), block, order)));
+                } catch (IllegalArgumentException e) {
+                    problems.add("maxRegistersPerRequest: " + e.getMessage());
+                }
+            }
+            if (blocks.isEmpty() && problems.isEmpty()) {
+                problems.add("blockIntervals: no block to poll; name at least one, e.g. energy=5000");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("Modbus meter '" + c.meterId() + "' not started: "
+                    + String.join("; ", problems));
+        }
+        return new MeterSettings(meterId, host, c.port(), c.unitId(), c.timeoutMillis(), c.lostAfter(), c.enabled(),
+                List.copyOf(blocks));
+    }
+}

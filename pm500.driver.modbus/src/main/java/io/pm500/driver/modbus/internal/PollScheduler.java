@@ -1,0 +1,60 @@
+package io.pm500.driver.modbus.internal;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's threads, shared by every meter: one timer that keeps each block's fixed rate, and a small pool that
+ * runs the blocking Modbus transactions. Each meter runs its polls one at a time ({@link MeterQueue}), so a slow
+ * meter holds at most one pool thread, and the thread count does not grow with the number of meters.
+ */
+@Component(service = PollScheduler.class)
+public final class PollScheduler {
+    /** Blocking transactions in flight at once across all meters. */
+    static final int IO_THREADS = 4;
+    private static final Logger LOG = LoggerFactory.getLogger(PollScheduler.class);
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(named("timer"));
+    private final ExecutorService io = Executors.newFixedThreadPool(IO_THREADS, named("io"));
+
+    @Activate
+    public PollScheduler() {
+        // threads start lazily with the first meter
+    }
+
+    ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
+        return timer.scheduleAtFixedRate(task, initialDelayMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    ExecutorService io() {
+        return io;
+    }
+
+    @Deactivate
+    void stop() throws InterruptedException {
+        timer.shutdownNow();
+        io.shutdownNow();
+        if (!timer.awaitTermination(10, TimeUnit.SECONDS) || !io.awaitTermination(10, TimeUnit.SECONDS)) {
+            LOG.warn("Modbus driver: poll threads did not end within 10 s");
+        }
+    }
+
+    private static ThreadFactory named(String role) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "pm500-modbus-" + role + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

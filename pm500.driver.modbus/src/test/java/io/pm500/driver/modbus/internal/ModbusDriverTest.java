@@ -1,0 +1,179 @@
+package io.pm500.driver.modbus.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.PointValue;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.SampleConsumer;
+import io.pm500.api.sample.Value;
+import io.pm500.api.status.ConnectionState;
+import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
+import io.pm500.simulator.Simulator;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The poller against the simulator on loopback: values, every fault mode, lost and back, a restarted meter. */
+class ModbusDriverTest {
+    private final AtomicLong clock = new AtomicLong(3_600_000_000_000L);
+    private final List<Sample> samples = new CopyOnWriteArrayList<>();
+    private final SampleConsumer consumer = samples::add;
+    private DeviceProfile profile;
+    private Simulator simulator;
+    private MeterPoller poller;
+
+    @BeforeEach
+    void start() throws Exception {
+        profile = DeviceProfiles.builtIn("pm500");
+        simulator = new Simulator(profile, 1, "127.0.0.1", 0, 3, clock::get);
+    }
+
+    @AfterEach
+    void stop() {
+        if (poller != null) {
+            poller.close();
+        }
+        simulator.close();
+    }
+
+    private MeterPoller poller(ConfigFixture config) {
+        poller = new MeterPoller(MeterSettings.of(config), consumer, Clock.systemUTC());
+        return poller;
+    }
+
+    private static BlockPlan block(MeterSettings s, String id) {
+        return s.blocks().stream().filter(b -> b.blockId().equals(id)).findFirst().orElseThrow();
+    }
+
+    private Sample pollOnce(MeterSettings s, String block) {
+        int before = samples.size();
+        poller.poll(block(s, block));
+        assertThat(samples).hasSize(before + 1);
+        return samples.get(samples.size() - 1);
+    }
+
+    private static Value v(Sample s, String id) {
+        return s.points().stream().filter(p -> p.pointId().equals(id)).map(PointValue::value).findFirst().orElseThrow();
+    }
+
+    @Test
+    void everyBlockDecodesToTheMetersValues() {
+        ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "info=0", "energy=5000",
+                "settings=60000", "status=1000");
+        MeterSettings s = MeterSettings.of(config);
+        poller(config);
+        Map<String, Value> model = simulator.meters().get(0).values();
+        for (BlockPlan b : s.blocks()) {
+            Sample sample = pollOnce(s, b.blockId());
+            assertThat(sample.status()).as(sample.detail()).isEqualTo(AcquisitionStatus.OK);
+            for (PointValue p : sample.points()) {
+                if (model.get(p.pointId()) instanceof Value.Real r) {
+                    assertThat(p.value().asDouble()).as(p.pointId()).isCloseTo(r.value(),
+                            org.assertj.core.data.Offset.offset(1e-3 * Math.max(1, Math.abs(r.value()))));
+                } else {
+                    assertThat(p.value()).as(p.pointId()).isEqualTo(model.get(p.pointId()));
+                }
+            }
+        }
+        Sample energy = samples.stream().filter(x -> x.blockId().equals("energy")).findFirst().orElseThrow();
+        assertThat(v(energy, "energy.active.import.total")).isInstanceOf(Value.Int.class);
+        assertThat(profile.points().get("energy.active.import.total").unit()).isEqualTo("Wh");
+        Sample info = samples.stream().filter(x -> x.blockId().equals("info")).findFirst().orElseThrow();
+        assertThat(((Value.Text) v(info, "serial")).value()).hasSize(13);
+        assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(poller.status().polls()).isEqualTo(4);
+        assertThat(poller.status().lastLatency()).isPositive();
+
+        int before = samples.size();
+        poller.poll(block(s, "info"));
+        assertThat(samples).as("info is read once per connection").hasSize(before);
+    }
+
+    @Test
+    void faultModesBecomeTheirAcquisitionStatus() throws Exception {
+        ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "energy=1000");
+        MeterSettings s = MeterSettings.of(config);
+        poller(config);
+        var faults = simulator.meters().get(0).faults();
+
+        faults.modbusException(6);
+        Sample busy = pollOnce(s, "energy");
+        assertThat(busy.status()).isEqualTo(AcquisitionStatus.DEVICE_ERROR);
+        assertThat(busy.detail()).contains("code 6");
+        faults.clear();
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+
+        faults.noReply(true);
+        Sample timeout = pollOnce(s, "energy");
+        assertThat(timeout.status()).as(timeout.detail()).isEqualTo(AcquisitionStatus.TIMEOUT);
+        faults.clear();
+
+        faults.garbage(true);
+        awaitReconnectWindow();
+        Sample garbage = pollOnce(s, "energy");
+        assertThat(garbage.status()).as(garbage.detail())
+                .isIn(AcquisitionStatus.PROTOCOL_ERROR, AcquisitionStatus.CONNECTION_LOST, AcquisitionStatus.TIMEOUT);
+        faults.clear();
+
+        faults.truncate(true);
+        awaitReconnectWindow();
+        Sample truncated = pollOnce(s, "energy");
+        assertThat(truncated.status()).as(truncated.detail()).isNotEqualTo(AcquisitionStatus.OK);
+        faults.clear();
+
+        awaitReconnectWindow();
+        Sample back = pollOnce(s, "energy");
+        assertThat(back.status()).as(back.detail()).isEqualTo(AcquisitionStatus.OK);
+        assertThat(poller.status().consecutiveFailures()).isZero();
+    }
+
+    @Test
+    void lostAfterNFailuresAndBackOnTheFirstGoodPoll() throws Exception {
+        ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "energy=1000").withLostAfter(2);
+        MeterSettings s = MeterSettings.of(config);
+        poller(config);
+        simulator.meters().get(0).faults().modbusException(4);
+        pollOnce(s, "energy");
+        assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTING);
+        pollOnce(s, "energy");
+        assertThat(poller.status().state()).isEqualTo(ConnectionState.LOST);
+        assertThat(poller.status().lastError()).contains("DEVICE_ERROR", "code 4");
+        simulator.meters().get(0).faults().clear();
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+        assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTED);
+    }
+
+    @Test
+    void reconnectsAfterTheMeterRestarts() throws Exception {
+        int port = simulator.modbusPort(0);
+        ConfigFixture config = ConfigFixture.meter("m0", port, "energy=1000");
+        MeterSettings s = MeterSettings.of(config);
+        poller(config);
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+
+        simulator.close();
+        Sample down = pollOnce(s, "energy");
+        assertThat(down.status()).as(down.detail()).isIn(AcquisitionStatus.CONNECTION_LOST, AcquisitionStatus.TIMEOUT);
+        Sample waiting = pollOnce(s, "energy");
+        assertThat(waiting.status()).isEqualTo(AcquisitionStatus.CONNECTION_LOST);
+        assertThat(waiting.detail()).contains("next attempt in");
+
+        simulator = new Simulator(profile, 1, "127.0.0.1", port, 3, clock::get);
+        awaitReconnectWindow();
+        Sample up = pollOnce(s, "energy");
+        assertThat(up.status()).as(up.detail()).isEqualTo(AcquisitionStatus.OK);
+    }
+
+    /** Waits out the reconnect backoff: the backoff is the behaviour under test, and its end is known. */
+    private void awaitReconnectWindow() throws InterruptedException {
+        Thread.sleep(poller.reconnectDelay().toMillis() + 20);
+    }
+}

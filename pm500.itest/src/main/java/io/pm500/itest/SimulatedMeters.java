@@ -1,0 +1,41 @@
+package io.pm500.itest;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/** Starts the simulator bundle's meters on free loopback ports. */
+final class SimulatedMeters {
+    private SimulatedMeters() {
+    }
+
+    static void configure(ConfigurationAdmin configAdmin, int meters, int basePort) throws IOException {
+        Configuration c = configAdmin.getConfiguration("pm500.simulator", "?");
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("meters", meters);
+        p.put("basePort", basePort);
+        p.put("host", "127.0.0.1");
+        c.update(p);
+    }
+
+    /** Two adjacent free loopback ports: one meter's Modbus and EtherNet/IP ports. */
+    static int freePortPair() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket first = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = first.getLocalPort();
+                if (port < 65_000) {
+                    try (ServerSocket second = new ServerSocket(port + 1, 1, InetAddress.getLoopbackAddress())) {
+                        return port;
+                    } catch (IOException taken) {
+                        // try another
+                    }
+                }
+            }
+        }
+        throw new IOException("no two adjacent free ports on loopback");
+    }
+}
