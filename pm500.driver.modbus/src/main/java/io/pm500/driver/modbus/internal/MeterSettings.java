@@ -72,7 +72,16 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
         List<BlockPlan> blocks = new ArrayList<>();
         if (profile != null) {
             Map<String, Long> intervals = new HashMap<>();
-            for (String entry : c.blockIntervals()) {
+            // a .cfg file gives one comma-separated string, the console and .config files an array
+            List<String> entries = new ArrayList<>();
+            for (String element : c.blockIntervals()) {
+                for (String entry : element.split(",")) {
+                    if (!entry.isBlank()) {
+                        entries.add(entry.trim());
+                    }
+                }
+            }
+            for (String entry : entries) {
                 String[] kv = entry.split("=", 2);
                 try {
                     long ms = Long.parseLong(kv.length == 2 ? kv[1].trim() : "x");

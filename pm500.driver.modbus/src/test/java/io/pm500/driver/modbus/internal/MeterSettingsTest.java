@@ -15,6 +15,12 @@ class MeterSettingsTest {
     }
 
     @Test
+    void intervalsFromACfgFileComeAsOneCommaSeparatedString() {
+        MeterSettings s = MeterSettings.of(ConfigFixture.meter("m", 502, "info=0, energy=5000,status=1000"));
+        assertThat(s.blocks()).extracting(MeterSettings.BlockPlan::intervalMillis).containsExactly(0L, 5000L, 1000L);
+    }
+
+    @Test
     void everyProblemIsNamedWithItsKey() {
         ConfigFixture bad = new ConfigFixture("feeder 7", " ", 70_000, 300, "pm500",
                 new String[] { "energy=10", "nope=1000", "status" }, 20, 0, 200, -1, "MIDDLE", true);
