@@ -111,6 +111,25 @@ class ModbusDriverTest {
         faults.clear();
         assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
 
+        faults.delay(java.time.Duration.ofMillis(200));
+        Sample slow = pollOnce(s, "energy");
+        assertThat(slow.status()).as("a delay within the timeout").isEqualTo(AcquisitionStatus.OK);
+        assertThat(poller.status().lastLatency()).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(200));
+        faults.delay(java.time.Duration.ofMillis(800));
+        assertThat(pollOnce(s, "energy").status()).as("a delay past the 500 ms timeout")
+                .isEqualTo(AcquisitionStatus.TIMEOUT);
+        faults.clear();
+        awaitReconnectWindow();
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+
+        faults.closeConnections();
+        Sample dropped = pollOnce(s, "energy");
+        // j2mod re-opens a socket it finds closed before writing, so the poll may still succeed; if the close
+        // lands mid-transaction, the poll fails as CONNECTION_LOST. Either way the next poll after the backoff reads.
+        assertThat(dropped.status()).as(dropped.detail()).isIn(AcquisitionStatus.OK, AcquisitionStatus.CONNECTION_LOST);
+        awaitReconnectWindow();
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+
         faults.noReply(true);
         Sample timeout = pollOnce(s, "energy");
         assertThat(timeout.status()).as(timeout.detail()).isEqualTo(AcquisitionStatus.TIMEOUT);
