@@ -87,24 +87,9 @@ final class MeterPoller {
         long t0 = System.nanoTime();
         Sample sample;
         try {
-            if (master == null) {
-                connect();
-            }
-            short[] registers = new short[block.decoder().span()];
-            int base = block.decoder().firstWireAddress();
-            for (ReadRequest r : block.requests()) {
-                InputRegister[] read = r.functionCode() == 4
-                        ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
-                        : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
-                if (read.length != r.count()) {
-                    throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start() + ", got "
-                            + read.length);
-                }
-                for (int i = 0; i < read.length; i++) {
-                    registers[r.start() - base + i] = (short) read[i].getValue();
-                }
-            }
-            sample = block.decoder().decode(settings.meterId(), clock.instant(), base, registers, registers.length);
+            short[] registers = read(block);
+            sample = block.decoder().decode(settings.meterId(), clock.instant(), block.decoder().firstWireAddress(),
+                    registers, registers.length);
         } catch (Exception e) {
             sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e),
                     describe(e));
@@ -116,6 +101,42 @@ final class MeterPoller {
         }
         deliver(sample);
         publish();
+    }
+
+    /**
+     * Reads the block's registers. A timeout or a broken connection is retried up to {@code retries} times, each
+     * on a fresh connection so that a late reply to the failed request cannot be taken for the next one.
+     */
+    private short[] read(BlockPlan block) throws Exception {
+        for (int attempt = 0;; attempt++) {
+            try {
+                if (master == null) {
+                    connect();
+                }
+                short[] registers = new short[block.decoder().span()];
+                int base = block.decoder().firstWireAddress();
+                for (ReadRequest r : block.requests()) {
+                    InputRegister[] read = r.functionCode() == 4
+                            ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
+                            : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
+                    if (read.length != r.count()) {
+                        throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start()
+                                + ", got " + read.length);
+                    }
+                    for (int i = 0; i < read.length; i++) {
+                        registers[r.start() - base + i] = (short) read[i].getValue();
+                    }
+                }
+                return registers;
+            } catch (Exception e) {
+                AcquisitionStatus status = classify(e);
+                if (attempt >= settings.retries()
+                        || status != AcquisitionStatus.TIMEOUT && status != AcquisitionStatus.CONNECTION_LOST) {
+                    throw e;
+                }
+                disconnect();
+            }
+        }
     }
 
     private void connect() throws Exception {

@@ -15,8 +15,8 @@ import java.util.Map;
  * A meter's configuration, checked: every problem is named with the key and the fix, and nothing is polled
  * until all of it is right.
  */
-record MeterSettings(String meterId, String host, int port, int unitId, int timeoutMillis, int lostAfter,
-        boolean enabled, List<BlockPlan> blocks) {
+record MeterSettings(String meterId, String host, int port, int unitId, int timeoutMillis, int retries,
+        int lostAfter, boolean enabled, List<BlockPlan> blocks) {
     static final int MIN_INTERVAL_MILLIS = 50;
 
     /** One block to poll: how often (0 = once per connection), the reads, and its decoder. */
@@ -45,6 +45,9 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
         }
         if (c.timeoutMillis() < MIN_INTERVAL_MILLIS) {
             problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least " + MIN_INTERVAL_MILLIS);
+        }
+        if (c.retries() < 0 || c.retries() > 5) {
+            problems.add("retries " + c.retries() + ": must be 0..5");
         }
         if (c.lostAfter() < 1) {
             problems.add("lostAfter " + c.lostAfter() + ": must be at least 1");
@@ -120,7 +123,7 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
             throw new IllegalArgumentException("Modbus meter '" + c.meterId() + "' not started: "
                     + String.join("; ", problems));
         }
-        return new MeterSettings(meterId, host, c.port(), c.unitId(), c.timeoutMillis(), c.lostAfter(), c.enabled(),
-                List.copyOf(blocks));
+        return new MeterSettings(meterId, host, c.port(), c.unitId(), c.timeoutMillis(), c.retries(), c.lostAfter(),
+                c.enabled(), List.copyOf(blocks));
     }
 }

@@ -59,6 +59,10 @@ public final class ModbusMeterComponent implements StatusSource {
         @AttributeDefinition(name = "Timeout (ms)", description = "Connect and reply timeout.")
         int timeoutMillis() default 1000;
 
+        @AttributeDefinition(name = "Retries", description = "Immediate retries (0..5) of a block read that timed"
+                + " out or lost its connection, each on a fresh connection, before the poll counts as failed.")
+        int retries() default 0;
+
         @AttributeDefinition(name = "Lost after", description = "Consecutive failed polls before the meter is"
                 + " reported lost.")
         int lostAfter() default 3;

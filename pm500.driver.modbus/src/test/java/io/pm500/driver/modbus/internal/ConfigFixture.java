@@ -4,15 +4,21 @@ import java.lang.annotation.Annotation;
 
 /** A meter configuration as Config Admin would hand it over, with the component's defaults. */
 record ConfigFixture(String meterId, String host, int port, int unitId, String profile, String[] blockIntervals,
-        int timeoutMillis, int lostAfter, int maxRegistersPerRequest, int maxGap, String wordOrder, boolean enabled)
+        int timeoutMillis, int retries, int lostAfter, int maxRegistersPerRequest, int maxGap, String wordOrder,
+        boolean enabled)
         implements ModbusMeterComponent.Config {
 
     static ConfigFixture meter(String id, int port, String... intervals) {
-        return new ConfigFixture(id, "127.0.0.1", port, 1, "pm500", intervals, 500, 3, 125, 0, "", true);
+        return new ConfigFixture(id, "127.0.0.1", port, 1, "pm500", intervals, 500, 0, 3, 125, 0, "", true);
     }
 
     ConfigFixture withLostAfter(int n) {
-        return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, timeoutMillis, n,
+        return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, timeoutMillis, retries, n,
+                maxRegistersPerRequest, maxGap, wordOrder, enabled);
+    }
+
+    ConfigFixture withRetries(int n) {
+        return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, timeoutMillis, n, lostAfter,
                 maxRegistersPerRequest, maxGap, wordOrder, enabled);
     }
 

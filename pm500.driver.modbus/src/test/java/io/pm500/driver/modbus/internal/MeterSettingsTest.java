@@ -23,7 +23,7 @@ class MeterSettingsTest {
     @Test
     void everyProblemIsNamedWithItsKey() {
         ConfigFixture bad = new ConfigFixture("feeder 7", " ", 70_000, 300, "pm500",
-                new String[] { "energy=10", "nope=1000", "status" }, 20, 0, 200, -1, "MIDDLE", true);
+                new String[] { "energy=10", "nope=1000", "status" }, 20, 9, 0, 200, -1, "MIDDLE", true);
         assertThatIllegalArgumentException().isThrownBy(() -> MeterSettings.of(bad))
                 .withMessageContaining("Modbus meter 'feeder 7' not started")
                 .withMessageContaining("meterId 'feeder 7'")
@@ -31,6 +31,7 @@ class MeterSettingsTest {
                 .withMessageContaining("port 70000: must be 1..65535")
                 .withMessageContaining("unitId 300")
                 .withMessageContaining("timeoutMillis 20")
+                .withMessageContaining("retries 9: must be 0..5")
                 .withMessageContaining("lostAfter 0")
                 .withMessageContaining("maxRegistersPerRequest 200")
                 .withMessageContaining("maxGap -1")
@@ -43,7 +44,7 @@ class MeterSettingsTest {
     @Test
     void unknownProfileIsNamed() {
         ConfigFixture c = new ConfigFixture("m", "10.0.0.1", 502, 1, "/etc/pm5000.json", new String[] { "energy=1000" },
-                1000, 3, 125, 0, "", true);
+                1000, 0, 3, 125, 0, "", true);
         assertThatIllegalArgumentException().isThrownBy(() -> MeterSettings.of(c))
                 .withMessageContaining("profile: device profile '/etc/pm5000.json'");
     }

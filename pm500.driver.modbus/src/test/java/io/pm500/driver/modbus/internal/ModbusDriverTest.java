@@ -171,6 +171,31 @@ class ModbusDriverTest {
     }
 
     @Test
+    void retriesATimedOutReadOnAFreshConnection() throws Exception {
+        ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "energy=1000").withRetries(1);
+        MeterSettings s = MeterSettings.of(config);
+        poller(config);
+        assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
+        var faults = simulator.meters().get(0).faults();
+        faults.noReply(true);
+        // the first attempt times out; the fault is cleared while it waits, so the retry on a new connection reads
+        Thread clearer = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            faults.clear();
+        });
+        clearer.start();
+        Sample sample = pollOnce(s, "energy");
+        clearer.join();
+        assertThat(sample.status()).as(sample.detail()).isEqualTo(AcquisitionStatus.OK);
+        assertThat(poller.status().consecutiveFailures()).isZero();
+        assertThat(poller.status().lastLatency()).isGreaterThan(java.time.Duration.ofMillis(400));
+    }
+
+    @Test
     void reconnectsAfterTheMeterRestarts() throws Exception {
         int port = simulator.modbusPort(0);
         ConfigFixture config = ConfigFixture.meter("m0", port, "energy=1000");
