@@ -6,7 +6,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.Arrays;
+import java.util.List;
 
 /**
  * Decodes one CIP block's data. Built once per meter configuration; {@link #decode} is a pure function that never
@@ -54,7 +54,7 @@ public final class CipDecoder {
             Field field = fields[i];
             points[i] = new PointValue(field.point(), FieldCodec.decode(field, words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder()));
         }
-        return Sample.ok(meterId, block.id(), acquiredAt, Arrays.asList(points));
+        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points)); // immutable: Sample keeps it, no second copy
     }
 
     /**

@@ -5,7 +5,7 @@ import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import java.time.Instant;
-import java.util.Arrays;
+import java.util.List;
 
 /**
  * Decodes one Modbus block from registers read in one or more requests. Built once per meter configuration;
@@ -72,7 +72,7 @@ public final class ModbusDecoder {
             points[i] = new PointValue(fields[i].point(),
                     FieldCodec.decode(fields[i], words, wireAddresses[i] - startWire, orders[i]));
         }
-        return Sample.ok(meterId, block.id(), acquiredAt, Arrays.asList(points));
+        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points)); // immutable: Sample keeps it, no second copy
     }
 
     /**
