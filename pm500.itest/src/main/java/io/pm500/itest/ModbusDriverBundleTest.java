@@ -12,9 +12,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +40,7 @@ class ModbusDriverBundleTest {
     @InjectService
     ServiceComponentRuntime scr;
     /** Stands in for the pipeline (not built yet): takes every sample, as SampleConsumer demands. */
-    private final BlockingQueue<Sample> samples = new LinkedBlockingQueue<>();
+    private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private ServiceRegistration<SampleConsumer> consumer;
     private Configuration meter;
 
@@ -67,25 +66,21 @@ class ModbusDriverBundleTest {
         consumer.unregister();
     }
 
-    private Sample nextOk(String block) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            Sample s = samples.poll(1, TimeUnit.SECONDS);
-            if (s != null && s.status() == AcquisitionStatus.OK && s.blockId().equals(block)) {
-                return s;
-            }
-        }
-        throw new AssertionError("no OK sample of block " + block + " within " + TIMEOUT + "; driver components: "
-                + driverComponents());
+    /** Waits for a good sample of the block among all received so far (blocks arrive in any order). */
+    private Sample awaitOk(String block) throws Exception {
+        Await.until(TIMEOUT, () -> "no OK sample of block " + block + "; driver components: " + driverComponents(),
+                () -> samples.stream().anyMatch(s -> s.status() == AcquisitionStatus.OK && s.blockId().equals(block)));
+        return samples.stream().filter(s -> s.status() == AcquisitionStatus.OK && s.blockId().equals(block))
+                .findFirst().orElseThrow();
     }
 
     @Test
     void pollsTheSimulatedMeterAndReportsItsStatus() throws Exception {
-        Sample energy = nextOk("energy");
+        Sample energy = awaitOk("energy");
         assertThat(energy.meterId()).isEqualTo("itest-meter");
         assertThat(energy.points()).hasSize(9);
-        nextOk("status");
-        nextOk("info");
+        awaitOk("status");
+        awaitOk("info");
         Await.until(TIMEOUT, () -> "status of itest-meter: " + status(), () -> status() != null
                 && status().state() == ConnectionState.CONNECTED && status().polls() >= 3);
         assertThat(status().endpoint()).startsWith("127.0.0.1:");
@@ -95,14 +90,14 @@ class ModbusDriverBundleTest {
     void fiftyBundleRestartsLeaveNoThreadsAndPollingResumes() throws Exception {
         Bundle driver = Arrays.stream(context.getBundles())
                 .filter(b -> "pm500.driver.modbus".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        nextOk("energy");
+        awaitOk("energy");
         int threadsBefore = Thread.activeCount();
         for (int i = 0; i < 50; i++) {
             driver.stop();
             assertThat(driverThreads()).as("driver threads after stop #" + i).isZero();
             samples.clear();
             driver.start();
-            nextOk("energy");
+            awaitOk("energy");
         }
         assertThat(Thread.activeCount()).as("threads after 50 restarts").isLessThanOrEqualTo(threadsBefore + 2);
     }

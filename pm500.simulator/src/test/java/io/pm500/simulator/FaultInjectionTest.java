@@ -96,6 +96,7 @@ class FaultInjectionTest {
             assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(300);
         }
         ModbusTCPMaster m = modbus(1);
+        m.readInputRegisters(1, 0, 1); // warm: the first read pays for class loading
         long t0 = System.nanoTime();
         m.readInputRegisters(1, 0, 1);
         assertThat((System.nanoTime() - t0) / 1_000_000).as("meter 1 has no delay").isLessThan(300);
