@@ -72,6 +72,13 @@ class GatewayJarIT {
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.body()).contains("pm500.runtime");
 
+        for (int i = 0; i < 5; i++) {
+            assertThat(get(console + "/bundles", "admin:guess" + i).statusCode()).isEqualTo(401);
+        }
+        HttpResponse<String> throttled = get(console + "/bundles", "admin:" + password);
+        assertThat(throttled.statusCode()).as("5 failed logins within a minute").isEqualTo(429);
+        assertThat(throttled.headers().firstValue("Retry-After")).contains("60");
+
         String stored = Files.readString(home.resolve("data/console/credentials"));
         assertThat(stored).contains("pbkdf2-sha256$").doesNotContain(password);
         assertThat(home.resolve("deploy")).isDirectory();

@@ -25,6 +25,7 @@ public final class ConsoleSecurity implements SecurityProvider {
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
 
     private final ConsoleLogin login;
+    private final LoginThrottle throttle = new LoginThrottle(System::nanoTime);
 
     @Activate
     public ConsoleSecurity(@Reference ConsoleLogin login) {
@@ -40,13 +41,23 @@ public final class ConsoleSecurity implements SecurityProvider {
             response.setStatus(HttpServletResponse.SC_FORBIDDEN);
             return null;
         }
+        String address = request.getRemoteAddr();
         String header = request.getHeader("Authorization");
+        if (header != null && !throttle.allowed(address)) {
+            LOG.warn("Web Console: refused login from {}: {} failed logins within a minute", address,
+                    LoginThrottle.MAX_FAILURES);
+            response.setHeader("Retry-After", "60");
+            response.setStatus(429);
+            return null;
+        }
         String user = login.authenticate(header);
         if (user != null) {
+            throttle.succeeded(address);
             return user;
         }
         if (header != null) {
-            LOG.warn("Web Console: failed login from {}", request.getRemoteAddr());
+            throttle.failed(address);
+            LOG.warn("Web Console: failed login from {}", address);
         }
         response.setHeader("WWW-Authenticate", "Basic realm=\"PM500 Gateway\", charset=\"UTF-8\"");
         response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);

@@ -7,7 +7,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.slf4j.Logger;
@@ -26,11 +25,6 @@ public final class PollScheduler {
 
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(named("timer"));
     private final ExecutorService io = Executors.newFixedThreadPool(IO_THREADS, named("io"));
-
-    @Activate
-    public PollScheduler() {
-        // threads start lazily with the first meter
-    }
 
     ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
         return timer.scheduleAtFixedRate(task, initialDelayMillis, periodMillis, TimeUnit.MILLISECONDS);
