@@ -85,7 +85,7 @@ public final class ModbusMeterComponent implements StatusSource {
     private final SampleConsumer consumer;
     private final PollScheduler scheduler;
     private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
-    private MeterPoller poller;
+    private volatile MeterPoller poller; // read by status readers on other threads
 
     @Activate
     public ModbusMeterComponent(Config config, @Reference SampleConsumer consumer,
