@@ -17,6 +17,11 @@ record ConfigFixture(String meterId, String host, int port, int unitId, String p
                 maxRegistersPerRequest, maxGap, wordOrder, enabled);
     }
 
+    ConfigFixture withTimeout(int millis) {
+        return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, millis, retries, lostAfter,
+                maxRegistersPerRequest, maxGap, wordOrder, enabled);
+    }
+
     ConfigFixture withRetries(int n) {
         return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, timeoutMillis, n, lostAfter,
                 maxRegistersPerRequest, maxGap, wordOrder, enabled);
