@@ -122,25 +122,7 @@ final class EnipServer extends NioServer {
         }
 
         private void sendRRData(byte[] context, ByteBuffer data) throws IOException {
-            if (data.remaining() < 8) {
-                reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
-                return;
-            }
-            data.getInt(); // interface handle
-            data.getShort(); // timeout
-            int items = data.getShort() & 0xffff;
-            ByteBuffer request = null;
-            for (int i = 0; i < items && data.remaining() >= 4; i++) {
-                int type = data.getShort() & 0xffff;
-                int length = data.getShort() & 0xffff;
-                if (length > data.remaining()) {
-                    throw new IOException("CPF item longer than the frame");
-                }
-                if (type == Cip.ITEM_UNCONNECTED_DATA) {
-                    request = data.slice().order(ByteOrder.LITTLE_ENDIAN).limit(length);
-                }
-                data.position(data.position() + length);
-            }
+            ByteBuffer request = items(data).get(Cip.ITEM_UNCONNECTED_DATA);
             if (request == null) {
                 reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
                 return;
@@ -154,28 +136,12 @@ final class EnipServer extends NioServer {
         }
 
         private void sendUnitData(byte[] context, ByteBuffer data) throws IOException {
-            if (data.remaining() < 8) {
-                throw new IOException("SendUnitData without items");
-            }
-            data.getInt();
-            data.getShort();
-            int items = data.getShort() & 0xffff;
-            OpenConnection connection = null;
-            ByteBuffer payload = null;
-            for (int i = 0; i < items && data.remaining() >= 4; i++) {
-                int type = data.getShort() & 0xffff;
-                int length = data.getShort() & 0xffff;
-                if (length > data.remaining()) {
-                    throw new IOException("CPF item longer than the frame");
-                }
-                if (type == Cip.ITEM_CONNECTED_ADDRESS && length == 4) {
-                    connection = open.get(data.getInt(data.position()));
-                } else if (type == Cip.ITEM_CONNECTED_DATA && length >= 2) {
-                    payload = data.slice().order(ByteOrder.LITTLE_ENDIAN).limit(length);
-                }
-                data.position(data.position() + length);
-            }
-            if (connection == null || payload == null) {
+            Map<Integer, ByteBuffer> items = items(data);
+            ByteBuffer address = items.get(Cip.ITEM_CONNECTED_ADDRESS);
+            ByteBuffer payload = items.get(Cip.ITEM_CONNECTED_DATA);
+            OpenConnection connection = address != null && address.remaining() == 4
+                    ? open.get(address.getInt(0)) : null;
+            if (connection == null || payload == null || payload.remaining() < 2) {
                 return; // a device drops connected data it cannot place
             }
             int sequence = payload.getShort() & 0xffff;
@@ -186,6 +152,29 @@ final class EnipServer extends NioServer {
             body.putShort((short) Cip.ITEM_CONNECTED_DATA).putShort((short) (2 + response.remaining()))
                     .putShort((short) sequence).put(response);
             reply(Cip.CMD_SEND_UNIT_DATA, session, 0, context, body.flip());
+        }
+
+        /**
+         * The common packet format items after SendRRData's/SendUnitData's interface handle and timeout, by type.
+         */
+        private Map<Integer, ByteBuffer> items(ByteBuffer data) throws IOException {
+            if (data.remaining() < 8) {
+                throw new IOException("no common packet format items");
+            }
+            data.getInt(); // interface handle
+            data.getShort(); // timeout
+            int count = data.getShort() & 0xffff;
+            Map<Integer, ByteBuffer> items = new HashMap<>();
+            for (int i = 0; i < count && data.remaining() >= 4; i++) {
+                int type = data.getShort() & 0xffff;
+                int length = data.getShort() & 0xffff;
+                if (length > data.remaining()) {
+                    throw new IOException("CPF item longer than the frame");
+                }
+                items.put(type, data.slice().order(ByteOrder.LITTLE_ENDIAN).limit(length));
+                data.position(data.position() + length);
+            }
+            return items;
         }
 
         /** Answers one message-router request. */
