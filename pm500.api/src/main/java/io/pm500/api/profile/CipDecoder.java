@@ -16,21 +16,23 @@ public final class CipDecoder {
     private final CipBlock block;
     private final Field[] fields;
     private final int[] wordOffsets;
-    private final WordOrder order;
+    private final WordOrder[] orders;
     private final boolean littleEndian;
 
     public CipDecoder(CipSection section, CipBlock block) {
         this.block = block;
         this.fields = block.fields().toArray(Field[]::new);
         this.wordOffsets = new int[fields.length];
+        this.orders = new WordOrder[fields.length];
+        this.littleEndian = section.byteOrder() == Endianness.LITTLE_ENDIAN;
+        // In little-endian data a multi-word value's low word comes first.
+        WordOrder order = littleEndian ? WordOrder.LOW_FIRST : WordOrder.HIGH_FIRST;
         int at = 0;
         for (int i = 0; i < fields.length; i++) {
             wordOffsets[i] = at;
+            orders[i] = fields[i].wordOrder() == null ? order : fields[i].wordOrder();
             at += fields[i].wordCount();
         }
-        this.littleEndian = section.byteOrder() == Endianness.LITTLE_ENDIAN;
-        // In little-endian data a multi-word value's low word comes first.
-        this.order = littleEndian ? WordOrder.LOW_FIRST : WordOrder.HIGH_FIRST;
     }
 
     public CipBlock block() {
@@ -51,10 +53,10 @@ public final class CipDecoder {
                 : i -> (data.get(base + 2 * i) & 0xff) << 8 | (data.get(base + 2 * i + 1) & 0xff);
         PointValue[] points = new PointValue[fields.length];
         for (int i = 0; i < fields.length; i++) {
-            Field field = fields[i];
-            points[i] = new PointValue(field.point(), FieldCodec.decode(field, words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder()));
+            points[i] = new PointValue(fields[i].point(), FieldCodec.decode(fields[i], words, wordOffsets[i], orders[i]));
         }
-        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points)); // immutable: Sample keeps it, no second copy
+        // immutable: Sample keeps it without a second copy
+        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points));
     }
 
     /**
@@ -69,8 +71,7 @@ public final class CipDecoder {
                 ? (i, w) -> out.put(base + 2 * i, (byte) w).put(base + 2 * i + 1, (byte) (w >>> 8))
                 : (i, w) -> out.put(base + 2 * i, (byte) (w >>> 8)).put(base + 2 * i + 1, (byte) w);
         for (int i = 0; i < fields.length; i++) {
-            Field field = fields[i];
-            FieldCodec.encode(field, values[i], words, wordOffsets[i], field.wordOrder() == null ? order : field.wordOrder());
+            FieldCodec.encode(fields[i], values[i], words, wordOffsets[i], orders[i]);
         }
         out.position(base + block.size());
     }

@@ -72,7 +72,8 @@ public final class ModbusDecoder {
             points[i] = new PointValue(fields[i].point(),
                     FieldCodec.decode(fields[i], words, wireAddresses[i] - startWire, orders[i]));
         }
-        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points)); // immutable: Sample keeps it, no second copy
+        // immutable: Sample keeps it without a second copy
+        return Sample.ok(meterId, block.id(), acquiredAt, List.of(points));
     }
 
     /**

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Web Console's only way in. The runtime requires this provider ({@code felix.webconsole.security.providers=pm500}),
- * so the console is not served without it and its built-in admin/admin login never applies. It has no configuration
+ * The Web Console's only way in. The runtime requires this provider
+ * ({@code felix.webconsole.security.providers=pm500}), so the console is not served without it and its built-in admin/admin login never applies. It has no configuration
  * of its own (see {@link ConsoleLogin}) so that its service is never modified.
  */
 @Component(configurationPolicy = ConfigurationPolicy.IGNORE,
