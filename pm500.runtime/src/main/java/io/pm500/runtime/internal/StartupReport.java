@@ -96,9 +96,14 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
         for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
             Bundle bundle = context.getBundle(description.bundle.id);
             GroupCount group = groups.get(ComponentGroup.of(bundle == null ? null : bundle.getSymbolicName()));
+            var configurations = scr.getComponentConfigurationDTOs(description);
+            if (configurations.isEmpty() && "require".equals(description.configurationPolicy)) {
+                group.awaitingConfiguration++; // e.g. a driver with no meter configured yet: nothing is wrong
+                continue;
+            }
             group.components++;
             boolean active = false;
-            for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+            for (ComponentConfigurationDTO configuration : configurations) {
                 if (configuration.state == ComponentConfigurationDTO.ACTIVE
                         || configuration.state == ComponentConfigurationDTO.SATISFIED) {
                     active = true;
@@ -110,8 +115,9 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                 group.activeComponents++;
             }
         }
-        groups.forEach((group, count) -> LOG.info("  {}: {}/{} bundles active, {}/{} components active{}",
+        groups.forEach((group, count) -> LOG.info("  {}: {}/{} bundles active, {}/{} components active{}{}",
                 group.label(), count.activeBundles, count.bundles, count.activeComponents, count.components,
+                count.awaitingConfiguration == 0 ? "" : ", " + count.awaitingConfiguration + " awaiting configuration",
                 count.names.isEmpty() || group == ComponentGroup.PLATFORM ? "" : " " + count.names));
         inactive.forEach(c -> LOG.warn("  component not active: {}", c));
         LOG.info("Web Console: {}", consoleUrl());
@@ -143,6 +149,7 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
         int activeBundles;
         int components;
         int activeComponents;
+        int awaitingConfiguration;
         final TreeSet<String> names = new TreeSet<>();
 
         void add(Bundle bundle) {
