@@ -77,6 +77,9 @@ final class MeterPoller {
             return; // once per connection
         }
         if (master == null && System.nanoTime() - nextAttemptNanos < 0) {
+            if (block.intervalMillis() == 0) {
+                return; // a once-per-connection block waits for the connection; the periodic blocks report the outage
+            }
             deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
                     AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
                             + " (next attempt in " + (nextAttemptNanos - System.nanoTime()) / 1_000_000 + " ms): "
