@@ -1,5 +1,7 @@
 package io.pm500.driver.modbus.internal;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,6 +25,8 @@ public final class PollScheduler {
     static final int IO_THREADS = 4;
     private static final Logger LOG = LoggerFactory.getLogger(PollScheduler.class);
 
+    /** Every thread the executors made: a stopped bundle must leave none behind, not even one still exiting. */
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(named("timer"));
     private final ExecutorService io = Executors.newFixedThreadPool(IO_THREADS, named("io"));
 
@@ -38,16 +42,22 @@ public final class PollScheduler {
     void stop() throws InterruptedException {
         timer.shutdownNow();
         io.shutdownNow();
-        if (!timer.awaitTermination(10, TimeUnit.SECONDS) || !io.awaitTermination(10, TimeUnit.SECONDS)) {
-            LOG.warn("Modbus driver: poll threads did not end within 10 s");
+        // An executor reports termination just before its last thread exits: wait for the threads themselves.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread t : threads) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (t.isAlive()) {
+                LOG.warn("Modbus driver: thread {} did not end within 10 s", t.getName());
+            }
         }
     }
 
-    private static ThreadFactory named(String role) {
+    private ThreadFactory named(String role) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, "pm500-modbus-" + role + "-" + n.incrementAndGet());
             t.setDaemon(true);
+            threads.add(t);
             return t;
         };
     }
