@@ -18,8 +18,12 @@ import org.osgi.annotation.versioning.ConsumerType;
  * pipeline splits the batch to isolate the readings at fault and moves those to a dead-letter file.</li>
  * </ul>
  * Delivery is at-least-once: a batch can be delivered again after a crash or a lost confirmation;
- * {@link EnrichedReading#sequence()} lets the destination drop duplicates. Readings of one meter arrive in
- * acquisition order.
+ * {@link EnrichedReading#sequence()} lets the destination drop duplicates.
+ *
+ * <p>Readings queued while the sink was failing or absent are replayed as <em>historical</em> batches,
+ * interleaved with live ones so a long backlog never holds up current values. Within the live stream and within
+ * the historical stream, readings of one meter arrive in acquisition order; a historical batch may arrive after a
+ * live one with newer readings of the same meter.
  */
 @ConsumerType
 public interface Sink {
@@ -30,8 +34,10 @@ public interface Sink {
     /**
      * Delivers one batch, blocking until the destination confirms it or fails.
      *
-     * @param batch one or more readings, never empty
+     * @param batch      one or more readings, never empty
+     * @param historical true when the batch is replayed backlog from an outage rather than live data (Sparkplug
+     *                   sets {@code is_historical}); every reading of a batch is one or the other
      * @throws SinkException when the batch was not delivered
      */
-    void deliver(List<EnrichedReading> batch) throws SinkException;
+    void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException;
 }

@@ -24,7 +24,7 @@ class StatusTest {
 
     @Test
     void statusNeedsItsKeys() {
-        assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, "", null));
+        assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
         assertThatIllegalArgumentException().isThrownBy(
                 () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null));
     }

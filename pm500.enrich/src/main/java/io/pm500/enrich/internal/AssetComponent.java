@@ -1,0 +1,104 @@
+package io.pm500.enrich.internal;
+
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.profile.ProfileException;
+import java.util.Arrays;
+import java.util.Objects;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One entry of the asset registry, a factory configuration {@code pm500.asset~<name>} per meter. The pipeline
+ * tracks these services; a changed configuration is a new service, so this component has no modified method.
+ */
+@Component(configurationPid = AssetComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = AssetComponent.class)
+@Designate(ocd = AssetComponent.Config.class, factory = true)
+public final class AssetComponent {
+    static final String PID = "pm500.asset";
+    private static final Logger LOG = LoggerFactory.getLogger(AssetComponent.class);
+
+    @ObjectClassDefinition(name = "PM500 asset", description = "What one meter measures and where: site, area,"
+            + " asset id, instrument transformer ratios. Add one per meter; meters without one are published under"
+            + " their meter id.")
+    public @interface Config {
+        @AttributeDefinition(name = "Meter id", description = "The meter id used in the driver configuration.")
+        String meterId();
+
+        @AttributeDefinition(name = "Site", description = "Site id, e.g. plant-north.")
+        String site() default "";
+
+        @AttributeDefinition(name = "Area", description = "Area within the site, e.g. press-shop.")
+        String area() default "";
+
+        @AttributeDefinition(name = "Asset id", description = "What the meter measures, e.g. feeder-12; the meter"
+                + " id when empty.")
+        String asset() default "";
+
+        @AttributeDefinition(name = "Description")
+        String description() default "";
+
+        @AttributeDefinition(name = "Tags", description = "Free labels.")
+        String[] tags() default {};
+
+        @AttributeDefinition(name = "CT ratio", description = "Current transformer ratio (primary / secondary),"
+                + " applied only to points the device profile marks as CT-secondary. 1 = none.")
+        double ctRatio() default 1;
+
+        @AttributeDefinition(name = "VT ratio", description = "Voltage transformer ratio, applied only to points the"
+                + " device profile marks as VT-secondary. 1 = none.")
+        double vtRatio() default 1;
+
+        @AttributeDefinition(name = "Device profile", description = "The profile the meter's drivers use: pm500 or"
+                + " the path of a profile file.")
+        String profile() default DeviceProfiles.PM500;
+    }
+
+    private final AssetInfo info;
+
+    @Activate
+    public AssetComponent(Config config) {
+        try {
+            info = validate(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error(e.getMessage());
+            throw e;
+        }
+    }
+
+    AssetInfo info() {
+        return info;
+    }
+
+    static AssetInfo validate(Config c) {
+        String meterId = Objects.requireNonNullElse(c.meterId(), "").trim();
+        if (meterId.isEmpty()) {
+            throw new IllegalArgumentException("asset configuration: meterId is empty; set it to the meter id of the"
+                    + " driver configuration");
+        }
+        String where = "asset of meter '" + meterId + "'";
+        if (!isRatio(c.ctRatio()) || !isRatio(c.vtRatio())) {
+            throw new IllegalArgumentException(where + ": CT and VT ratios must be positive numbers (1 = none),"
+                    + " got ctRatio=" + c.ctRatio() + ", vtRatio=" + c.vtRatio());
+        }
+        try {
+            DeviceProfiles.resolve(c.profile());
+        } catch (ProfileException e) {
+            throw new IllegalArgumentException(where + ": profile '" + c.profile() + "' does not load: "
+                    + e.getMessage(), e);
+        }
+        String asset = c.asset().isBlank() ? meterId : c.asset().trim();
+        return new AssetInfo(meterId, c.site().trim(), c.area().trim(), asset, c.description(),
+                Arrays.asList(c.tags()), c.ctRatio(), c.vtRatio(), c.profile());
+    }
+
+    private static boolean isRatio(double r) {
+        return r > 0 && !Double.isInfinite(r);
+    }
+}

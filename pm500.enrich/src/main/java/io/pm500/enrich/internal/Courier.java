@@ -1,0 +1,221 @@
+package io.pm500.enrich.internal;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.sink.SinkException;
+import io.pm500.api.status.SinkState;
+import io.pm500.api.status.SinkStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thread that drains one outbox into its sink: takes a batch, calls {@link Sink#deliver}, removes the batch
+ * when the call returns. A retriable failure keeps the batch and backs off (1 s doubling to 60 s, or the delay the
+ * sink asked for); a permanent one splits the batch in halves until the refused readings are isolated, and moves
+ * those to the dead-letter file.
+ */
+final class Courier implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(Courier.class);
+    private static final long BACKOFF_BASE_MILLIS = 1000;
+    private static final long BACKOFF_CAP_MILLIS = 60_000;
+    private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Outbox outbox;
+    private final DeadLetters deadLetters;
+    private final LongSupplier lastSequence;
+    private final Thread thread;
+    private volatile Sink sink;
+    private volatile int batchSize;
+    private volatile boolean running = true;
+    private volatile long retryAtNanos; // 0: no back-off; appends do not cut a back-off short, a new sink does
+
+    // counters: written by the courier thread only, read by status readers
+    private volatile long delivered;
+    private volatile long failedTries;
+    private volatile long deadLettered;
+    private volatile String lastError = "";
+    private volatile Instant lastDelivery;
+    private volatile boolean retrying;
+    private long backoffStep;
+    // delivered/s over the last window: written by the status sweep
+    private volatile double rate;
+    private long rateDelivered;
+    private long rateNanos = System.nanoTime();
+
+    Courier(Outbox outbox, DeadLetters deadLetters, LongSupplier lastSequence, int batchSize) {
+        this.outbox = outbox;
+        this.deadLetters = deadLetters;
+        this.lastSequence = lastSequence;
+        this.batchSize = batchSize;
+        this.thread = new Thread(this, "pm500-sink-" + outbox.sinkName());
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    Outbox outbox() {
+        return outbox;
+    }
+
+    void batchSize(int size) {
+        batchSize = size;
+    }
+
+    /** A sink service bound (or rebound after an update), or null when it went away. */
+    void sink(Sink s) {
+        if (s == null) {
+            outbox.failing();
+        } else {
+            outbox.recovered(lastSequence.getAsLong());
+            retryAtNanos = 0;
+        }
+        sink = s;
+        wake();
+    }
+
+    boolean hasSink() {
+        return sink != null;
+    }
+
+    /** New data or a new sink: deliver now rather than at the end of a back-off or idle wait. */
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    void stop() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(15));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("Sink '{}': delivery thread still busy in the sink after 15 s; it will stop when the sink"
+                    + " returns", outbox.sinkName());
+        }
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            long wait = retryAtNanos == 0 ? 0 : retryAtNanos - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(this, wait);
+                continue;
+            }
+            retryAtNanos = 0;
+            Sink s = sink;
+            Outbox.Batch batch = s == null ? null : outbox.take(batchSize);
+            if (batch == null) {
+                LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                continue;
+            }
+            long pause = deliver(s, batch);
+            if (pause > 0) {
+                retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
+            }
+        }
+    }
+
+    /** Delivers one batch; returns how long to wait before the next try (0 after success). */
+    private long deliver(Sink s, Outbox.Batch batch) {
+        List<EnrichedReading> readings = new ArrayList<>(batch.readings());
+        for (byte[] entry : batch.entries()) {
+            readings.addAll(EntryCodec.decode(entry));
+        }
+        try {
+            isolate(s, readings, batch.historical());
+        } catch (SinkException e) {
+            outbox.release();
+            outbox.failing();
+            failedTries++;
+            lastError = describe(e);
+            long delay = e.retryAfter().map(Duration::toMillis)
+                    .orElse(Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16)));
+            if (!retrying) {
+                LOG.warn("Sink '{}': delivery failed, retrying in {} ms; readings stay queued: {}",
+                        outbox.sinkName(), delay, lastError);
+            }
+            retrying = true;
+            return delay;
+        } catch (RuntimeException e) {
+            // a bug in the sink must not lose readings: treat it like a retriable failure, but say it loudly
+            outbox.release();
+            outbox.failing();
+            failedTries++;
+            lastError = "sink threw " + e;
+            LOG.error("Sink '{}': deliver threw {}; the batch stays queued and is retried", outbox.sinkName(),
+                    e.toString(), e);
+            retrying = true;
+            return Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16));
+        }
+        outbox.complete(batch);
+        lastDelivery = Instant.now();
+        if (retrying || outbox.isFailing()) {
+            LOG.info("Sink '{}': delivering again after {} failed tries", outbox.sinkName(), failedTries);
+            outbox.recovered(lastSequence.getAsLong());
+            retrying = false;
+            backoffStep = 0;
+        }
+        return 0;
+    }
+
+    /**
+     * Delivers readings; a permanently refused list is halved until each refused reading stands alone, and those go
+     * to the dead-letter file. A retriable failure at any depth is thrown: the whole batch stays queued (parts
+     * already delivered will be delivered again, which at-least-once allows).
+     */
+    private void isolate(Sink s, List<EnrichedReading> readings, boolean historical) throws SinkException {
+        try {
+            s.deliver(readings, historical);
+            delivered += readings.size();
+        } catch (SinkException e) {
+            if (e.isRetriable()) {
+                throw e;
+            }
+            failedTries++;
+            lastError = describe(e);
+            if (readings.size() == 1) {
+                deadLetters.write(outbox.sinkName(), readings.get(0), lastError);
+                deadLettered++;
+                return;
+            }
+            int half = readings.size() / 2;
+            isolate(s, readings.subList(0, half), historical);
+            isolate(s, readings.subList(half, readings.size()), historical);
+        }
+    }
+
+    private static String describe(SinkException e) {
+        return e.getCause() == null ? e.getMessage() : e.getMessage() + " (" + e.getCause() + ")";
+    }
+
+    /** Updates delivered/s; called once a second or so by the pipeline's sweep. */
+    void sampleRate() {
+        long now = System.nanoTime();
+        long d = delivered;
+        double seconds = (now - rateNanos) / 1e9;
+        if (seconds > 0) {
+            rate = (d - rateDelivered) / seconds;
+        }
+        rateDelivered = d;
+        rateNanos = now;
+    }
+
+    SinkStatus status() {
+        SinkState state = sink == null ? SinkState.ABSENT : retrying ? SinkState.RETRYING : SinkState.UP;
+        return new SinkStatus(outbox.sinkName(), state, delivered, rate, failedTries, deadLettered, outbox.dropped(),
+                outbox.readings(), outbox.bytes(), outbox.oldestAge(System.currentTimeMillis()), lastError,
+                lastDelivery);
+    }
+}

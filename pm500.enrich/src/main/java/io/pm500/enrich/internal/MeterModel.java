@@ -1,0 +1,116 @@
+package io.pm500.enrich.internal;
+
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.ModbusBlock;
+import io.pm500.api.profile.Point;
+import io.pm500.api.profile.PointKind;
+import io.pm500.api.reading.Phase;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One meter's enrichment, computed once per configuration: for each point of its profile the published unit,
+ * the factor that brings the decoded value there (transformer ratio × unit conversion), and the points of each
+ * block (to stamp every point of a block whose read failed).
+ */
+final class MeterModel {
+
+    /** How one metric is published. {@code kind} is null for a point the profile does not know. */
+    record Metric(String name, String unit, Phase phase, PointKind kind, double factor) {
+    }
+
+    /** A derived metric with its unit and phase resolved. */
+    record DerivedMetric(Derived spec, Metric metric) {
+    }
+
+    private final AssetInfo asset;
+    private final Map<String, Metric> metrics = new HashMap<>();
+    private final Map<String, List<String>> blockPoints = new HashMap<>();
+    private final List<DerivedMetric> derived;
+
+    MeterModel(AssetInfo asset, DeviceProfile profile, EnrichSettings settings) {
+        this.asset = asset;
+        profile.points().forEach((id, point) -> metrics.put(id, metric(id, point, settings)));
+        for (CipBlock b : profile.cip().blocks()) {
+            blockPoints.put(b.id(), points(b.fields()));
+        }
+        for (ModbusBlock b : profile.modbus().blocks()) {
+            blockPoints.put(b.id(), points(b.fields()));
+        }
+        derived = settings.derived().stream().filter(d -> d.inputs().stream().allMatch(metrics::containsKey))
+                .map(d -> new DerivedMetric(d, derivedMetric(d))).toList();
+    }
+
+    AssetInfo asset() {
+        return asset;
+    }
+
+    /** The metric for a point id; a point the profile lacks is published as it came, without range checks. */
+    Metric metric(String pointId) {
+        Metric m = metrics.get(pointId);
+        return m != null ? m : new Metric(pointId, "", Phase.NONE, null, 1);
+    }
+
+    /** The point ids a block reads, or empty if the profile has no such block. */
+    Optional<List<String>> blockPoints(String blockId) {
+        return Optional.ofNullable(blockPoints.get(blockId));
+    }
+
+    List<DerivedMetric> derived() {
+        return derived;
+    }
+
+    /**
+     * Checks the unit overrides against this profile: an override naming one metric must be convertible; a
+     * {@code prefix.*} override applies only where it is.
+     */
+    static void checkOverrides(DeviceProfile profile, EnrichSettings settings) {
+        for (EnrichSettings.UnitOverride o : settings.unitOverrides()) {
+            if (o.isPattern()) {
+                continue;
+            }
+            Point p = profile.points().get(o.pattern());
+            if (p != null && Units.factor(p.unit(), o.unit()).isEmpty()) {
+                throw new IllegalArgumentException("pipeline: unit override " + o.pattern() + "=" + o.unit()
+                        + ": the profile '" + profile.model() + "' gives " + o.pattern() + " in '" + p.unit()
+                        + "', which does not convert to '" + o.unit() + "'");
+            }
+        }
+    }
+
+    private Metric metric(String id, Point point, EnrichSettings settings) {
+        double ratio = switch (point.scaling()) {
+            case NONE -> 1;
+            case CT -> asset.ctRatio();
+            case VT -> asset.vtRatio();
+            case CT_VT -> asset.ctRatio() * asset.vtRatio();
+        };
+        String unit = point.unit();
+        double factor = ratio;
+        for (EnrichSettings.UnitOverride o : settings.unitOverrides()) {
+            Optional<Double> f = o.matches(id) ? Units.factor(point.unit(), o.unit()) : Optional.empty();
+            if (f.isPresent()) {
+                unit = o.unit();
+                factor = ratio * f.get();
+                if (!o.isPattern()) {
+                    break; // an exact override wins over a pattern listed before it
+                }
+            }
+        }
+        return new Metric(id, unit, point.phase(), point.kind(), factor);
+    }
+
+    private Metric derivedMetric(Derived d) {
+        Metric first = metrics.get(d.inputs().get(0));
+        return d.function() == Derived.Function.UNBALANCE ? new Metric(d.metric(), "%", Phase.TOTAL, null, 1)
+                : new Metric(d.metric(), first.unit(), Phase.TOTAL, first.kind(), 1);
+    }
+
+    private static List<String> points(List<Field> fields) {
+        return fields.stream().map(Field::point).filter(p -> p != null && !p.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,32 @@
+package io.pm500.enrich.internal;
+
+import java.time.Duration;
+
+/**
+ * How readings reach one sink.
+ *
+ * @param sinkName the sink's {@code sink.name}
+ * @param maxBytes outbox limit; beyond it the oldest readings are dropped (and counted)
+ * @param batchSize readings per delivery, about (whole samples are never split)
+ * @param deadband report-by-exception rules, or null to deliver every reading
+ */
+record RouteSettings(String sinkName, long maxBytes, int batchSize, ExceptionFilter.Deadband deadband) {
+
+    static final int DEFAULT_BATCH_SIZE = 500;
+
+    /** A sink with no route configuration: every reading, the pipeline's default outbox size. */
+    static RouteSettings defaults(String sinkName, long maxBytes) {
+        return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, null);
+    }
+
+    static void checkSinkName(String name, String where) {
+        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException(where + ": sink name '" + name + "' must be 1 to 64 letters, digits,"
+                    + " '.', '_' or '-', starting with a letter or digit (it names the outbox on disk)");
+        }
+    }
+
+    static Duration seconds(double s) {
+        return Duration.ofMillis(Math.round(s * 1000));
+    }
+}

@@ -1,0 +1,128 @@
+package io.pm500.enrich.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.sink.SinkException;
+import io.pm500.api.status.SinkState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CourierTest {
+    @TempDir
+    Path dir;
+
+    /** A sink that refuses the first {@code failures} calls (retriable), and permanently refuses one sequence id. */
+    static final class FlakySink implements Sink {
+        final List<Long> received = new CopyOnWriteArrayList<>();
+        final AtomicInteger calls = new AtomicInteger();
+        final int failures;
+        final long poison;
+
+        FlakySink(int failures, long poison) {
+            this.failures = failures;
+            this.poison = poison;
+        }
+
+        @Override
+        public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
+            if (calls.incrementAndGet() <= failures) {
+                throw SinkException.retriableAfter("down", Duration.ofMillis(20));
+            }
+            if (batch.stream().anyMatch(r -> r.sequence() == poison)) {
+                throw SinkException.permanent("field type conflict", null);
+            }
+            batch.forEach(r -> received.add(r.sequence()));
+        }
+    }
+
+    static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met in 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void retriableFailuresKeepEverythingAndDeliverInOrderOnce() throws Exception {
+        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
+            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), store::lastSequence, 25);
+            c.start();
+            try {
+                FlakySink sink = new FlakySink(3, -1);
+                c.sink(sink);
+                for (int i = 0; i < 10; i++) {
+                    OutboxTest.append(o, OutboxTest.sample("m1", 1 + i * 10, 10));
+                    c.wake();
+                }
+                await(() -> sink.received.size() == 100);
+                assertThat(sink.received).isSorted().doesNotHaveDuplicates();
+                assertThat(c.status().failedTries()).isEqualTo(3);
+                assertThat(c.status().state()).isEqualTo(SinkState.UP);
+                assertThat(c.status().queued()).isZero();
+                assertThat(c.status().delivered()).isEqualTo(100);
+            } finally {
+                c.stop();
+            }
+        }
+    }
+
+    @Test
+    void permanentlyRefusedReadingIsIsolatedToTheDeadLetterFile() throws Exception {
+        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
+            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
+            DeadLetters dl = new DeadLetters(dir.resolve("dl"));
+            Courier c = new Courier(o, dl, store::lastSequence, 100);
+            FlakySink sink = new FlakySink(0, 37);
+            c.sink(sink);
+            for (int i = 0; i < 10; i++) {
+                OutboxTest.append(o, OutboxTest.sample("m1", 1 + i * 10, 10));
+            }
+            c.start();
+            try {
+                await(() -> sink.received.size() == 99);
+                assertThat(sink.received).doesNotContain(37L).hasSize(99).doesNotHaveDuplicates();
+                await(() -> c.status().queued() == 0);
+                assertThat(c.status().deadLettered()).isEqualTo(1);
+                List<String> lines = Files.readAllLines(dl.file("s"));
+                assertThat(lines).hasSize(1);
+                assertThat(lines.get(0)).contains("\"sequence\":37").contains("field type conflict");
+            } finally {
+                c.stop();
+            }
+        }
+    }
+
+    @Test
+    void absentSinkQueuesAndReportsAbsent() throws Exception {
+        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
+            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), store::lastSequence, 100);
+            c.start();
+            try {
+                OutboxTest.append(o, OutboxTest.sample("m1", 1, 10));
+                Thread.sleep(50);
+                assertThat(c.status().state()).isEqualTo(SinkState.ABSENT);
+                assertThat(c.status().queued()).isEqualTo(10);
+                assertThat(c.status().queuedBytes()).isPositive();
+                FlakySink sink = new FlakySink(0, -1);
+                c.sink(sink);
+                await(() -> sink.received.size() == 10);
+            } finally {
+                c.stop();
+            }
+        }
+    }
+}
