@@ -39,14 +39,15 @@ class ModbusDriverBundleTest {
     ConfigurationAdmin configAdmin;
     @InjectService
     ServiceComponentRuntime scr;
-    /** Stands in for the pipeline (not built yet): takes every sample, as SampleConsumer demands. */
+    /** Outranks the pipeline, so the driver configured below hands its samples here. */
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private ServiceRegistration<SampleConsumer> consumer;
     private Configuration meter;
 
     @BeforeEach
     void start() throws Exception {
-        consumer = context.registerService(SampleConsumer.class, samples::add, null);
+        consumer = context.registerService(SampleConsumer.class, samples::add,
+                new Hashtable<>(java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
         int base = SimulatedMeters.freePortPair();
         SimulatedMeters.configure(configAdmin, 1, base);
         meter = configAdmin.getFactoryConfiguration("pm500.driver.modbus", "itest", "?");

@@ -3,8 +3,6 @@ package io.pm500.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +14,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,28 +26,23 @@ import org.junit.jupiter.api.io.TempDir;
  * stops every bundle within 10 s.
  */
 class GatewayJarIT {
-    private static final Path JAR = Path.of("target", "gateway", "pm500-gateway.jar").toAbsolutePath();
     private static final Pattern PASSWORD = Pattern.compile("generated password for user 'admin': (\\S+)");
-    private static final Pattern CONSOLE = Pattern.compile("Web Console: (http://\\S+)");
+    private static final Pattern CONSOLE = GatewayProcess.CONSOLE;
 
     @TempDir
     Path home;
+    private GatewayProcess gateway;
     private Process process;
-    private Path outputFile;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() throws IOException {
-        assertThat(JAR).as("exported gateway jar (built by bnd-export in the package phase)").exists();
-        Files.createDirectories(home.resolve("conf"));
-        Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"));
+        gateway = new GatewayProcess(home);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (process != null && process.isAlive()) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        gateway.close();
     }
 
     @Test
@@ -110,34 +102,17 @@ class GatewayJarIT {
     }
 
     private void launch(int port) throws IOException {
-        // To a file, not a pipe: Java's process pipes may drop what the child writes while it exits.
-        outputFile = Files.createTempFile(home, "gateway", ".out");
-        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.osgi.service.http.port=" + port, "-jar", JAR.toString())
-                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+        gateway.launch(port);
+        process = gateway.process();
     }
 
     private List<String> output() throws IOException {
-        return Files.readAllLines(outputFile, StandardCharsets.UTF_8);
+        return gateway.output();
     }
 
-    /** Waits for the gateway to print a line matching the pattern; the output file is the only signal there is. */
     private String await(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        do {
-            for (String line : output()) {
-                Matcher m = pattern.matcher(line);
-                if (m.find()) {
-                    return m.group(1);
-                }
-            }
-            assertThat(process.isAlive()).as("gateway still running; output:%n%s", output()).isTrue();
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("no line matching " + pattern + " within " + timeout + "; output:\n"
-                + String.join("\n", output()));
+        return gateway.await(pattern, timeout);
     }
-
     private HttpResponse<String> get(String url, String credentials) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
         if (credentials != null) {
@@ -148,8 +123,6 @@ class GatewayJarIT {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+        return GatewayProcess.freePort();
     }
 }

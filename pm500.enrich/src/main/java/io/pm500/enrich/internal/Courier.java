@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +28,6 @@ final class Courier implements Runnable {
 
     private final Outbox outbox;
     private final DeadLetters deadLetters;
-    private final LongSupplier lastSequence;
     private final Thread thread;
     private volatile Sink sink;
     private volatile int batchSize;
@@ -49,10 +47,9 @@ final class Courier implements Runnable {
     private long rateDelivered;
     private long rateNanos = System.nanoTime();
 
-    Courier(Outbox outbox, DeadLetters deadLetters, LongSupplier lastSequence, int batchSize) {
+    Courier(Outbox outbox, DeadLetters deadLetters, int batchSize) {
         this.outbox = outbox;
         this.deadLetters = deadLetters;
-        this.lastSequence = lastSequence;
         this.batchSize = batchSize;
         this.thread = new Thread(this, "pm500-sink-" + outbox.sinkName());
         thread.setDaemon(true);
@@ -75,7 +72,7 @@ final class Courier implements Runnable {
         if (s == null) {
             outbox.failing();
         } else {
-            outbox.recovered(lastSequence.getAsLong());
+            outbox.recovered();
             retryAtNanos = 0;
         }
         sink = s;
@@ -91,9 +88,10 @@ final class Courier implements Runnable {
         LockSupport.unpark(thread);
     }
 
+    /** Stops after the current delivery; not by interrupting, which would close the outbox's file channels. */
     void stop() {
         running = false;
-        thread.interrupt();
+        LockSupport.unpark(thread);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(15));
         } catch (InterruptedException e) {
@@ -163,7 +161,7 @@ final class Courier implements Runnable {
         lastDelivery = Instant.now();
         if (retrying || outbox.isFailing()) {
             LOG.info("Sink '{}': delivering again after {} failed tries", outbox.sinkName(), failedTries);
-            outbox.recovered(lastSequence.getAsLong());
+            outbox.recovered();
             retrying = false;
             backoffStep = 0;
         }

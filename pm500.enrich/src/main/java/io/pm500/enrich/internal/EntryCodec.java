@@ -138,10 +138,4 @@ final class EntryCodec {
         }
         return v;
     }
-
-    /** The highest sequence id in an entry (its last reading's, as the pipeline writes them in order). */
-    static long lastSequence(byte[] entry) {
-        List<EnrichedReading> readings = decode(entry);
-        return readings.get(readings.size() - 1).sequence();
-    }
 }

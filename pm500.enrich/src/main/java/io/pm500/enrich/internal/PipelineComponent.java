@@ -2,7 +2,6 @@ package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
-import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sink.Sink;
@@ -12,8 +11,6 @@ import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -41,9 +38,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pipeline: the {@link SampleConsumer} drivers feed. Each sample is enriched, filtered per sink, appended to
- * every sink's outbox and made durable before {@link #accept} returns; one courier thread per sink drains its
- * outbox. Also the {@link StatusSource} of the sinks. Rules and guarantees: {@code docs/pipeline.md}.
+ * The pipeline as a DS component: the {@link SampleConsumer} drivers feed and the {@link StatusSource} of the
+ * sinks. It tracks sinks, routes, assets and drivers' meter states and runs the once-a-second sweep; the work is
+ * in {@link Pipeline}. Rules and guarantees: {@code docs/pipeline.md}.
  */
 @Component(configurationPid = PipelineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = { SampleConsumer.class, StatusSource.class }, immediate = true)
@@ -51,6 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class PipelineComponent implements SampleConsumer, StatusSource {
     static final String PID = "pm500.pipeline";
     private static final Logger LOG = LoggerFactory.getLogger(PipelineComponent.class);
+    private static final long MB = 1024L * 1024L;
 
     @ObjectClassDefinition(name = "PM500 pipeline", description = "Enrichment rules and the durable outboxes that"
             + " feed the sinks.")
@@ -59,7 +57,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
                 + " STALE when no sample arrived for this many of its poll intervals (at least 2).")
         int staleFactor() default 3;
 
-        @AttributeDefinition(name = "Unit overrides", description = "<metric>=<unit> or <prefix>.*=<unit>, e.g."
+        @AttributeDefinition(name = "Unit overrides", description = "<metric>=<unit> or <prefix>*=<unit>, e.g."
                 + " power.active.total=W or energy.*=kWh. Values are converted; only SI prefixes may differ.")
         String[] unitOverrides() default {};
 
@@ -83,37 +81,20 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
         String[] retiredSinks() default {};
     }
 
-    private final OutboxStore store;
-    private final DeadLetters deadLetters;
-    private final Clock clock = Clock.systemUTC();
-    private final Map<String, Route> routes = new ConcurrentHashMap<>();
-    private final Map<String, MeterState> meters = new ConcurrentHashMap<>();
+    private final Pipeline pipeline;
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
-    private final Map<String, RouteSettings> routeConfigs = new ConcurrentHashMap<>();
     private final Map<AssetComponent, AssetInfo> assets = new ConcurrentHashMap<>();
     private final List<StatusSource> drivers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService sweeper;
-    private volatile Enrichment enrichment;
-    private volatile Config config;
-    private volatile Set<String> lostMeters = Set.of();
-    private volatile boolean warnedNoRoute;
 
     @Activate
     public PipelineComponent(Config config, BundleContext context) {
+        EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
-        Path dir = Path.of(dataDir == null ? "data" : dataDir, "pipeline");
-        try {
-            configure(config);
-        } catch (IllegalArgumentException e) {
-            LOG.error(e.getMessage());
-            throw e;
-        }
-        store = new OutboxStore(dir.resolve("outbox.mv.db"), config.syncIntervalMillis());
-        deadLetters = new DeadLetters(dir.resolve("dead-letter"));
-        for (String name : store.sinkNames()) {
-            route(name);
-        }
-        retire(config);
+        pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
+                config.syncIntervalMillis(), new Enrichment(settings, Map.of()), config.defaultMaxMegabytes() * MB,
+                Clock.systemUTC());
+        pipeline.retire(config.retiredSinks(), sinks.keySet());
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm500-pipeline-sweep");
             t.setDaemon(true);
@@ -123,37 +104,50 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
     }
 
     @Modified
-    void configure(Config c) {
-        EnrichSettings settings = EnrichSettings.of(c.staleFactor(), c.unitOverrides(), c.derived());
-        if (c.defaultMaxMegabytes() < 1 || c.syncIntervalMillis() < 0) {
-            throw new IllegalArgumentException("pipeline: defaultMaxMegabytes must be ≥ 1 and syncIntervalMillis ≥ 0,"
-                    + " got " + c.defaultMaxMegabytes() + " and " + c.syncIntervalMillis());
-        }
-        for (String name : c.retiredSinks()) {
-            RouteSettings.checkSinkName(name, "pipeline retiredSinks");
-        }
+    void configure(Config config) {
+        EnrichSettings settings = settings(config);
+        pipeline.enrichment(new Enrichment(settings, assetMap()));
+        pipeline.syncIntervalMillis(config.syncIntervalMillis());
+        pipeline.defaultMaxBytes(config.defaultMaxMegabytes() * MB);
+        pipeline.retire(config.retiredSinks(), sinks.keySet());
+    }
+
+    /** Validates the configuration; a bad one refuses activation (or modification) with what to fix. */
+    private static EnrichSettings settings(Config c) {
         try {
+            EnrichSettings settings = EnrichSettings.of(c.staleFactor(), c.unitOverrides(), c.derived());
+            if (c.defaultMaxMegabytes() < 1 || c.syncIntervalMillis() < 0) {
+                throw new IllegalArgumentException("pipeline: defaultMaxMegabytes must be ≥ 1 and syncIntervalMillis"
+                        + " ≥ 0, got " + c.defaultMaxMegabytes() + " and " + c.syncIntervalMillis());
+            }
+            for (String name : c.retiredSinks()) {
+                RouteSettings.checkSinkName(name, "pipeline retiredSinks");
+            }
             MeterModel.checkOverrides(DeviceProfiles.builtIn(DeviceProfiles.PM500), settings);
+            return settings;
+        } catch (IllegalArgumentException e) {
+            LOG.error(e.getMessage());
+            throw e;
         } catch (ProfileException e) {
-            throw new IllegalStateException(e);
-        }
-        config = c;
-        enrichment = new Enrichment(settings, assetMap());
-        if (store != null) { // a modification, not the activation
-            store.syncIntervalMillis(c.syncIntervalMillis());
-            routes.forEach((name, route) -> route.apply(settingsFor(name)));
-            retire(c);
+            throw new IllegalStateException("the built-in profile does not load", e);
         }
     }
 
     @Deactivate
     void deactivate() {
         sweeper.shutdownNow();
-        routes.values().forEach(r -> r.courier().stop());
-        store.close();
+        pipeline.close();
     }
 
-    // ---- references ----
+    @Override
+    public void accept(Sample sample) {
+        pipeline.accept(sample);
+    }
+
+    @Override
+    public List<SinkStatus> sinks() {
+        return pipeline.sinks();
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -171,15 +165,16 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
                     sinkName, props.get("component.name"), Sink.NAME);
             return;
         }
-        route(sinkName).courier().sink(sink);
+        Route route = pipeline.route(sinkName);
+        route.courier().sink(sink);
         LOG.info("Sink '{}' bound; delivering its outbox ({} readings queued)", sinkName,
-                route(sinkName).courier().outbox().readings());
+                route.courier().outbox().readings());
     }
 
     void unbindSink(Sink sink, Map<String, Object> props) {
         Object name = props.get(Sink.NAME);
         if (name != null && sinks.remove(name.toString(), sink)) {
-            Route r = routes.get(name.toString());
+            Route r = pipeline.existingRoute(name.toString());
             if (r != null) {
                 r.courier().sink(null);
             }
@@ -190,34 +185,25 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindRoute(RouteComponent route) {
-        RouteSettings s = route.settings();
-        if (routeConfigs.putIfAbsent(s.sinkName(), s) != null) {
-            LOG.error("Two routes name sink '{}'; the second is ignored: remove one", s.sinkName());
-            return;
+        if (!pipeline.configureRoute(route.settings())) {
+            LOG.error("Two routes name sink '{}'; the second is ignored: remove one", route.settings().sinkName());
         }
-        route(s.sinkName()).apply(s);
     }
 
     void unbindRoute(RouteComponent route) {
-        RouteSettings s = route.settings();
-        if (routeConfigs.remove(s.sinkName(), s)) {
-            Route r = routes.get(s.sinkName());
-            if (r != null) {
-                r.apply(settingsFor(s.sinkName()));
-            }
-        }
+        pipeline.removeRouteConfig(route.settings());
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindAsset(AssetComponent asset) {
         assets.put(asset, asset.info());
-        enrichment = new Enrichment(enrichment.settings(), assetMap());
+        pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
     }
 
     void unbindAsset(AssetComponent asset) {
         assets.remove(asset);
-        enrichment = new Enrichment(enrichment.settings(), assetMap());
+        pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
     }
 
     /** Drivers' status, to know which meters are lost; our own registration is filtered out. */
@@ -231,156 +217,31 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
         drivers.remove(source);
     }
 
-    // ---- the hot path ----
-
-    @Override
-    public void accept(Sample sample) {
-        MeterState meter = meters.computeIfAbsent(sample.meterId(), MeterState::new);
-        boolean appended;
-        synchronized (meter) {
-            MeterState.Block block = meter.block(sample.blockId());
-            block.arrived(System.nanoTime());
-            MeterModel model = enrichment.model(sample.meterId());
-            int capacity = Enricher.capacity(model, sample.blockId(), sample.points().size(), block.lastOk);
-            Enricher.Sequence sequence = new Enricher.Sequence(store.reserve(capacity), capacity);
-            List<EnrichedReading> readings = Enricher.enrich(model, sample, lostMeters.contains(sample.meterId()),
-                    block.lastOk, sequence, clock.instant());
-            if (sample.status().isOk()) {
-                block.lastOk = sample;
-            }
-            appended = append(readings);
-        }
-        if (appended) {
-            store.awaitDurable();
-        }
-    }
-
-    /** Appends one sample's readings to every route; true when anything was appended. */
-    private boolean append(List<EnrichedReading> readings) {
-        if (readings.isEmpty()) {
-            return false;
-        }
-        if (routes.isEmpty()) {
-            if (!warnedNoRoute) {
-                warnedNoRoute = true;
-                LOG.warn("Readings of meter {} are not kept: no sink is registered and no sink route configured",
-                        readings.get(0).meterId());
-            }
-            return false;
-        }
-        boolean appended = false;
-        long now = clock.millis();
-        for (Route route : routes.values()) {
-            List<EnrichedReading> selected = route.select(readings);
-            if (!selected.isEmpty()) {
-                route.append(selected, now);
-                appended = true;
-            }
-        }
-        return appended;
-    }
-
-    // ---- once a second ----
-
     private void sweep() {
         try {
-            refreshLostMeters();
-            markStale();
-            routes.values().forEach(r -> r.courier().sampleRate());
-        } catch (RuntimeException e) {
-            LOG.error("Pipeline sweep failed: {}", e.toString(), e);
-        }
-    }
-
-    private void refreshLostMeters() {
-        Set<String> lost = new HashSet<>();
-        for (StatusSource source : drivers) {
-            for (MeterStatus m : source.meters()) {
-                if (m.state() == ConnectionState.LOST) {
-                    lost.add(m.meterId());
-                }
-            }
-        }
-        lostMeters = lost;
-    }
-
-    /** Blocks that stopped producing samples get their last values stamped STALE, once. */
-    private void markStale() {
-        int factor = enrichment.settings().staleFactor();
-        boolean appended = false;
-        for (MeterState meter : meters.values()) {
-            synchronized (meter) {
-                long now = System.nanoTime();
-                for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
-                    MeterState.Block block = e.getValue();
-                    if (block.overdue(now, factor)) {
-                        block.stale = true;
-                        MeterModel model = enrichment.model(meter.meterId);
-                        int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);
-                        appended |= append(Enricher.stale(model, e.getKey(), block.lastOk,
-                                new Enricher.Sequence(store.reserve(capacity), capacity), clock.instant()));
-                        LOG.info("Meter {}: no sample of block {} for {} poll intervals; its values are STALE",
-                                meter.meterId, e.getKey(), factor);
+            Set<String> lost = new HashSet<>();
+            for (StatusSource source : drivers) {
+                for (MeterStatus m : source.meters()) {
+                    if (m.state() == ConnectionState.LOST) {
+                        lost.add(m.meterId());
                     }
                 }
             }
-        }
-        if (appended) {
-            store.awaitDurable();
-        }
-    }
-
-    // ---- routes ----
-
-    private Route route(String sinkName) {
-        return routes.computeIfAbsent(sinkName, name -> {
-            Outbox outbox = new Outbox(name, store.openMap(name), settingsFor(name).maxBytes());
-            Courier courier = new Courier(outbox, deadLetters, store::lastSequence, settingsFor(name).batchSize());
-            courier.start();
-            if (outbox.readings() > 0) {
-                LOG.info("Outbox of sink '{}': {} readings ({} bytes) waiting", name, outbox.readings(),
-                        outbox.bytes());
-            }
-            return new Route(settingsFor(name), courier);
-        });
-    }
-
-    private RouteSettings settingsFor(String sinkName) {
-        RouteSettings configured = routeConfigs.get(sinkName);
-        return configured != null ? configured
-                : RouteSettings.defaults(sinkName, config.defaultMaxMegabytes() * 1024L * 1024L);
-    }
-
-    private void retire(Config c) {
-        for (String name : c.retiredSinks()) {
-            Route r = routes.get(name);
-            if (r == null || sinks.containsKey(name) || routeConfigs.containsKey(name)) {
-                continue;
-            }
-            routes.remove(name);
-            r.courier().stop();
-            long readings = r.courier().outbox().readings();
-            store.removeMap(name);
-            LOG.warn("Outbox of retired sink '{}' deleted with its {} readings", name, readings);
+            pipeline.lostMeters(lost);
+            pipeline.markStale();
+            pipeline.sampleRates();
+        } catch (RuntimeException e) {
+            LOG.error("Pipeline sweep failed: {}", e.toString(), e);
         }
     }
 
     private Map<String, AssetInfo> assetMap() {
         Map<String, AssetInfo> byMeter = new HashMap<>();
         for (AssetInfo a : assets.values()) {
-            AssetInfo before = byMeter.putIfAbsent(a.meterId(), a);
-            if (before != null) {
+            if (byMeter.putIfAbsent(a.meterId(), a) != null) {
                 LOG.error("Two assets name meter '{}'; one is ignored: remove one", a.meterId());
             }
         }
         return byMeter;
-    }
-
-    @Override
-    public List<SinkStatus> sinks() {
-        List<SinkStatus> out = new ArrayList<>(routes.size());
-        routes.values().forEach(r -> out.add(r.courier().status()));
-        out.sort((a, b) -> a.sinkName().compareTo(b.sinkName()));
-        return out;
     }
 }

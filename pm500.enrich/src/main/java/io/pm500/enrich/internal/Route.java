@@ -41,7 +41,7 @@ final class Route {
 
     /** Appends one sample's readings for this sink (not empty) and wakes its courier. */
     void append(List<EnrichedReading> readings, long nowMillis) {
-        courier.outbox().append(readings.get(0).sequence(), EntryCodec.encode(readings, nowMillis));
+        courier.outbox().append(EntryCodec.encode(readings, nowMillis));
         courier.wake();
     }
 }

@@ -56,9 +56,8 @@ class CourierTest {
 
     @Test
     void retriableFailuresKeepEverythingAndDeliverInOrderOnce() throws Exception {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
-            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), store::lastSequence, 25);
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 25);
             c.start();
             try {
                 FlakySink sink = new FlakySink(3, -1);
@@ -81,10 +80,9 @@ class CourierTest {
 
     @Test
     void permanentlyRefusedReadingIsIsolatedToTheDeadLetterFile() throws Exception {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
             DeadLetters dl = new DeadLetters(dir.resolve("dl"));
-            Courier c = new Courier(o, dl, store::lastSequence, 100);
+            Courier c = new Courier(o, dl, 100);
             FlakySink sink = new FlakySink(0, 37);
             c.sink(sink);
             for (int i = 0; i < 10; i++) {
@@ -107,9 +105,8 @@ class CourierTest {
 
     @Test
     void absentSinkQueuesAndReportsAbsent() throws Exception {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
-            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), store::lastSequence, 100);
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100);
             c.start();
             try {
                 OutboxTest.append(o, OutboxTest.sample("m1", 1, 10));

@@ -6,10 +6,13 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,13 +34,31 @@ class OutboxTest {
     }
 
     static void append(Outbox o, List<EnrichedReading> rs) {
-        o.append(rs.get(0).sequence(), EntryCodec.encode(rs, 0));
+        o.append(EntryCodec.encode(rs, 0));
     }
 
     static List<Long> sequences(Outbox.Batch b) {
         List<Long> out = new ArrayList<>();
         b.entries().forEach(e -> EntryCodec.decode(e).forEach(r -> out.add(r.sequence())));
         return out;
+    }
+
+    /** Delivers everything; returns the first sequence id of each batch, prefixed H (historical) or L (live). */
+    static List<String> drain(Outbox o, int batch) {
+        List<String> order = new ArrayList<>();
+        for (Outbox.Batch b; (b = o.take(batch)) != null;) {
+            order.add((b.historical() ? "H" : "L") + sequences(b).get(0));
+            o.complete(b);
+        }
+        return order;
+    }
+
+    Outbox open(long maxBytes) throws Exception {
+        return new Outbox("s", dir.resolve("s"), maxBytes, false);
+    }
+
+    static int recordSize() {
+        return EntryCodec.encode(sample("m1", 1, 10), 0).length + 8;
     }
 
     @Test
@@ -49,67 +70,60 @@ class OutboxTest {
         assertThat(EntryCodec.decode(EntryCodec.encode(bad, 42))).isEqualTo(bad);
         assertThat(EntryCodec.count(EntryCodec.encode(rs, 42))).isEqualTo(9);
         assertThat(EntryCodec.appendedAt(EntryCodec.encode(rs, 1_764_237_600_123L))).isEqualTo(1_764_237_600_123L);
-        assertThat(EntryCodec.lastSequence(EntryCodec.encode(rs, 0))).isEqualTo(15);
     }
 
     @Test
-    void fullOutboxDropsTheOldestAndCountsExactly() {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            int entrySize = EntryCodec.encode(sample("m1", 1, 10), 0).length;
-            Outbox o = new Outbox("s", store.openMap("s"), entrySize * 5L);
+    void fullOutboxDropsTheOldestAndCountsExactly() throws Exception {
+        try (Outbox o = open(recordSize() * 5L)) {
             for (int i = 0; i < 8; i++) {
                 append(o, sample("m1", 1 + i * 10, 10));
             }
             assertThat(o.dropped()).isEqualTo(30);
             assertThat(o.readings()).isEqualTo(50);
-            assertThat(o.bytes()).isEqualTo(entrySize * 5L);
-            o.recovered(0);
-            Outbox.Batch b = o.take(1000);
-            assertThat(sequences(b).get(0)).as("the oldest left is the 4th sample").isEqualTo(31L);
+            assertThat(o.bytes()).isEqualTo(recordSize() * 5L);
+            o.recovered();
+            assertThat(sequences(o.take(1000)).get(0)).as("the oldest left is the 4th sample").isEqualTo(31L);
         }
     }
 
     @Test
-    void entriesInDeliveryAreNotDropped() {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            int entrySize = EntryCodec.encode(sample("m1", 1, 10), 0).length;
-            Outbox o = new Outbox("s", store.openMap("s"), entrySize * 2L);
+    void theBatchInDeliveryIsNotDropped() throws Exception {
+        try (Outbox o = open(recordSize() * 2L)) {
             append(o, sample("m1", 1, 10));
-            o.recovered(0);
-            Outbox.Batch inDelivery = o.take(10);
+            o.recovered();
             append(o, sample("m1", 11, 10));
+            Outbox.Batch inDelivery = o.take(10);
+            assertThat(sequences(inDelivery).get(0)).isEqualTo(11L);
             append(o, sample("m1", 21, 10));
-            assertThat(o.dropped()).isEqualTo(10);
+            append(o, sample("m1", 31, 10));
+            assertThat(o.dropped()).as("the backlog went; the live records behind the batch in delivery stay")
+                    .isEqualTo(10);
+            assertThat(o.readings()).isEqualTo(30);
             o.complete(inDelivery);
-            assertThat(sequences(o.take(100))).first().isEqualTo(21L);
+            assertThat(drain(o, 100)).containsExactly("L21");
+            assertThat(o.readings()).isZero();
+            assertThat(o.bytes()).isZero();
         }
     }
 
     @Test
-    void backlogAndLiveAlternateAndOnlyBacklogIsHistorical() {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
+    void backlogAndLiveAlternateAndOnlyBacklogIsHistorical() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
             for (int i = 0; i < 4; i++) {
                 append(o, sample("m1", 1 + i * 10, 10)); // queued while the sink was away
             }
-            o.recovered(40);
+            o.recovered();
             for (int i = 4; i < 6; i++) {
                 append(o, sample("m1", 1 + i * 10, 10));
             }
-            List<String> order = new ArrayList<>();
-            for (Outbox.Batch b; (b = o.take(10)) != null;) {
-                order.add((b.historical() ? "H" : "L") + sequences(b).get(0));
-                o.complete(b);
-            }
-            assertThat(order).containsExactly("L41", "H1", "L51", "H11", "H21", "H31");
+            assertThat(drain(o, 10)).containsExactly("L41", "H1", "L51", "H11", "H21", "H31");
         }
     }
 
     @Test
-    void whileFailingEverythingIsBacklogInOrder() {
-        try (OutboxStore store = new OutboxStore(dir.resolve("o.mv.db"), 1000)) {
-            Outbox o = new Outbox("s", store.openMap("s"), Long.MAX_VALUE);
-            o.recovered(0);
+    void whileFailingEverythingGoesOldestFirstAsHistorical() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            o.recovered();
             append(o, sample("m1", 1, 10));
             o.failing();
             append(o, sample("m1", 11, 10));
@@ -122,24 +136,130 @@ class OutboxTest {
     }
 
     @Test
-    void reopenedStoreKeepsEntriesAndNeverReusesSequenceIds() {
-        Path file = dir.resolve("o.mv.db");
-        long reservedBeforeClose;
-        try (OutboxStore store = new OutboxStore(file, 0)) {
-            Outbox o = new Outbox("influx", store.openMap("influx"), Long.MAX_VALUE);
-            long first = store.reserve(10);
-            append(o, sample("m1", first, 10));
-            store.awaitDurable();
-            reservedBeforeClose = store.lastSequence();
+    void aSecondOutageDuringABacklogKeepsEveryRangeAndNothingDeliveredComesBack() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            o.recovered();
+            append(o, sample("m1", 11, 10));
+            Outbox.Batch live = o.take(10);
+            assertThat(live.historical()).isFalse();
+            o.complete(live); // 11 delivered live; 1 still backlog
+            append(o, sample("m1", 21, 10));
+            o.failing();
+            o.recovered(); // 21 becomes a second backlog range
+            append(o, sample("m1", 31, 10));
+            // the last batch taken was live, so a backlog batch comes next
+            assertThat(drain(o, 10)).containsExactly("H1", "L31", "H21");
         }
-        try (OutboxStore store = new OutboxStore(file, 0)) {
-            assertThat(store.sinkNames()).containsExactly("influx");
-            Outbox o = new Outbox("influx", store.openMap("influx"), Long.MAX_VALUE);
+    }
+
+    @Test
+    void reopenedOutboxKeepsWhatWasNotDeliveredAsBacklog() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            o.recovered();
+            append(o, sample("m1", 11, 10));
+            o.complete(o.take(10)); // 11 delivered
+            append(o, sample("m1", 21, 10));
+        }
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            assertThat(o.readings()).isEqualTo(20);
+            o.recovered();
+            assertThat(drain(o, 10)).containsExactly("H1", "H21");
+        }
+    }
+
+    @Test
+    void anAppendTornByACrashIsCutAndTheRestSurvives() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            append(o, sample("m1", 11, 10));
+        }
+        Path segment;
+        try (Stream<Path> files = Files.list(dir.resolve("s"))) {
+            segment = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
+        }
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.setLength(f.length() - 5); // the second record lost its last bytes
+        }
+        try (Outbox o = open(Long.MAX_VALUE)) {
             assertThat(o.readings()).isEqualTo(10);
-            assertThat(store.reserve(1)).isGreaterThan(reservedBeforeClose);
-            Outbox.Batch b = o.take(100);
-            assertThat(b.historical()).as("what was queued before the restart is backlog").isTrue();
-            assertThat(sequences(b)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+            o.recovered();
+            append(o, sample("m1", 21, 10));
+            assertThat(drain(o, 100)).containsExactly("L21", "H1");
+        }
+    }
+
+    @Test
+    void aCorruptedRecordAtTheEndIsCutToo() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            append(o, sample("m1", 11, 10));
+        }
+        Path segment;
+        try (Stream<Path> files = Files.list(dir.resolve("s"))) {
+            segment = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
+        }
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(f.length() - 3);
+            f.write(0x5A); // a flipped byte in the last record: its checksum no longer matches
+        }
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            assertThat(o.readings()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void segmentsRollAndDeliveredOnesAreDeleted() throws Exception {
+        List<EnrichedReading> big = sample("m1", 1, 5000); // ~250 KB a record
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            o.recovered();
+            for (int i = 0; i < 150; i++) {
+                append(o, big);
+            }
+            assertThat(segments()).isGreaterThan(2);
+            assertThat(drain(o, 1)).hasSize(150);
+            assertThat(segments()).isEqualTo(1);
+            assertThat(o.bytes()).isZero();
+        }
+    }
+
+    @Test
+    void aDamagedCursorSlotFallsBackToThePreviousState() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            append(o, sample("m1", 11, 10));
+            o.recovered();
+            o.complete(o.take(10)); // newest cursor state: 1 delivered
+        }
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("s").resolve("cursor").toFile(), "rw")) {
+            f.seek(0);
+            long g0 = f.readLong();
+            f.seek(512);
+            long g1 = f.readLong();
+            f.seek((g0 > g1 ? 0 : 512) + 20L); // a torn write of the newest slot
+            f.write(0x77);
+        }
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            assertThat(o.readings()).as("an older cursor: readings are delivered again, none lost").isEqualTo(20);
+        }
+    }
+
+    private long segments() throws Exception {
+        try (Stream<Path> files = Files.list(dir.resolve("s"))) {
+            return files.filter(p -> p.toString().endsWith(".seg")).count();
+        }
+    }
+
+    @Test
+    void sequenceIdsNeverRepeatAcrossRestarts() {
+        long last;
+        try (Outboxes store = new Outboxes(dir, 1000)) {
+            store.reserve(10);
+            last = store.reserve(5) + 4;
+        }
+        try (Outboxes store = new Outboxes(dir, 1000)) {
+            assertThat(store.reserve(1)).isGreaterThan(last);
         }
     }
 }

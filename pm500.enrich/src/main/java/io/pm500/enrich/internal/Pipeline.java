@@ -1,0 +1,211 @@
+package io.pm500.enrich.internal;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.status.SinkStatus;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline without its OSGi wiring: enrichment state, the outbox store and one route (outbox + courier) per
+ * sink name. {@link PipelineComponent} feeds it configuration and services; benchmarks drive it directly.
+ */
+final class Pipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    private final Outboxes store;
+    private final DeadLetters deadLetters;
+    private final Clock clock;
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final Map<String, MeterState> meters = new ConcurrentHashMap<>();
+    private final Map<String, RouteSettings> routeConfigs = new ConcurrentHashMap<>();
+    private volatile Enrichment enrichment;
+    private volatile long defaultMaxBytes;
+    private volatile Set<String> lostMeters = Set.of();
+    private volatile boolean warnedNoRoute;
+
+    /** Opens the store under {@code dir} and a route for every outbox it holds, so those keep filling at once. */
+    Pipeline(Path dir, long syncIntervalMillis, Enrichment enrichment, long defaultMaxBytes, Clock clock) {
+        this.enrichment = enrichment;
+        this.defaultMaxBytes = defaultMaxBytes;
+        this.clock = clock;
+        store = new Outboxes(dir, syncIntervalMillis);
+        deadLetters = new DeadLetters(dir.resolve("dead-letter"));
+        for (String name : store.sinkNames()) {
+            route(name);
+        }
+    }
+
+    Enrichment enrichment() {
+        return enrichment;
+    }
+
+    void enrichment(Enrichment e) {
+        enrichment = e;
+    }
+
+    void syncIntervalMillis(long millis) {
+        store.syncIntervalMillis(millis);
+    }
+
+    void defaultMaxBytes(long bytes) {
+        defaultMaxBytes = bytes;
+        routes.forEach((name, route) -> route.apply(settingsFor(name)));
+    }
+
+    void lostMeters(Set<String> lost) {
+        lostMeters = lost;
+    }
+
+    /**
+     * Enriches a sample and appends its readings to every route; returns once they are written (to the operating
+     * system, and to the disk too when the sync interval is 0).
+     */
+    void accept(Sample sample) {
+        MeterState meter = meters.computeIfAbsent(sample.meterId(), MeterState::new);
+        synchronized (meter) {
+            MeterState.Block block = meter.block(sample.blockId());
+            block.arrived(System.nanoTime());
+            MeterModel model = enrichment.model(sample.meterId());
+            int capacity = Enricher.capacity(model, sample.blockId(), sample.points().size(), block.lastOk);
+            Enricher.Sequence sequence = new Enricher.Sequence(store.reserve(capacity), capacity);
+            List<EnrichedReading> readings = Enricher.enrich(model, sample, lostMeters.contains(sample.meterId()),
+                    block.lastOk, sequence, clock.instant());
+            if (sample.status().isOk()) {
+                block.lastOk = sample;
+            }
+            append(readings);
+        }
+    }
+
+    /** Appends one sample's readings to every route. */
+    private void append(List<EnrichedReading> readings) {
+        if (readings.isEmpty()) {
+            return;
+        }
+        if (routes.isEmpty()) {
+            if (!warnedNoRoute) {
+                warnedNoRoute = true;
+                LOG.warn("Readings of meter {} are not kept: no sink is registered and no sink route configured",
+                        readings.get(0).meterId());
+            }
+            return;
+        }
+        long now = clock.millis();
+        for (Route route : routes.values()) {
+            List<EnrichedReading> selected = route.select(readings);
+            if (!selected.isEmpty()) {
+                route.append(selected, now);
+            }
+        }
+    }
+
+    /** Blocks that stopped producing samples get their last values stamped STALE, once. */
+    void markStale() {
+        int factor = enrichment.settings().staleFactor();
+        for (MeterState meter : meters.values()) {
+            synchronized (meter) {
+                long now = System.nanoTime();
+                for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
+                    MeterState.Block block = e.getValue();
+                    if (block.overdue(now, factor)) {
+                        block.stale = true;
+                        MeterModel model = enrichment.model(meter.meterId);
+                        int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);
+                        append(Enricher.stale(model, e.getKey(), block.lastOk,
+                                new Enricher.Sequence(store.reserve(capacity), capacity), clock.instant()));
+                        LOG.info("Meter {}: no sample of block {} for {} poll intervals; its values are STALE",
+                                meter.meterId, e.getKey(), factor);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Once a second: delivered/s of every sink. */
+    void sampleRates() {
+        routes.values().forEach(r -> r.courier().sampleRate());
+    }
+
+    /** The route of a sink name, created (outbox opened, courier started) on first use. */
+    Route route(String sinkName) {
+        return routes.computeIfAbsent(sinkName, name -> {
+            RouteSettings settings = settingsFor(name);
+            Outbox outbox = store.open(name, settings.maxBytes());
+            Courier courier = new Courier(outbox, deadLetters, settings.batchSize());
+            courier.start();
+            if (outbox.readings() > 0) {
+                LOG.info("Outbox of sink '{}': {} readings ({} bytes) waiting", name, outbox.readings(),
+                        outbox.bytes());
+            }
+            return new Route(settings, courier);
+        });
+    }
+
+    Route existingRoute(String sinkName) {
+        return routes.get(sinkName);
+    }
+
+    /** A route configuration appeared; false when the sink name already has one. */
+    boolean configureRoute(RouteSettings s) {
+        if (routeConfigs.putIfAbsent(s.sinkName(), s) != null) {
+            return false;
+        }
+        route(s.sinkName()).apply(s);
+        return true;
+    }
+
+    void removeRouteConfig(RouteSettings s) {
+        if (routeConfigs.remove(s.sinkName(), s)) {
+            Route r = routes.get(s.sinkName());
+            if (r != null) {
+                r.apply(settingsFor(s.sinkName()));
+            }
+        }
+    }
+
+    private RouteSettings settingsFor(String sinkName) {
+        RouteSettings configured = routeConfigs.get(sinkName);
+        return configured != null ? configured : RouteSettings.defaults(sinkName, defaultMaxBytes);
+    }
+
+    /** Deletes the outboxes of these sink names, unless a sink or route of that name exists. */
+    void retire(String[] names, Set<String> boundSinks) {
+        for (String name : names) {
+            Route r = routes.get(name);
+            if (r == null || boundSinks.contains(name) || routeConfigs.containsKey(name)) {
+                continue;
+            }
+            routes.remove(name);
+            r.courier().stop();
+            long readings = r.courier().outbox().readings();
+            try {
+                store.delete(name);
+                LOG.warn("Outbox of retired sink '{}' deleted with its {} readings", name, readings);
+            } catch (java.io.IOException e) {
+                LOG.error("Outbox of retired sink '{}' could not be deleted: {}; delete data/pipeline/outboxes/{}"
+                        + " while the gateway is stopped", name, e.toString(), name);
+            }
+        }
+    }
+
+    List<SinkStatus> sinks() {
+        List<SinkStatus> out = new ArrayList<>(routes.size());
+        routes.values().forEach(r -> out.add(r.courier().status()));
+        out.sort((a, b) -> a.sinkName().compareTo(b.sinkName()));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        routes.values().forEach(r -> r.courier().stop());
+        store.close();
+    }
+}

@@ -1,0 +1,89 @@
+package io.pm500.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The exported gateway jar run as {@code java -jar} in a gateway home, its output captured in a file. */
+final class GatewayProcess implements AutoCloseable {
+    static final Path JAR = Path.of("target", "gateway", "pm500-gateway.jar").toAbsolutePath();
+    static final Pattern CONSOLE = Pattern.compile("Web Console: (http://\\S+)");
+
+    private final Path home;
+    private Process process;
+    private Path outputFile;
+
+    /** Prepares a fresh home: the default logging configuration in {@code conf/}. */
+    GatewayProcess(Path home) throws IOException {
+        assertThat(JAR).as("exported gateway jar (built by bnd-export in the package phase)").exists();
+        this.home = home;
+        Files.createDirectories(home.resolve("conf"));
+        Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"));
+    }
+
+    Path home() {
+        return home;
+    }
+
+    void launch(int httpPort) throws IOException {
+        // To a file, not a pipe: Java's process pipes may drop what the child writes while it exits.
+        outputFile = Files.createTempFile(home, "gateway", ".out");
+        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.osgi.service.http.port=" + httpPort, "-jar", JAR.toString())
+                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+    }
+
+    Process process() {
+        return process;
+    }
+
+    List<String> output() throws IOException {
+        return Files.readAllLines(outputFile, StandardCharsets.UTF_8);
+    }
+
+    /** Waits for the gateway to print a line matching the pattern; the output file is the only signal there is. */
+    String await(Pattern pattern, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            for (String line : output()) {
+                Matcher m = pattern.matcher(line);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            assertThat(process.isAlive()).as("gateway still running; output:%n%s", output()).isTrue();
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("no line matching " + pattern + " within " + timeout + "; output:\n"
+                + String.join("\n", output()));
+    }
+
+    /** SIGKILL: the JVM gets no chance to run a shutdown hook or flush anything. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("killed").isTrue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
