@@ -1,12 +1,14 @@
 package io.pm500.enrich.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -248,6 +250,24 @@ class OutboxTest {
     private long segments() throws Exception {
         try (Stream<Path> files = Files.list(dir.resolve("s"))) {
             return files.filter(p -> p.toString().endsWith(".seg")).count();
+        }
+    }
+
+    @Test
+    void anInterruptedAppenderDoesNotBreakTheOutbox() throws Exception {
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            append(o, sample("m1", 1, 10));
+            Thread.currentThread().interrupt(); // a driver stopping its threads
+            assertThatThrownBy(() -> append(o, sample("m1", 11, 10))).isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining("interrupted");
+            assertThat(Thread.interrupted()).isTrue();
+            append(o, sample("m1", 21, 10));
+            o.recovered();
+            assertThat(drain(o, 100)).containsExactly("H1");
+            assertThat(o.readings()).isZero();
+        }
+        try (Outbox o = open(Long.MAX_VALUE)) {
+            assertThat(o.readings()).as("nothing half-written survives a reopen").isZero();
         }
     }
 
