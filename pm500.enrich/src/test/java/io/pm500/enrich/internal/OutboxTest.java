@@ -171,17 +171,21 @@ class OutboxTest {
         }
     }
 
-    @Test
-    void anAppendTornByACrashIsCutAndTheRestSurvives() throws Exception {
+    /** An outbox holding two samples (1.., 11..), closed; its segment file opened for damage. */
+    private RandomAccessFile twoRecordsClosed() throws Exception {
         try (Outbox o = open(Long.MAX_VALUE)) {
             append(o, sample("m1", 1, 10));
             append(o, sample("m1", 11, 10));
         }
-        Path segment;
         try (Stream<Path> files = Files.list(dir.resolve("s"))) {
-            segment = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
+            return new RandomAccessFile(files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow()
+                    .toFile(), "rw");
         }
-        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+    }
+
+    @Test
+    void anAppendTornByACrashIsCutAndTheRestSurvives() throws Exception {
+        try (RandomAccessFile f = twoRecordsClosed()) {
             f.setLength(f.length() - 5); // the second record lost its last bytes
         }
         try (Outbox o = open(Long.MAX_VALUE)) {
@@ -194,15 +198,7 @@ class OutboxTest {
 
     @Test
     void aCorruptedRecordAtTheEndIsCutToo() throws Exception {
-        try (Outbox o = open(Long.MAX_VALUE)) {
-            append(o, sample("m1", 1, 10));
-            append(o, sample("m1", 11, 10));
-        }
-        Path segment;
-        try (Stream<Path> files = Files.list(dir.resolve("s"))) {
-            segment = files.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
-        }
-        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+        try (RandomAccessFile f = twoRecordsClosed()) {
             f.seek(f.length() - 3);
             f.write(0x5A); // a flipped byte in the last record: its checksum no longer matches
         }

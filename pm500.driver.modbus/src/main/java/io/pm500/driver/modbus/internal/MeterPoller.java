@@ -5,10 +5,10 @@ import com.ghgande.j2mod.modbus.ModbusIOException;
 import com.ghgande.j2mod.modbus.ModbusSlaveException;
 import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
 import com.ghgande.j2mod.modbus.procimg.InputRegister;
+import io.pm500.api.poll.ConnectionHealth;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.net.ConnectException;
@@ -16,10 +16,8 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,42 +28,34 @@ import org.slf4j.LoggerFactory;
  */
 final class MeterPoller {
     static final String DRIVER = "pm500.driver.modbus";
-    private static final long BACKOFF_BASE_MILLIS = 500;
-    private static final long BACKOFF_CAP_MILLIS = 30_000;
     private static final Logger LOG = LoggerFactory.getLogger(MeterPoller.class);
 
     private final MeterSettings settings;
     private final SampleConsumer consumer;
     private final Clock clock;
+    private final ConnectionHealth health;
     private ModbusTCPMaster master;
     private final Set<String> readThisConnection = new HashSet<>();
-    private long polls;
-    private long failures;
-    private int consecutiveFailures;
-    private int backoffStep;
-    private long nextAttemptNanos;
-    private String lastError = "";
-    private Duration lastLatency = Duration.ZERO;
-    private Instant lastSuccess;
-    private ConnectionState state = ConnectionState.CONNECTING;
     private boolean closed;
-    private volatile MeterStatus status;
 
     MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock) {
         this.settings = settings;
         this.consumer = consumer;
         this.clock = clock;
-        publish();
+        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
+                clock);
+        if (!settings.enabled()) {
+            health.disabled();
+        }
     }
 
     MeterStatus status() {
-        return status;
+        return health.status();
     }
 
     /** How long until the next connection attempt; zero when connected or due. */
     synchronized Duration reconnectDelay() {
-        long nanos = nextAttemptNanos - System.nanoTime();
-        return master != null || nanos <= 0 ? Duration.ZERO : Duration.ofNanos(nanos);
+        return master != null ? Duration.ZERO : health.untilNextAttempt();
     }
 
     /** Polls one block: connects if needed, reads its requests, decodes, hands the sample on. */
@@ -76,17 +66,17 @@ final class MeterPoller {
         if (block.intervalMillis() == 0 && readThisConnection.contains(block.blockId())) {
             return; // once per connection
         }
-        if (master == null && System.nanoTime() - nextAttemptNanos < 0) {
+        if (master == null && health.backingOff()) {
             if (block.intervalMillis() == 0) {
                 return; // a once-per-connection block waits for the connection; the periodic blocks report the outage
             }
             deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
                     AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
-                            + " (next attempt in " + (nextAttemptNanos - System.nanoTime()) / 1_000_000 + " ms): "
-                            + lastError));
+                            + " (next attempt in " + health.untilNextAttempt().toMillis() + " ms): "
+                            + health.lastError()));
             return;
         }
-        polls++;
+        health.pollStarted();
         long t0 = System.nanoTime();
         Sample sample;
         try {
@@ -98,12 +88,12 @@ final class MeterPoller {
                     describe(e));
         }
         if (sample.status() == AcquisitionStatus.OK) {
-            succeeded(block, System.nanoTime() - t0);
+            health.succeeded(System.nanoTime() - t0);
+            readThisConnection.add(block.blockId());
         } else {
             failed(sample);
         }
         deliver(sample);
-        publish();
     }
 
     /**
@@ -151,39 +141,15 @@ final class MeterPoller {
         LOG.info("Modbus meter {}: connected to {}", settings.meterId(), settings.endpoint());
     }
 
-    private void succeeded(BlockPlan block, long nanos) {
-        if (state != ConnectionState.CONNECTED) {
-            LOG.info("Modbus meter {}: {} ({} after {} failures)", settings.meterId(),
-                    state == ConnectionState.LOST ? "back" : "polling", settings.endpoint(), consecutiveFailures);
-        }
-        state = ConnectionState.CONNECTED;
-        consecutiveFailures = 0;
-        backoffStep = 0;
-        lastLatency = Duration.ofNanos(nanos);
-        lastSuccess = clock.instant();
-        readThisConnection.add(block.blockId());
-    }
-
     private void failed(Sample sample) {
-        failures++;
-        consecutiveFailures++;
-        lastError = sample.status() + ": " + sample.detail();
-        if (sample.status() != AcquisitionStatus.DEVICE_ERROR && sample.status() != AcquisitionStatus.PROTOCOL_ERROR
-                || master == null) {
-            disconnect(); // the stream may be out of step: start clean, after a backoff
-            long delay = Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16));
-            delay += ThreadLocalRandom.current().nextLong(delay / 4 + 1);
-            nextAttemptNanos = System.nanoTime() + delay * 1_000_000;
-        } else if (sample.status() == AcquisitionStatus.PROTOCOL_ERROR) {
-            disconnect(); // garbage on the wire: resynchronise on a new connection at the next poll
+        AcquisitionStatus status = sample.status();
+        // a timeout or a broken (or never opened) connection: reconnect after a backoff
+        boolean backOff = master == null || status == AcquisitionStatus.TIMEOUT
+                || status == AcquisitionStatus.CONNECTION_LOST;
+        if (backOff || status == AcquisitionStatus.PROTOCOL_ERROR) {
+            disconnect(); // garbage on the wire too: resynchronise on a new connection at the next poll
         }
-        if (consecutiveFailures >= settings.lostAfter() && state != ConnectionState.LOST) {
-            state = ConnectionState.LOST;
-            LOG.warn("Modbus meter {}: lost after {} failed polls at {}: {}", settings.meterId(),
-                    consecutiveFailures, settings.endpoint(), lastError);
-        } else if (state != ConnectionState.LOST) {
-            state = ConnectionState.CONNECTING;
-        }
+        health.failed(status, sample.detail(), backOff);
     }
 
     static AcquisitionStatus classify(Throwable e) {
@@ -234,16 +200,10 @@ final class MeterPoller {
         }
     }
 
-    private void publish() {
-        status = new MeterStatus(settings.meterId(), DRIVER, settings.endpoint(),
-                closed || !settings.enabled() ? ConnectionState.DISABLED : state, polls, failures,
-                consecutiveFailures, lastError, lastLatency, lastSuccess);
-    }
-
     /** Closes the connection; no poll runs after this returns. */
     synchronized void close() {
         closed = true;
         disconnect();
-        publish();
+        health.disabled();
     }
 }

@@ -1,5 +1,6 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.api.poll.BlockIntervals;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusBlock;
@@ -7,7 +8,6 @@ import io.pm500.api.profile.ModbusDecoder;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.api.profile.WordOrder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,8 +17,6 @@ import java.util.Map;
  */
 record MeterSettings(String meterId, String host, int port, int unitId, int timeoutMillis, int retries,
         int lostAfter, boolean enabled, List<BlockPlan> blocks) {
-    static final int MIN_INTERVAL_MILLIS = 50;
-
     /** One block to poll: how often (0 = once per connection), the reads, and its decoder. */
     record BlockPlan(String blockId, long intervalMillis, List<ReadRequest> requests, ModbusDecoder decoder) {
     }
@@ -43,8 +41,9 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
         if (c.unitId() < 0 || c.unitId() > 255) {
             problems.add("unitId " + c.unitId() + ": must be 0..255");
         }
-        if (c.timeoutMillis() < MIN_INTERVAL_MILLIS) {
-            problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least " + MIN_INTERVAL_MILLIS);
+        if (c.timeoutMillis() < BlockIntervals.MIN_INTERVAL_MILLIS) {
+            problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least "
+                    + BlockIntervals.MIN_INTERVAL_MILLIS);
         }
         if (c.retries() < 0 || c.retries() > 5) {
             problems.add("retries " + c.retries() + ": must be 0..5");
@@ -74,34 +73,8 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
         }
         List<BlockPlan> blocks = new ArrayList<>();
         if (profile != null) {
-            Map<String, Long> intervals = new HashMap<>();
-            // a .cfg file gives one comma-separated string, the console and .config files an array
-            List<String> entries = new ArrayList<>();
-            for (String element : c.blockIntervals()) {
-                for (String entry : element.split(",")) {
-                    if (!entry.isBlank()) {
-                        entries.add(entry.trim());
-                    }
-                }
-            }
-            for (String entry : entries) {
-                String[] kv = entry.split("=", 2);
-                try {
-                    long ms = Long.parseLong(kv.length == 2 ? kv[1].trim() : "x");
-                    if (profile.modbusBlock(kv[0].trim()).isEmpty()) {
-                        problems.add("blockIntervals '" + entry + "': the profile has no Modbus block '"
-                                + kv[0].trim() + "' (it has " + profile.modbus().blocks().stream()
-                                        .map(ModbusBlock::id).toList() + ")");
-                    } else if (ms != 0 && ms < MIN_INTERVAL_MILLIS) {
-                        problems.add("blockIntervals '" + entry + "': an interval is 0 (once per connection) or at"
-                                + " least " + MIN_INTERVAL_MILLIS + " ms");
-                    } else {
-                        intervals.put(kv[0].trim(), ms);
-                    }
-                } catch (NumberFormatException e) {
-                    problems.add("blockIntervals '" + entry + "': write <block>=<milliseconds>, e.g. energy=5000");
-                }
-            }
+            Map<String, Long> intervals = BlockIntervals.parse(c.blockIntervals(), "Modbus",
+                    profile.modbus().blocks().stream().map(ModbusBlock::id).toList(), problems);
             for (ModbusBlock block : profile.modbus().blocks()) {
                 Long interval = intervals.get(block.id());
                 if (interval == null) {
@@ -114,9 +87,6 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
                 } catch (IllegalArgumentException e) {
                     problems.add("maxRegistersPerRequest: " + e.getMessage());
                 }
-            }
-            if (blocks.isEmpty() && problems.isEmpty()) {
-                problems.add("blockIntervals: no block to poll; name at least one, e.g. energy=5000");
             }
         }
         if (!problems.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.api.poll.MeterQueue;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;

@@ -6,6 +6,7 @@ import io.pm500.api.sample.SampleConsumer;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import io.pm500.api.poll.MeterQueue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;

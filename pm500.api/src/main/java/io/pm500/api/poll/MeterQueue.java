@@ -1,4 +1,4 @@
-package io.pm500.driver.modbus.internal;
+package io.pm500.api.poll;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,18 +11,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * Runs one meter's polls one after another on the shared pool. A block whose previous poll has not run yet is
  * not queued again: the cycle is counted as missed instead of piling up behind a slow meter.
  */
-final class MeterQueue {
+public final class MeterQueue {
     private final Executor pool;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong missed = new AtomicLong();
 
-    MeterQueue(Executor pool) {
+    public MeterQueue(Executor pool) {
         this.pool = pool;
     }
 
-    void submit(String blockId, Runnable poll) {
+    /** Queues a block's poll unless the previous one of the same block is still waiting. */
+    public void submit(String blockId, Runnable poll) {
         if (!pending.add(blockId)) {
             missed.incrementAndGet();
             return;
@@ -34,7 +35,8 @@ final class MeterQueue {
         drain();
     }
 
-    long missed() {
+    /** Polls skipped because the previous one of their block had not run yet. */
+    public long missed() {
         return missed.get();
     }
 
