@@ -1,0 +1,136 @@
+package io.pm500.driver.cip.internal;
+
+import io.pm500.api.poll.MeterQueue;
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.sample.SampleConsumer;
+import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.StatusSource;
+import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One PowerMonitor 500 read over EtherNet/IP: a factory configuration {@code pm500.driver.cip~<name>} per meter.
+ * Each configured assembly is polled at its own fixed rate (first poll jittered), on the driver's shared threads.
+ */
+@Component(configurationPid = CipMeterComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = StatusSource.class, immediate = true)
+@Designate(ocd = CipMeterComponent.Config.class, factory = true)
+public final class CipMeterComponent implements StatusSource {
+    static final String PID = "pm500.driver.cip";
+    private static final Logger LOG = LoggerFactory.getLogger(CipMeterComponent.class);
+
+    @ObjectClassDefinition(name = "PM500 meter (EtherNet/IP)",
+            description = "One PowerMonitor 500 read over EtherNet/IP. Add one configuration per meter.")
+    public @interface Config {
+        @AttributeDefinition(name = "Meter id", description = "Unique id of the meter in this gateway.")
+        String meterId();
+
+        @AttributeDefinition(name = "Host", description = "The meter's IP address or host name.")
+        String host();
+
+        @AttributeDefinition(name = "Port", description = "EtherNet/IP TCP port.")
+        int port() default 44818;
+
+        @AttributeDefinition(name = "Device profile", description = "Built-in profile (pm500) or the path of a"
+                + " profile file.")
+        String profile() default DeviceProfiles.PM500;
+
+        @AttributeDefinition(name = "Block intervals", description = "<block>=<milliseconds> per profile assembly"
+                + " to poll; 0 = once per connection; at least 50 ms otherwise. Blocks not listed are not read"
+                + " (assembly.103-106, maximum and demand values, are optional).")
+        String[] blockIntervals() default { "assembly.100=0", "assembly.101=1000", "assembly.102=1000",
+                "assembly.107=5000", "assembly.108=1000" };
+
+        @AttributeDefinition(name = "Messaging", description = "connected: Class 3 messages over one CIP"
+                + " connection (fewer bytes per poll, loss detected sooner; uses 1 of the meter's 18 connections);"
+                + " unconnected: UCMM requests, no CIP connection.", options = {
+                        @Option(label = "connected", value = "connected"),
+                        @Option(label = "unconnected", value = "unconnected") })
+        String messaging() default "connected";
+
+        @AttributeDefinition(name = "Timeout (ms)", description = "Connect and reply timeout.")
+        int timeoutMillis() default 1000;
+
+        @AttributeDefinition(name = "Lost after", description = "Consecutive failed polls before the meter is"
+                + " reported lost.")
+        int lostAfter() default 3;
+
+        @AttributeDefinition(name = "Identity check", description = "error: a device whose vendor or device type"
+                + " is not the profile's is not polled; warn: it is polled and the mismatch logged.", options = {
+                        @Option(label = "error", value = "error"), @Option(label = "warn", value = "warn") })
+        String identityCheck() default "error";
+
+        @AttributeDefinition(name = "Enabled")
+        boolean enabled() default true;
+    }
+
+    private final SampleConsumer consumer;
+    private final CipThreads threads;
+    private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+    private volatile CipPoller poller; // read by status readers on other threads
+
+    @Activate
+    public CipMeterComponent(Config config, @Reference SampleConsumer consumer, @Reference CipThreads threads) {
+        this.consumer = consumer;
+        this.threads = threads;
+        configure(config);
+    }
+
+    @Modified
+    synchronized void configure(Config config) {
+        CipSettings settings;
+        try {
+            settings = CipSettings.of(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error(e.getMessage());
+            throw e;
+        }
+        stop();
+        poller = new CipPoller(settings, consumer, threads, Clock.systemUTC());
+        if (!settings.enabled()) {
+            LOG.info("EtherNet/IP meter {}: disabled", settings.meterId());
+            return;
+        }
+        MeterQueue queue = new MeterQueue(threads.io());
+        CipPoller p = poller;
+        for (BlockPlan block : settings.blocks()) {
+            long period = block.intervalMillis() == 0 ? 1000 : block.intervalMillis();
+            long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
+            schedules.add(threads.atFixedRate(() -> queue.submit(block.blockId(), () -> p.poll(block)), jitter,
+                    period));
+        }
+        LOG.info("EtherNet/IP meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
+                settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
+    }
+
+    @Deactivate
+    synchronized void stop() {
+        schedules.forEach(f -> f.cancel(false));
+        schedules.clear();
+        if (poller != null) {
+            poller.close();
+        }
+    }
+
+    @Override
+    public List<MeterStatus> meters() {
+        CipPoller p = poller;
+        return p == null ? List.of() : List.of(p.status());
+    }
+}

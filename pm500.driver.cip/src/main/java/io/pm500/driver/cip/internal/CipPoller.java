@@ -1,0 +1,333 @@
+package io.pm500.driver.cip.internal;
+
+import com.digitalpetri.enip.EtherNetIpClientConfig;
+import com.digitalpetri.enip.cip.CipClient;
+import com.digitalpetri.enip.cip.CipConnectionPool;
+import com.digitalpetri.enip.cip.CipConnectionPool.CipConnection;
+import com.digitalpetri.enip.cip.CipResponseException;
+import com.digitalpetri.enip.cip.epath.EPath.PaddedEPath;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.AttributeId;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.ClassId;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.InstanceId;
+import com.digitalpetri.enip.cip.services.GetAttributeSingleService;
+import com.digitalpetri.enip.cpf.CipIdentityItem;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
+import io.pm500.api.poll.ConnectionHealth;
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.Identity;
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.PointValue;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.SampleConsumer;
+import io.pm500.api.sample.Value;
+import io.pm500.api.status.MeterStatus;
+import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
+import io.pm500.driver.cip.internal.CipSettings.Messaging;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One meter's EtherNet/IP session and polls. Runs on the meter's queue only (one poll at a time); its status is
+ * published as an immutable snapshot any thread may read. Every failure becomes a sample with its acquisition
+ * status; nothing escapes to the scheduler.
+ *
+ * <p>A session is one TCP connection with an EtherNet/IP session and, in connected mode, one CIP connection
+ * (Forward_Open). On opening it the poller reads the Identity (ListIdentity) and checks it against the profile, and
+ * publishes it as a sample of block {@value #IDENTITY_BLOCK}; each assembly's size (attribute 4) is checked against
+ * the profile before its first read. After a timeout or a broken connection the whole session is dropped and a new
+ * one opened after the backoff: never more than one CIP connection per meter.
+ */
+final class CipPoller {
+    static final String DRIVER = "pm500.driver.cip";
+    static final String IDENTITY_BLOCK = "identity";
+    private static final int CLASS_ASSEMBLY = 4;
+    private static final int ATTRIBUTE_DATA = 3;
+    private static final int ATTRIBUTE_SIZE = 4;
+    private static final int CONNECTION_SIZE = 500; // bytes; the largest assembly is 72
+    private static final Logger LOG = LoggerFactory.getLogger(CipPoller.class);
+
+    private final CipSettings settings;
+    private final SampleConsumer consumer;
+    private final CipThreads threads;
+    private final Clock clock;
+    private final ConnectionHealth health;
+    private CipClient client;
+    private CipConnectionPool pool;
+    private CipConnection connection;
+    private final Set<String> readThisSession = new HashSet<>();
+    private final Map<String, String> sizeMismatch = new HashMap<>(); // block → why, checked once a session
+    private String identityMismatch;
+    private boolean closed;
+
+    CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Clock clock) {
+        this.settings = settings;
+        this.consumer = consumer;
+        this.threads = threads;
+        this.clock = clock;
+        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
+                clock);
+        if (!settings.enabled()) {
+            health.disabled();
+        }
+    }
+
+    MeterStatus status() {
+        return health.status();
+    }
+
+    /** How long until the next session may be opened; zero when open or due. */
+    synchronized Duration reconnectDelay() {
+        return client != null ? Duration.ZERO : health.untilNextAttempt();
+    }
+
+    /** Polls one assembly: opens a session if needed, reads, decodes, hands the sample on. */
+    synchronized void poll(BlockPlan block) {
+        if (closed || block.intervalMillis() == 0 && readThisSession.contains(block.blockId())) {
+            return; // closed, or once per session and done
+        }
+        if (client == null && health.backingOff()) {
+            if (block.intervalMillis() != 0) { // a once-per-session block waits for the session
+                deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
+                        AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
+                                + " (next attempt in " + health.untilNextAttempt().toMillis() + " ms): "
+                                + health.lastError()));
+            }
+            return;
+        }
+        health.pollStarted();
+        long t0 = System.nanoTime();
+        Sample sample;
+        try {
+            if (client == null) {
+                open();
+            }
+            String mismatch = checkSize(block.block());
+            sample = mismatch != null
+                    ? Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
+                            AcquisitionStatus.PROTOCOL_ERROR, mismatch)
+                    : read(block);
+        } catch (Exception e) {
+            sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e), describe(e));
+        }
+        if (sample.status() == AcquisitionStatus.OK) {
+            health.succeeded(System.nanoTime() - t0);
+            readThisSession.add(block.blockId());
+        } else {
+            failed(sample);
+        }
+        deliver(sample);
+    }
+
+    /** Opens the session (and the CIP connection in connected mode), then reads and checks the identity. */
+    private void open() throws Exception {
+        EtherNetIpClientConfig config = EtherNetIpClientConfig.builder(settings.host()).setPort(settings.port())
+                .setTimeout(Duration.ofMillis(settings.timeoutMillis())).setEventLoop(threads.eventLoop())
+                .setWheelTimer(threads.wheelTimer()).setExecutor(threads.callbacks()).build();
+        // the PM500 is the end of the path: no route to a backplane slot
+        client = new CipClient(config, new PaddedEPath());
+        readThisSession.clear();
+        sizeMismatch.clear();
+        await(client.connect());
+        CipIdentityItem id = await(client.listIdentity()).getIdentity()
+                .orElseThrow(() -> new IOException("the device answered ListIdentity without an identity"));
+        checkIdentity(id);
+        if (settings.messaging() == Messaging.CONNECTED) {
+            pool = new CipConnectionPool(1, client, new PaddedEPath(), CONNECTION_SIZE);
+            connection = await(pool.acquire());
+        }
+        LOG.info("EtherNet/IP meter {}: session open at {} ({} '{}', serial {}, revision {}.{})", settings.meterId(),
+                settings.endpoint(), id.getProductCode(), id.getProductName(), id.getSerialNumber(),
+                id.getRevisionMajor(), id.getRevisionMinor());
+        deliver(Sample.ok(settings.meterId(), IDENTITY_BLOCK, clock.instant(), List.of(
+                new PointValue("identity.vendor", Value.of((long) id.getVendorId())),
+                new PointValue("identity.device.type", Value.of((long) id.getDeviceType())),
+                new PointValue("identity.product.code", Value.of((long) id.getProductCode())),
+                new PointValue("identity.revision", Value.of(id.getRevisionMajor() + "." + id.getRevisionMinor())),
+                new PointValue("identity.serial", Value.of(id.getSerialNumber())),
+                new PointValue("identity.product.name", Value.of(id.getProductName())))));
+    }
+
+    /** A device of another vendor or type is refused (identityCheck=error) or polled with a warning. */
+    private void checkIdentity(CipIdentityItem id) throws IdentityMismatch {
+        Identity expected = settings.profile().identity();
+        if (expected == null) {
+            return;
+        }
+        if (id.getVendorId() == expected.vendorId() && id.getDeviceType() == expected.deviceType()) {
+            identityMismatch = null;
+            return;
+        }
+        String why = "the device at " + settings.endpoint() + " is vendor " + id.getVendorId() + ", device type 0x"
+                + Integer.toHexString(id.getDeviceType()) + " ('" + id.getProductName() + "'), the profile '"
+                + settings.profile().model() + "' expects vendor " + expected.vendorId() + ", device type 0x"
+                + Integer.toHexString(expected.deviceType())
+                + ": check the meter's address, or the profile of this meter";
+        if (!why.equals(identityMismatch)) {
+            identityMismatch = why;
+            if (settings.identityMustMatch()) {
+                LOG.error("EtherNet/IP meter {}: not polled: {} (identityCheck=warn polls it anyway)",
+                        settings.meterId(), why);
+            } else {
+                LOG.warn("EtherNet/IP meter {}: {}; polled anyway (identityCheck=warn)", settings.meterId(), why);
+            }
+        }
+        if (settings.identityMustMatch()) {
+            throw new IdentityMismatch(why);
+        }
+    }
+
+    /** Null when the assembly's size on the meter (attribute 4) is the profile's, else why not; once a session. */
+    private String checkSize(CipBlock block) throws Exception {
+        if (sizeMismatch.containsKey(block.id())) {
+            return sizeMismatch.get(block.id());
+        }
+        ByteBuf reply = await(invoke(path(block.instance(), ATTRIBUTE_SIZE)));
+        String why = null;
+        try {
+            int size = reply.readableBytes() >= 2 ? reply.order(java.nio.ByteOrder.LITTLE_ENDIAN).getUnsignedShort(reply.readerIndex()) : -1;
+            if (size != block.size()) {
+                why = block.id() + " (instance " + block.instance() + ") is " + size + " bytes on the meter, the"
+                        + " profile expects " + block.size() + ": fix the profile's block or drop the block from"
+                        + " blockIntervals";
+                LOG.error("EtherNet/IP meter {}: {}", settings.meterId(), why);
+            }
+        } finally {
+            ReferenceCountUtil.release(reply);
+        }
+        sizeMismatch.put(block.id(), why);
+        return why;
+    }
+
+    private Sample read(BlockPlan block) throws Exception {
+        ByteBuf reply = await(invoke(path(block.block().instance(), ATTRIBUTE_DATA)));
+        try {
+            ByteBuffer data = reply.nioBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            return block.decoder().decode(settings.meterId(), clock.instant(), data);
+        } finally {
+            ReferenceCountUtil.release(reply);
+        }
+    }
+
+    private CompletableFuture<ByteBuf> invoke(PaddedEPath path) {
+        GetAttributeSingleService service = new GetAttributeSingleService(path);
+        return connection != null ? client.invokeConnected(connection.getO2tConnectionId(), service)
+                : client.invoke(service);
+    }
+
+    private static PaddedEPath path(int instance, int attribute) {
+        return new PaddedEPath(new ClassId(CLASS_ASSEMBLY), new InstanceId(instance), new AttributeId(attribute));
+    }
+
+    /** Waits for a reply; the library times requests out itself, this bound only guards against it not doing so. */
+    private <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get(settings.timeoutMillis() * 2L + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw e;
+        }
+    }
+
+    private void failed(Sample sample) {
+        AcquisitionStatus status = sample.status();
+        // a timeout or a broken (or never opened) session: drop it, open a new one after a backoff
+        boolean backOff = client == null || status == AcquisitionStatus.TIMEOUT
+                || status == AcquisitionStatus.CONNECTION_LOST;
+        if (backOff) {
+            closeSession();
+        }
+        health.failed(status, sample.detail(), backOff);
+    }
+
+    static AcquisitionStatus classify(Throwable e) {
+        if (e instanceof IdentityMismatch) {
+            return AcquisitionStatus.DEVICE_ERROR;
+        }
+        if (CipResponseException.extract(e).isPresent()) {
+            return AcquisitionStatus.DEVICE_ERROR;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            // the library fails a request it gave up on with a plain Exception "... timed out waiting ..."
+            if (t instanceof TimeoutException || t.getClass().getSimpleName().contains("Timeout")
+                    || String.valueOf(t.getMessage()).contains("timed out")) {
+                return AcquisitionStatus.TIMEOUT;
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IOException) {
+                return AcquisitionStatus.CONNECTION_LOST;
+            }
+        }
+        return e instanceof IndexOutOfBoundsException || e instanceof IllegalArgumentException
+                ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof IdentityMismatch) {
+            return e.getMessage();
+        }
+        var cip = CipResponseException.extract(e);
+        if (cip.isPresent()) {
+            return "CIP " + cip.get().getMessage();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    private void deliver(Sample sample) {
+        try {
+            consumer.accept(sample);
+        } catch (RuntimeException e) {
+            LOG.error("EtherNet/IP meter {}: the pipeline did not take a sample of block {}: {}", settings.meterId(),
+                    sample.blockId(), e.toString());
+        }
+    }
+
+    /**
+     * Drops the session without waiting: the library's disconnect waits for a reply to UnRegisterSession that a
+     * device never sends, so it runs on its own and ends at the timeout, or at once when the socket is dead.
+     */
+    private void closeSession() {
+        if (pool != null && connection != null) {
+            pool.remove(connection); // Forward_Close, best effort
+        }
+        if (client != null) {
+            client.disconnect();
+        }
+        pool = null;
+        connection = null;
+        client = null;
+    }
+
+    /** Closes the session; no poll runs after this returns. */
+    synchronized void close() {
+        closed = true;
+        closeSession();
+        health.disabled();
+    }
+
+    /** The device is not what the profile describes. */
+    static final class IdentityMismatch extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        IdentityMismatch(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.pm500.driver.cip.internal;
+
+import com.digitalpetri.enip.EtherNetIpShared;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.HashedWheelTimer;
+import io.pm500.api.poll.PollThreads;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The EtherNet/IP driver's threads, shared by every meter: the polling threads every driver has
+ * ({@link PollThreads}: a timer and {@value #IO_THREADS} threads that wait for replies), and the ethernet-ip
+ * library's own — one Netty event loop, one timeout wheel and one callback executor — created here rather than
+ * taken from the library's static shared ones, so that stopping the bundle ends every one of them.
+ */
+@Component(service = CipThreads.class)
+public final class CipThreads {
+    static final int IO_THREADS = 4;
+    private static final Logger LOG = LoggerFactory.getLogger(CipThreads.class);
+
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final PollThreads poll = new PollThreads("cip", IO_THREADS);
+    private final NioEventLoopGroup eventLoop = new NioEventLoopGroup(1, named("netty"));
+    private final HashedWheelTimer wheelTimer = new HashedWheelTimer(named("timeouts"));
+    private final ExecutorService callbacks = Executors.newFixedThreadPool(1, named("callbacks"));
+
+    ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
+        return poll.atFixedRate(task, initialDelayMillis, periodMillis);
+    }
+
+    ExecutorService io() {
+        return poll.io();
+    }
+
+    NioEventLoopGroup eventLoop() {
+        return eventLoop;
+    }
+
+    HashedWheelTimer wheelTimer() {
+        return wheelTimer;
+    }
+
+    ExecutorService callbacks() {
+        return callbacks;
+    }
+
+    @Deactivate
+    void stop() throws InterruptedException {
+        poll.close();
+        eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        wheelTimer.stop();
+        callbacks.shutdownNow();
+        EtherNetIpShared.releaseSharedResources(); // in case anything in the library reached for them
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread t : threads) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (t.isAlive()) {
+                LOG.warn("EtherNet/IP driver: thread {} did not end within 10 s", t.getName());
+            }
+        }
+    }
+
+    private ThreadFactory named(String role) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "pm500-cip-" + role + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            threads.add(t);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,28 @@
+package io.pm500.driver.cip.internal;
+
+import java.lang.annotation.Annotation;
+
+/** A meter configuration as Config Admin would hand it over, with the component's defaults. */
+record CipConfigFixture(String meterId, String host, int port, String profile, String[] blockIntervals,
+        String messaging, int timeoutMillis, int lostAfter, String identityCheck, boolean enabled)
+        implements CipMeterComponent.Config {
+
+    static CipConfigFixture meter(String id, int port, String messaging, String... intervals) {
+        return new CipConfigFixture(id, "127.0.0.1", port, "pm500", intervals, messaging, 500, 3, "error", true);
+    }
+
+    CipConfigFixture withLostAfter(int n) {
+        return new CipConfigFixture(meterId, host, port, profile, blockIntervals, messaging, timeoutMillis, n,
+                identityCheck, enabled);
+    }
+
+    CipConfigFixture withProfile(String p, String check) {
+        return new CipConfigFixture(meterId, host, port, p, blockIntervals, messaging, timeoutMillis, lostAfter, check,
+                enabled);
+    }
+
+    @Override
+    public Class<? extends Annotation> annotationType() {
+        return CipMeterComponent.Config.class;
+    }
+}
