@@ -1,144 +1,31 @@
 package io.pm500.itest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.pm500.api.sample.AcquisitionStatus;
-import io.pm500.api.sample.Sample;
-import io.pm500.api.sample.SampleConsumer;
-import io.pm500.api.status.ConnectionState;
-import io.pm500.api.status.MeterStatus;
-import io.pm500.api.status.StatusSource;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
-import org.osgi.framework.ServiceRegistration;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
-import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
-import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
-/** The Modbus driver bundle in Felix, polling the simulator bundle's meter; bundle restarts leave nothing behind. */
-class ModbusDriverBundleTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+/** The Modbus driver bundle in Felix. */
+class ModbusDriverBundleTest extends DriverBundleTest {
 
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    ConfigurationAdmin configAdmin;
-    @InjectService
-    ServiceComponentRuntime scr;
-    /** Outranks the pipeline, so the driver configured below hands its samples here. */
-    private final List<Sample> samples = new CopyOnWriteArrayList<>();
-    private ServiceRegistration<SampleConsumer> consumer;
-    private Configuration meter;
+    @Override
+    String driver() {
+        return "pm500.driver.modbus";
+    }
 
-    @BeforeEach
-    void start() throws Exception {
-        consumer = context.registerService(SampleConsumer.class, samples::add,
-                new Hashtable<>(java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
-        int base = SimulatedMeters.freePortPair();
-        SimulatedMeters.configure(configAdmin, 1, base);
-        meter = configAdmin.getFactoryConfiguration("pm500.driver.modbus", "itest", "?");
+    @Override
+    String threadPrefix() {
+        return "pm500-modbus-";
+    }
+
+    @Override
+    Dictionary<String, Object> meter(int base) {
         Dictionary<String, Object> p = new Hashtable<>();
-        p.put("meterId", "itest-meter");
-        p.put("host", "127.0.0.1");
         p.put("port", base);
         p.put("blockIntervals", new String[] { "energy=200", "status=200", "info=0" });
-        p.put("timeoutMillis", 1000);
-        meter.update(p);
+        return p;
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        meter.delete();
-        configAdmin.getConfiguration("pm500.simulator", "?").delete();
-        consumer.unregister();
-    }
-
-    /** Waits for a good sample of the block among all received so far (blocks arrive in any order). */
-    private Sample awaitOk(String block) throws Exception {
-        Await.until(TIMEOUT, () -> "no OK sample of block " + block + "; driver components: " + driverComponents(),
-                () -> samples.stream().anyMatch(s -> s.status() == AcquisitionStatus.OK && s.blockId().equals(block)));
-        return samples.stream().filter(s -> s.status() == AcquisitionStatus.OK && s.blockId().equals(block))
-                .findFirst().orElseThrow();
-    }
-
-    @Test
-    void pollsTheSimulatedMeterAndReportsItsStatus() throws Exception {
-        Sample energy = awaitOk("energy");
-        assertThat(energy.meterId()).isEqualTo("itest-meter");
-        assertThat(energy.points()).hasSize(9);
-        awaitOk("status");
-        awaitOk("info");
-        Await.until(TIMEOUT, () -> "status of itest-meter: " + status(), () -> status() != null
-                && status().state() == ConnectionState.CONNECTED && status().polls() >= 3);
-        assertThat(status().endpoint()).startsWith("127.0.0.1:");
-    }
-
-    @Test
-    void fiftyBundleRestartsLeaveNoThreadsAndPollingResumes() throws Exception {
-        Bundle driver = Arrays.stream(context.getBundles())
-                .filter(b -> "pm500.driver.modbus".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        awaitOk("energy");
-        int threadsBefore = Thread.activeCount();
-        for (int i = 0; i < 50; i++) {
-            driver.stop();
-            assertThat(driverThreads()).as("driver threads after stop #" + i).isZero();
-            samples.clear();
-            driver.start();
-            awaitOk("energy");
-        }
-        assertThat(Thread.activeCount()).as("threads after 50 restarts").isLessThanOrEqualTo(threadsBefore + 2);
-    }
-
-    private String driverComponents() {
-        StringBuilder b = new StringBuilder();
-        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
-            if (d.bundle.symbolicName.equals("pm500.driver.modbus")) {
-                for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
-                    b.append(d.name).append(" state=").append(c.state).append(" failure=").append(c.failure)
-                            .append(" unsatisfied=").append(Arrays.stream(c.unsatisfiedReferences)
-                                    .map(r -> r.name).toList()).append("; ");
-                }
-            }
-        }
-        return b.toString();
-    }
-
-    private static long driverThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
-                .filter(t -> t.getName().startsWith("pm500-modbus-")).count();
-    }
-
-    private MeterStatus status() {
-        try {
-            for (ServiceReference<StatusSource> ref : context.getServiceReferences(StatusSource.class, null)) {
-                StatusSource source = context.getService(ref);
-                try {
-                    for (MeterStatus m : source.meters()) {
-                        if (m.meterId().equals("itest-meter")) {
-                            return m;
-                        }
-                    }
-                } finally {
-                    context.ungetService(ref);
-                }
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        return null;
+    @Override
+    String[] blocks() {
+        return new String[] { "energy", "status", "info" };
     }
 }
