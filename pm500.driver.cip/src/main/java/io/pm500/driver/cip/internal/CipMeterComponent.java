@@ -1,16 +1,12 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.poll.MeterQueue;
+import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
-import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -82,7 +78,7 @@ public final class CipMeterComponent implements StatusSource {
 
     private final SampleConsumer consumer;
     private final CipThreads threads;
-    private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+    private MeterSchedule schedule;
     private volatile CipPoller poller; // read by status readers on other threads
 
     @Activate
@@ -107,22 +103,18 @@ public final class CipMeterComponent implements StatusSource {
             LOG.info("EtherNet/IP meter {}: disabled", settings.meterId());
             return;
         }
-        MeterQueue queue = new MeterQueue(threads.io());
         CipPoller p = poller;
-        for (BlockPlan block : settings.blocks()) {
-            long period = block.intervalMillis() == 0 ? 1000 : block.intervalMillis();
-            long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
-            schedules.add(threads.atFixedRate(() -> queue.submit(block.blockId(), () -> p.poll(block)), jitter,
-                    period));
-        }
+        schedule = MeterSchedule.start(threads.poll(), settings.blocks().stream()
+                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList());
         LOG.info("EtherNet/IP meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
                 settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
     }
 
     @Deactivate
     synchronized void stop() {
-        schedules.forEach(f -> f.cancel(false));
-        schedules.clear();
+        if (schedule != null) {
+            schedule.close();
+        }
         if (poller != null) {
             poller.close();
         }

@@ -8,7 +8,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,12 +33,8 @@ public final class CipThreads {
     private final HashedWheelTimer wheelTimer = new HashedWheelTimer(named("timeouts"));
     private final ExecutorService callbacks = Executors.newFixedThreadPool(1, named("callbacks"));
 
-    ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
-        return poll.atFixedRate(task, initialDelayMillis, periodMillis);
-    }
-
-    ExecutorService io() {
-        return poll.io();
+    PollThreads poll() {
+        return poll;
     }
 
     NioEventLoopGroup eventLoop() {

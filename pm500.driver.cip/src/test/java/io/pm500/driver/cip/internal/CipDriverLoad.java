@@ -1,17 +1,14 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.poll.MeterQueue;
+import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -37,30 +34,25 @@ public final class CipDriverLoad {
         AtomicInteger recorded = new AtomicInteger();
         AtomicInteger measuring = new AtomicInteger();
         CipThreads threads = new CipThreads();
-        List<MeterQueue> queues = new ArrayList<>();
+        List<MeterSchedule> schedules = new ArrayList<>();
         List<CipPoller> pollers = new ArrayList<>();
-        List<ScheduledFuture<?>> schedules = new ArrayList<>();
         for (int m = 0; m < meters; m++) {
             CipSettings settings = CipSettings.of(CipConfigFixture.meter("m" + m, base + 2 * m + 1, messaging,
                     "assembly.100=0", "assembly.101=1000", "assembly.102=1000", "assembly.107=5000",
                     "assembly.108=1000"));
             CipPoller poller = new CipPoller(settings, consumer, threads, Clock.systemUTC());
-            MeterQueue queue = new MeterQueue(threads.io());
-            for (BlockPlan block : settings.blocks()) {
-                long period = block.intervalMillis() == 0 ? 1000 : block.intervalMillis();
-                schedules.add(threads.atFixedRate(() -> queue.submit(block.blockId(), () -> {
-                    long t0 = System.nanoTime();
-                    poller.poll(block);
-                    long rtt = System.nanoTime() - t0;
-                    if (measuring.get() == 1 && block.intervalMillis() != 0) {
-                        int i = recorded.getAndIncrement();
-                        if (i < roundTrips.length) {
-                            roundTrips[i] = rtt;
+            schedules.add(MeterSchedule.start(threads.poll(), settings.blocks().stream()
+                    .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> {
+                        long t0 = System.nanoTime();
+                        poller.poll(b);
+                        long rtt = System.nanoTime() - t0;
+                        if (measuring.get() == 1 && b.intervalMillis() != 0) {
+                            int i = recorded.getAndIncrement();
+                            if (i < roundTrips.length) {
+                                roundTrips[i] = rtt;
+                            }
                         }
-                    }
-                }), ThreadLocalRandom.current().nextLong(1000), period));
-            }
-            queues.add(queue);
+                    })).toList()));
             pollers.add(poller);
         }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -68,12 +60,12 @@ public final class CipDriverLoad {
         long ok0 = ok.get();
         long failed0 = failed.get();
         long cpu0 = os.getProcessCpuTime();
-        long missed0 = queues.stream().mapToLong(MeterQueue::missed).sum();
+        long missed0 = schedules.stream().mapToLong(MeterSchedule::missed).sum();
         measuring.set(1);
         Thread.sleep(seconds * 1000L);
         measuring.set(0);
         long cpu = os.getProcessCpuTime() - cpu0;
-        long missed = queues.stream().mapToLong(MeterQueue::missed).sum() - missed0;
+        long missed = schedules.stream().mapToLong(MeterSchedule::missed).sum() - missed0;
         long[] rtt = Arrays.copyOf(roundTrips, Math.min(recorded.get(), roundTrips.length));
         Arrays.sort(rtt);
         System.out.printf("meters=%d messaging=%s seconds=%d samples ok=%d (expected %d) failed=%d missed cycles=%d"
@@ -82,7 +74,7 @@ public final class CipDriverLoad {
                 (3L * seconds + seconds / 5) * meters, failed.get() - failed0, missed, cpu / 1e9,
                 100.0 * cpu / 1e9 / seconds, Thread.activeCount(), rtt[rtt.length / 2] / 1e6,
                 rtt[(int) (rtt.length * 0.99)] / 1e6, rtt[rtt.length - 1] / 1e6, rtt.length);
-        schedules.forEach(f -> f.cancel(false));
+        schedules.forEach(MeterSchedule::close);
         pollers.forEach(CipPoller::close);
         threads.stop();
     }

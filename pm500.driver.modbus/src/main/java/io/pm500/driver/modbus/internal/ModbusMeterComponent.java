@@ -1,16 +1,12 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.api.poll.MeterQueue;
+import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
-import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -85,7 +81,7 @@ public final class ModbusMeterComponent implements StatusSource {
 
     private final SampleConsumer consumer;
     private final PollScheduler scheduler;
-    private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+    private MeterSchedule schedule;
     private volatile MeterPoller poller; // read by status readers on other threads
 
     @Activate
@@ -111,22 +107,18 @@ public final class ModbusMeterComponent implements StatusSource {
             LOG.info("Modbus meter {}: disabled", settings.meterId());
             return;
         }
-        MeterQueue queue = new MeterQueue(scheduler.io());
         MeterPoller p = poller;
-        for (BlockPlan block : settings.blocks()) {
-            long period = block.intervalMillis() == 0 ? 1000 : block.intervalMillis();
-            long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
-            schedules.add(scheduler.atFixedRate(() -> queue.submit(block.blockId(), () -> p.poll(block)), jitter,
-                    period));
-        }
+        schedule = MeterSchedule.start(scheduler.threads(), settings.blocks().stream()
+                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList());
         LOG.info("Modbus meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
                 settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
     }
 
     @Deactivate
     synchronized void stop() {
-        schedules.forEach(f -> f.cancel(false));
-        schedules.clear();
+        if (schedule != null) {
+            schedule.close();
+        }
         if (poller != null) {
             poller.close();
         }

@@ -1,8 +1,6 @@
 package io.pm500.driver.modbus.internal;
 
 import io.pm500.api.poll.PollThreads;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
@@ -17,12 +15,8 @@ public final class PollScheduler {
 
     private final PollThreads threads = new PollThreads("modbus", IO_THREADS);
 
-    ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
-        return threads.atFixedRate(task, initialDelayMillis, periodMillis);
-    }
-
-    ExecutorService io() {
-        return threads.io();
+    PollThreads threads() {
+        return threads;
     }
 
     @Deactivate

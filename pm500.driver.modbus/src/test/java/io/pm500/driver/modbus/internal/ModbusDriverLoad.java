@@ -1,16 +1,13 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
-import io.pm500.api.poll.MeterQueue;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,34 +27,30 @@ public final class ModbusDriverLoad {
         AtomicLong failed = new AtomicLong();
         SampleConsumer consumer = (Sample s) -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet();
         PollScheduler scheduler = new PollScheduler();
-        List<MeterQueue> queues = new ArrayList<>();
+        List<MeterSchedule> schedules = new ArrayList<>();
         List<MeterPoller> pollers = new ArrayList<>();
-        List<ScheduledFuture<?>> schedules = new ArrayList<>();
         for (int m = 0; m < meters; m++) {
             MeterSettings settings = MeterSettings.of(
                     ConfigFixture.meter("m" + m, base + 2 * m, "energy=1000", "status=1000"));
             MeterPoller poller = new MeterPoller(settings, consumer, Clock.systemUTC());
-            MeterQueue queue = new MeterQueue(scheduler.io());
-            for (BlockPlan block : settings.blocks()) {
-                schedules.add(scheduler.atFixedRate(() -> queue.submit(block.blockId(), () -> poller.poll(block)),
-                        ThreadLocalRandom.current().nextLong(1000), 1000));
-            }
-            queues.add(queue);
+            schedules.add(MeterSchedule.start(scheduler.threads(), settings.blocks().stream()
+                    .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> poller.poll(b)))
+                    .toList()));
             pollers.add(poller);
         }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         Thread.sleep(3000); // warm-up: connections, JIT
         long ok0 = ok.get();
         long cpu0 = os.getProcessCpuTime();
-        long missed0 = queues.stream().mapToLong(MeterQueue::missed).sum();
+        long missed0 = schedules.stream().mapToLong(MeterSchedule::missed).sum();
         Thread.sleep(seconds * 1000L);
         long cpu = os.getProcessCpuTime() - cpu0;
-        long missed = queues.stream().mapToLong(MeterQueue::missed).sum() - missed0;
+        long missed = schedules.stream().mapToLong(MeterSchedule::missed).sum() - missed0;
         System.out.printf("meters=%d blocks/meter=2 interval=1s seconds=%d samples ok=%d (expected %d) failed=%d"
                 + " missed cycles=%d driver CPU=%.2f s (%.1f %% of one core) threads=%d%n", meters, seconds,
                 ok.get() - ok0, 2L * meters * seconds, failed.get(), missed, cpu / 1e9, 100.0 * cpu / 1e9 / seconds,
                 Thread.activeCount());
-        schedules.forEach(f -> f.cancel(false));
+        schedules.forEach(MeterSchedule::close);
         pollers.forEach(MeterPoller::close);
         scheduler.stop();
     }

@@ -1,0 +1,47 @@
+package io.pm500.api.poll;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One meter's polls on a driver's threads: each block at its own fixed rate, the first run jittered so meters do
+ * not fire together, all of them through one {@link MeterQueue} (one poll at a time). A block read once per
+ * connection (interval 0) is offered every second; its poll decides whether there is anything to read.
+ */
+public final class MeterSchedule implements AutoCloseable {
+    private static final long ONCE_PER_CONNECTION_CHECK_MILLIS = 1000;
+
+    /** A block to poll: its id, its interval (0 = once per connection) and the poll. */
+    public record Block(String id, long intervalMillis, Runnable poll) {
+    }
+
+    private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+    private final MeterQueue queue;
+
+    private MeterSchedule(PollThreads threads, List<Block> blocks) {
+        queue = new MeterQueue(threads.io());
+        for (Block block : blocks) {
+            long period = block.intervalMillis() == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : block.intervalMillis();
+            long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
+            schedules.add(threads.atFixedRate(() -> queue.submit(block.id(), block.poll()), jitter, period));
+        }
+    }
+
+    public static MeterSchedule start(PollThreads threads, List<Block> blocks) {
+        return new MeterSchedule(threads, blocks);
+    }
+
+    /** Polls skipped because the previous one of their block had not run yet. */
+    public long missed() {
+        return queue.missed();
+    }
+
+    /** Cancels every schedule; a poll already running finishes. */
+    @Override
+    public void close() {
+        schedules.forEach(f -> f.cancel(false));
+        schedules.clear();
+    }
+}
