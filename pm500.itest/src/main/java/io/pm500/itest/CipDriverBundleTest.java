@@ -19,10 +19,15 @@ class CipDriverBundleTest extends DriverBundleTest {
     @Override
     Dictionary<String, Object> meter(int base) {
         Dictionary<String, Object> p = new Hashtable<>();
-        p.put("port", base + 1);
+        p.put("port", meterPort(base));
         p.put("messaging", "connected");
         p.put("blockIntervals", new String[] { "assembly.101=200", "assembly.102=200", "assembly.100=0" });
         return p;
+    }
+
+    @Override
+    int meterPort(int base) {
+        return base + 1;
     }
 
     @Override

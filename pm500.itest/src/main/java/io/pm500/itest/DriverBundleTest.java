@@ -46,6 +46,7 @@ abstract class DriverBundleTest {
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private ServiceRegistration<SampleConsumer> consumer;
     private Configuration meter;
+    private int port;
 
     /** The driver's bundle symbolic name, which is also its meters' factory PID. */
     abstract String driver();
@@ -56,6 +57,9 @@ abstract class DriverBundleTest {
     /** The meter's configuration, for the simulated meter whose Modbus port is {@code base} (EtherNet/IP: +1). */
     abstract Dictionary<String, Object> meter(int base);
 
+    /** The port the driver connects to, of the simulated meter whose Modbus port is {@code base}. */
+    abstract int meterPort(int base);
+
     /** Blocks the configuration polls: a periodic one first, then a once-per-connection one. */
     abstract String[] blocks();
 
@@ -64,6 +68,7 @@ abstract class DriverBundleTest {
         consumer = context.registerService(SampleConsumer.class, samples::add,
                 new Hashtable<>(java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
         int base = SimulatedMeters.freePortPair();
+        port = meterPort(base);
         SimulatedMeters.configure(configAdmin, 1, base);
         meter = configAdmin.getFactoryConfiguration(driver(), "itest", "?");
         Dictionary<String, Object> p = meter(base);
@@ -102,19 +107,54 @@ abstract class DriverBundleTest {
     }
 
     @Test
-    void fiftyBundleRestartsLeaveNoThreadsAndPollingResumes() throws Exception {
+    void fiftyBundleRestartsLeaveNoThreadsOrSocketsAndPollingResumes() throws Exception {
         Bundle driver = Arrays.stream(context.getBundles())
                 .filter(b -> driver().equals(b.getSymbolicName())).findFirst().orElseThrow();
         awaitOk(blocks()[0]);
+        assertThat(connectionsToMeter()).as("the driver's connection to the meter, as /proc/net/tcp shows it")
+                .isPositive();
         int threadsBefore = Thread.activeCount();
         for (int i = 0; i < 50; i++) {
             driver.stop();
             assertThat(driverThreads()).as("driver threads after stop #" + i).isZero();
+            int stop = i;
+            Await.until(TIMEOUT, () -> "connections to the meter after stop #" + stop + ": " + connectionsToMeter(),
+                    () -> connectionsToMeter() == 0);
             samples.clear();
             driver.start();
             awaitOk(blocks()[0]);
         }
         assertThat(Thread.activeCount()).as("threads after 50 restarts").isLessThanOrEqualTo(threadsBefore + 2);
+    }
+
+    /**
+     * This JVM's established TCP connections to the meter's port, from /proc/net/tcp (the driver's side; the
+     * simulator's side of each has the port as its local one). Linux only, as the gateway's boxes and CI are.
+     */
+    private long connectionsToMeter() {
+        String hexPort = String.format(":%04X", port);
+        long n = 0;
+        for (String file : new String[] { "/proc/net/tcp", "/proc/net/tcp6" }) {
+            java.nio.file.Path path = java.nio.file.Path.of(file);
+            if (java.nio.file.Files.exists(path)) {
+                for (String line : readLines(path)) {
+                    String[] f = line.trim().split("\\s+");
+                    // sl local_address rem_address st …; st 01 = ESTABLISHED
+                    if (f.length > 3 && f[2].endsWith(hexPort) && f[3].equals("01")) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
+    private static java.util.List<String> readLines(java.nio.file.Path path) {
+        try {
+            return java.nio.file.Files.readAllLines(path);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private String driverComponents() {

@@ -19,9 +19,14 @@ class ModbusDriverBundleTest extends DriverBundleTest {
     @Override
     Dictionary<String, Object> meter(int base) {
         Dictionary<String, Object> p = new Hashtable<>();
-        p.put("port", base);
+        p.put("port", meterPort(base));
         p.put("blockIntervals", new String[] { "energy=200", "status=200", "info=0" });
         return p;
+    }
+
+    @Override
+    int meterPort(int base) {
+        return base;
     }
 
     @Override

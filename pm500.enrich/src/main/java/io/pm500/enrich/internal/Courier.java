@@ -79,10 +79,6 @@ final class Courier implements Runnable {
         wake();
     }
 
-    boolean hasSink() {
-        return sink != null;
-    }
-
     /** New data or a new sink: deliver now rather than at the end of a back-off or idle wait. */
     void wake() {
         LockSupport.unpark(thread);

@@ -25,10 +25,6 @@ final class Route {
         courier.batchSize(s.batchSize());
     }
 
-    RouteSettings settings() {
-        return settings;
-    }
-
     Courier courier() {
         return courier;
     }
