@@ -3,6 +3,7 @@ package io.pm500.itest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
@@ -116,13 +117,15 @@ class PipelineBundleTest {
         Await.until(TIMEOUT, () -> "outboxes: " + sinks().keySet(), () -> sinks().containsKey(full));
         Path acks = Files.createTempFile("acks", ".txt");
         Configuration feeder = factory("pm500.testkit.feeder", name("feeder"));
-        feeder.update(props("meterId", name("fed"), "periodMillis", 0, "ackFile", acks.toString()));
+        String fed = name("fed");
+        feeder.update(props("meterId", fed, "periodMillis", 0, "ackFile", acks.toString()));
         Await.until(Duration.ofSeconds(60), () -> "status: " + sinks().get(full), () -> sinks().get(full).dropped()
                 > 1000);
         configs.removeIf(c -> c == feeder);
         feeder.delete();
+        // the fed block's last reading is its STALE stamp: after it nothing more comes
         Await.until(TIMEOUT, () -> "reference got " + reference.size() + " of " + sinks().get(ref),
-                () -> sinks().get(ref).queued() == 0 && quiet(ref));
+                () -> lastIsStale(fed, "counter") && sinks().get(ref).queued() == 0 && quiet(ref));
 
         SinkStatus s = sinks().get(full);
         assertThat(s.dropped() + s.queued()).as("dropped + queued = everything appended").isEqualTo(reference.size());
@@ -190,9 +193,26 @@ class PipelineBundleTest {
             c.delete();
         }
         configAdmin.getConfiguration("pm500.simulator", "?").delete();
-        Thread.sleep(1500); // past 3 poll intervals: the blocks' STALE readings are appended
+        // the meters' last readings: each polled block stamped STALE once its samples stop
+        Set<String> meterIds = new HashSet<>();
+        reference.forEach(r -> meterIds.add(r.meterId()));
+        Await.until(Duration.ofSeconds(10), () -> "meters whose blocks are not yet stamped STALE: " + meterIds,
+                () -> meterIds.stream().allMatch(m -> lastIsStale(m, "energy.active.import.total")
+                        && lastIsStale(m, "alarms.virtual")));
         Await.until(Duration.ofSeconds(30), () -> "sinks: " + sinks().get(sink) + " / " + sinks().get(ref),
                 () -> sinks().get(sink).queued() == 0 && sinks().get(ref).queued() == 0 && quiet(ref));
+    }
+
+    /** The reference sink's last reading of the meter's metric is STALE. */
+    private boolean lastIsStale(String meterId, String metric) {
+        List<EnrichedReading> snapshot = List.copyOf(reference); // the sink keeps adding
+        for (int i = snapshot.size() - 1; i >= 0; i--) {
+            EnrichedReading r = snapshot.get(i);
+            if (r.meterId().equals(meterId) && r.metric().equals(metric)) {
+                return r.quality() == Quality.STALE;
+            }
+        }
+        return false;
     }
 
     /** No new readings for the reference sink over half a second. */
