@@ -1,6 +1,7 @@
 package io.pm500.api.poll;
 
 import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.Sample;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import java.time.Clock;
@@ -40,14 +41,16 @@ public final class ConnectionHealth {
     /**
      * @param driver   the driver's bundle symbolic name, for the status
      * @param endpoint where the meter is read, for the status and logs
+     * @param enabled  false publishes the meter as DISABLED
      */
-    public ConnectionHealth(String meterId, String driver, String endpoint, int lostAfter, Clock clock) {
+    public ConnectionHealth(String meterId, String driver, String endpoint, int lostAfter, boolean enabled,
+            Clock clock) {
         this.meterId = meterId;
         this.driver = driver;
         this.endpoint = endpoint;
         this.lostAfter = lostAfter;
         this.clock = clock;
-        publish(false);
+        publish(!enabled);
     }
 
     /** True while a failed connection's backoff has not passed: polls then report the outage without trying. */
@@ -59,6 +62,15 @@ public final class ConnectionHealth {
     public Duration untilNextAttempt() {
         long nanos = nextAttemptNanos - System.nanoTime();
         return nanos <= 0 ? Duration.ZERO : Duration.ofNanos(nanos);
+    }
+
+    /**
+     * The sample a periodic block's poll hands on while the backoff runs: {@code CONNECTION_LOST}, saying when the
+     * next attempt is and why the last one failed.
+     */
+    public Sample outage(String blockId, Instant at) {
+        return Sample.failed(meterId, blockId, at, AcquisitionStatus.CONNECTION_LOST, "not connected to " + endpoint
+                + " (next attempt in " + untilNextAttempt().toMillis() + " ms): " + lastError);
     }
 
     /** A poll is about to talk to the meter. */
@@ -102,11 +114,6 @@ public final class ConnectionHealth {
             state = ConnectionState.CONNECTING;
         }
         publish(false);
-    }
-
-    /** The last failure, {@code STATUS: detail}; empty before the first. */
-    public String lastError() {
-        return lastError;
     }
 
     /** Publishes the meter as DISABLED (stopped or switched off). */

@@ -80,10 +80,7 @@ final class CipPoller {
         this.threads = threads;
         this.clock = clock;
         this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
-                clock);
-        if (!settings.enabled()) {
-            health.disabled();
-        }
+                settings.enabled(), clock);
     }
 
     MeterStatus status() {
@@ -102,10 +99,7 @@ final class CipPoller {
         }
         if (client == null && health.backingOff()) {
             if (block.intervalMillis() != 0) { // a once-per-session block waits for the session
-                deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
-                        AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
-                                + " (next attempt in " + health.untilNextAttempt().toMillis() + " ms): "
-                                + health.lastError()));
+                deliver(health.outage(block.blockId(), clock.instant()));
             }
             return;
         }

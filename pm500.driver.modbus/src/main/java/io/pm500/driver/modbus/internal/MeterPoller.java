@@ -43,10 +43,7 @@ final class MeterPoller {
         this.consumer = consumer;
         this.clock = clock;
         this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
-                clock);
-        if (!settings.enabled()) {
-            health.disabled();
-        }
+                settings.enabled(), clock);
     }
 
     MeterStatus status() {
@@ -70,10 +67,7 @@ final class MeterPoller {
             if (block.intervalMillis() == 0) {
                 return; // a once-per-connection block waits for the connection; the periodic blocks report the outage
             }
-            deliver(Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
-                    AcquisitionStatus.CONNECTION_LOST, "not connected to " + settings.endpoint()
-                            + " (next attempt in " + health.untilNextAttempt().toMillis() + " ms): "
-                            + health.lastError()));
+            deliver(health.outage(block.blockId(), clock.instant()));
             return;
         }
         health.pollStarted();
