@@ -1,0 +1,100 @@
+package io.pm500.api.poll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.status.ConnectionState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConnectionHealthTest {
+    static final Instant T = Instant.parse("2026-11-27T10:00:00Z");
+
+    static ConnectionHealth health(int lostAfter, boolean enabled) {
+        return new ConnectionHealth("m1", "pm500.driver.test", "10.0.0.1:502", lostAfter, enabled, Clock.systemUTC());
+    }
+
+    @Test
+    void lostAfterConsecutiveFailuresAndConnectedAgainOnSuccess() {
+        ConnectionHealth h = health(3, true);
+        assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTING);
+        h.pollStarted();
+        h.succeeded(2_000_000);
+        assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(h.status().lastLatency()).isEqualTo(Duration.ofMillis(2));
+        for (int i = 0; i < 2; i++) {
+            h.failed(AcquisitionStatus.DEVICE_ERROR, "code 4", false);
+        }
+        assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTING);
+        h.failed(AcquisitionStatus.DEVICE_ERROR, "code 4", false);
+        assertThat(h.status().state()).isEqualTo(ConnectionState.LOST);
+        assertThat(h.status().consecutiveFailures()).isEqualTo(3);
+        assertThat(h.status().lastError()).isEqualTo("DEVICE_ERROR: code 4");
+        assertThat(h.backingOff()).as("a device error keeps the connection: no backoff").isFalse();
+        h.succeeded(1_000_000);
+        assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(h.status().consecutiveFailures()).isZero();
+        assertThat(h.status().failures()).isEqualTo(3);
+        assertThat(h.status().polls()).isEqualTo(1);
+    }
+
+    @Test
+    void backoffDoublesWithJitterUpToThirtySeconds() {
+        ConnectionHealth h = health(100, true);
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            h.failed(AcquisitionStatus.CONNECTION_LOST, "refused", true);
+            assertThat(h.backingOff()).isTrue();
+            delays.add(h.untilNextAttempt().toMillis());
+        }
+        long[] base = { 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000 };
+        for (int i = 0; i < base.length; i++) {
+            assertThat(delays.get(i)).as("attempt %d", i).isBetween(base[i] - 50, base[i] + base[i] / 4);
+        }
+    }
+
+    @Test
+    void outageSampleSaysWhenAndWhy() {
+        ConnectionHealth h = health(3, true);
+        h.failed(AcquisitionStatus.TIMEOUT, "no reply in 1000 ms", true);
+        Sample s = h.outage("energy", T);
+        assertThat(s.status()).isEqualTo(AcquisitionStatus.CONNECTION_LOST);
+        assertThat(s.blockId()).isEqualTo("energy");
+        assertThat(s.acquiredAt()).isEqualTo(T);
+        assertThat(s.detail()).startsWith("not connected to 10.0.0.1:502 (next attempt in ")
+                .endsWith("ms): TIMEOUT: no reply in 1000 ms");
+    }
+
+    @Test
+    void aDisabledMeterIsReportedDisabled() {
+        assertThat(health(3, false).status().state()).isEqualTo(ConnectionState.DISABLED);
+        ConnectionHealth h = health(3, true);
+        h.disabled();
+        assertThat(h.status().state()).isEqualTo(ConnectionState.DISABLED);
+    }
+
+    @Test
+    void blockIntervalsParseCommaSeparatedAndArraysAndNameEveryProblem() {
+        List<String> problems = new ArrayList<>();
+        Map<String, Long> ok = BlockIntervals.parse(new String[] { "info=0, energy=5000", "status=1000" }, "Modbus",
+                List.of("info", "energy", "status"), problems);
+        assertThat(problems).isEmpty();
+        assertThat(ok).containsExactly(Map.entry("info", 0L), Map.entry("energy", 5000L), Map.entry("status", 1000L));
+
+        BlockIntervals.parse(new String[] { "energy=10", "nope=1000", "status" }, "Modbus",
+                List.of("energy", "status"), problems);
+        assertThat(problems).containsExactly(
+                "blockIntervals 'energy=10': an interval is 0 (once per connection) or at least 50 ms",
+                "blockIntervals 'nope=1000': the profile has no Modbus block 'nope' (it has [energy, status])",
+                "blockIntervals 'status': write <block>=<milliseconds>, e.g. status=1000");
+        problems.clear();
+        BlockIntervals.parse(new String[] { " " }, "EtherNet/IP", List.of("assembly.101"), problems);
+        assertThat(problems).containsExactly("blockIntervals: no block to poll; name at least one of [assembly.101]");
+    }
+}
