@@ -139,7 +139,12 @@ final class CipPoller {
         await(client.connect());
         CipIdentityItem id = await(client.listIdentity()).getIdentity()
                 .orElseThrow(() -> new IOException("the device answered ListIdentity without an identity"));
-        checkIdentity(id);
+        try {
+            checkIdentity(id);
+        } catch (IdentityMismatch e) {
+            closeSession(); // not this device: every later poll opens a new session and checks again
+            throw e;
+        }
         if (settings.messaging() == Messaging.CONNECTED) {
             pool = new CipConnectionPool(1, client, new PaddedEPath(), CONNECTION_SIZE);
             connection = await(pool.acquire());

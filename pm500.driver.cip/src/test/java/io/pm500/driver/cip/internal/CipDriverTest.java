@@ -258,6 +258,10 @@ class CipDriverTest {
         Sample refused = pollOnce(refuse, "assembly.101");
         assertThat(refused.status()).isEqualTo(AcquisitionStatus.DEVICE_ERROR);
         assertThat(refused.detail()).contains("device type 0x92", "expects", "0x93");
+        awaitBackoff();
+        assertThat(pollOnce(refuse, "assembly.101").status()).as("still refused on the next session")
+                .isEqualTo(AcquisitionStatus.DEVICE_ERROR);
+        assertThat(samples).noneMatch(x -> x.status() == AcquisitionStatus.OK);
         poller.close();
 
         CipSettings warn = settings(CipConfigFixture.meter("m0", simulator.enipPort(0), "connected",
