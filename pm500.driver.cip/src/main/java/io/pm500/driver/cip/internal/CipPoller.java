@@ -195,7 +195,19 @@ final class CipPoller {
         if (sizeMismatch.containsKey(block.id())) {
             return sizeMismatch.get(block.id());
         }
-        ByteBuf reply = await(invoke(path(block.instance(), ATTRIBUTE_SIZE)));
+        ByteBuf reply;
+        try {
+            reply = await(invoke(path(block.instance(), ATTRIBUTE_SIZE)));
+        } catch (Exception e) {
+            if (CipResponseException.extract(e).isEmpty()) {
+                throw e; // the session failed: the caller's failure handling applies
+            }
+            // the meter does not give the size: the decoder still refuses a reply of the wrong length
+            LOG.warn("EtherNet/IP meter {}: cannot read the size of {} (attribute 4): {}; each reply's length is"
+                    + " checked against the profile instead", settings.meterId(), block.id(), describe(e));
+            sizeMismatch.put(block.id(), null);
+            return null;
+        }
         String why = null;
         try {
             int size = reply.readableBytes() >= 2 ? reply.order(java.nio.ByteOrder.LITTLE_ENDIAN).getUnsignedShort(reply.readerIndex()) : -1;
