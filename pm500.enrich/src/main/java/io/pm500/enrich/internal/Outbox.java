@@ -66,6 +66,7 @@ final class Outbox implements AutoCloseable {
     private long droppedSinceLog;
     private long lastDropLogNanos;
     private boolean dirty;
+    private boolean closed;
 
     /**
      * Opens (or creates) the outbox in {@code dir}. Everything undelivered that it holds is backlog.
@@ -121,6 +122,9 @@ final class Outbox implements AutoCloseable {
      * when a thread blocked in it is interrupted, and drivers interrupt their threads when they stop).
      */
     private FileChannel channel(long segmentStart) throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedChannelException(); // closed on purpose: never reopened
+        }
         FileChannel ch = segments.get(segmentStart);
         if (!ch.isOpen()) {
             ch = open(segmentFile(segmentStart));
@@ -526,8 +530,12 @@ final class Outbox implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
         dirty = true;
         sync();
+        closed = true;
         try {
             cursor.close();
             for (FileChannel ch : segments.values()) {

@@ -268,6 +268,19 @@ class OutboxTest {
     }
 
     @Test
+    void aClosedOutboxRefusesAppendsRatherThanReopeningItsFiles() throws Exception {
+        Outbox o = open(Long.MAX_VALUE);
+        append(o, sample("m1", 1, 10));
+        o.close();
+        assertThatThrownBy(() -> append(o, sample("m1", 11, 10))).isInstanceOf(UncheckedIOException.class);
+        try (Outbox reopened = open(Long.MAX_VALUE)) {
+            assertThat(reopened.readings()).isEqualTo(10);
+        }
+        o.delete();
+        assertThat(dir.resolve("s")).doesNotExist();
+    }
+
+    @Test
     void sequenceIdsNeverRepeatAcrossRestarts() {
         long last;
         try (Outboxes store = new Outboxes(dir, 1000)) {
