@@ -1,0 +1,100 @@
+package io.pm500.demo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./pm500 demo}: an MQTT 5 broker on 127.0.0.1, then the gateway in a demo home whose configuration runs
+ * simulated meters read over EtherNet/IP and published as Sparkplug B. Ctrl-C stops the gateway (which sends its
+ * NDEATH), then the broker.
+ */
+final class Demo {
+    static final int SIM_BASE_PORT = 15020;
+
+    private Demo() {
+    }
+
+    static int run(Options o) throws IOException, InterruptedException {
+        int meters = o.number("meters", 3, 1, 1000);
+        int port = o.number("port", 1883, 1, 65535);
+        int simPort = o.number("sim-port", SIM_BASE_PORT, 1024, 65535 - 2 * meters);
+        Path home = Path.of(o.get("home", "pm500.demo/target/demo-home")).toAbsolutePath();
+        Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-gateway.jar")).toAbsolutePath();
+        if (!Files.isRegularFile(gatewayJar)) {
+            System.err.println("pm500 demo: no gateway at " + gatewayJar + "; build it with ./mvnw -B -q install"
+                    + " -DskipTests");
+            return 1;
+        }
+        writeConfiguration(home, gatewayJar.getParent().resolve("conf/logback.xml"), meters, simPort, port);
+
+        EmbeddedBroker broker;
+        try {
+            broker = EmbeddedBroker.start(home.resolve("broker"), port);
+        } catch (IllegalStateException e) {
+            System.err.println("pm500 demo: cannot start the MQTT broker on 127.0.0.1:" + port + " (" + e.getMessage()
+                    + "). Stop whatever uses the port, or choose another with --port.");
+            return 1;
+        }
+        System.out.println("MQTT 5 broker on tcp://127.0.0.1:" + port + "; starting the gateway in " + home);
+        System.out.println("Watch the Sparkplug messages in another terminal: ./pm500 watch"
+                + (port == 1883 ? "" : " --uri tcp://127.0.0.1:" + port));
+        Process gateway = new ProcessBuilder(javaBin(), "-jar", gatewayJar.toString()).directory(home.toFile())
+                .inheritIO().start();
+        Thread stopper = new Thread(() -> {
+            // Ctrl-C reaches the gateway too; give it time to send NDEATH before the broker goes
+            gateway.destroy();
+            try {
+                if (!gateway.waitFor(20, TimeUnit.SECONDS)) {
+                    gateway.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            broker.stop();
+        }, "pm500-demo-stop");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        int code = gateway.waitFor();
+        return code;
+    }
+
+    /** The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter. */
+    static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort)
+            throws IOException {
+        Path conf = Files.createDirectories(home.resolve("conf"));
+        try (Stream<Path> old = Files.list(conf)) {
+            for (Path p : old.filter(p -> p.toString().endsWith(".cfg")).toList()) {
+                Files.delete(p);
+            }
+        }
+        if (Files.isRegularFile(logback)) {
+            Files.copy(logback, conf.resolve("logback.xml"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        write(conf, "pm500.simulator.cfg", "meters=" + meters, "host=127.0.0.1", "basePort=" + simPort, "seed=1",
+                "profile=pm500");
+        for (int i = 1; i <= meters; i++) {
+            write(conf, "pm500.driver.cip-meter" + i + ".cfg", "meterId=meter-" + i, "host=127.0.0.1",
+                    "port=" + (simPort + 2 * (i - 1) + 1), "profile=pm500");
+            write(conf, "pm500.asset-meter" + i + ".cfg", "meterId=meter-" + i, "site=demo", "area=line1",
+                    "asset=feeder-" + i, "profile=pm500");
+        }
+        write(conf, "pm500.route-sparkplug.cfg", "sinkName=sparkplug", "reportByException=true");
+        write(conf, "pm500.sink.sparkplug-demo.cfg", "sink.name=sparkplug", "groupId=pm500",
+                "brokerUris=tcp://127.0.0.1:" + mqttPort, "scanRateMillis=5000");
+    }
+
+    private static void write(Path dir, String name, String... lines) throws IOException {
+        List<String> all = new ArrayList<>();
+        all.add("# written by ./pm500 demo on every start");
+        all.addAll(List.of(lines));
+        Files.write(dir.resolve(name), all);
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}

@@ -1,0 +1,34 @@
+package io.pm500.demo;
+
+import java.util.Arrays;
+
+/** {@code ./pm500 demo|watch}: see the README and {@code docs/operations.md}. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String command = args.length == 0 ? "" : args[0];
+        String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+        int code;
+        try {
+            code = dispatch(command, rest);
+        } catch (IllegalArgumentException e) {
+            System.err.println("pm500 " + command + ": " + e.getMessage());
+            code = 2;
+        }
+        System.exit(code);
+    }
+
+    private static int dispatch(String command, String[] rest) throws Exception {
+        return switch (command) {
+            case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port"));
+            case "watch" -> Watch.run(new Options(rest, "uri", "latency"));
+            default -> {
+                System.err.println("usage: pm500 demo [--meters N] [--port P]   gateway + simulated meters + MQTT broker");
+                System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
+                yield 2;
+            }
+        };
+    }
+}

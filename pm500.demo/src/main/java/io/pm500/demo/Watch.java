@@ -1,0 +1,132 @@
+package io.pm500.demo;
+
+import java.io.IOException;
+import java.text.SimpleDateFormat;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
+import org.eclipse.tahu.message.model.Metric;
+import org.eclipse.tahu.message.model.MetricDataType;
+import org.eclipse.tahu.message.model.SparkplugBPayload;
+
+/**
+ * {@code ./pm500 watch}: prints decoded Sparkplug B messages. It asks an edge node for a rebirth (NCMD) when it sees
+ * data before births, as a host does. With {@code --latency S} it instead measures, for S seconds, how long after
+ * acquisition each DDATA arrives (receipt time minus the metrics' acquisition timestamps, same clock on one host)
+ * and prints the percentiles.
+ */
+final class Watch {
+    private static final int SHOWN_METRICS = 4;
+
+    private Watch() {
+    }
+
+    static int run(Options o) throws MqttException, InterruptedException, IOException {
+        String uri = o.get("uri", "tcp://127.0.0.1:1883");
+        int latencySeconds = o.number("latency", 0, 0, 86_400);
+        return latencySeconds > 0 ? latency(uri, latencySeconds) : print(uri);
+    }
+
+    private static int print(String uri) throws MqttException, InterruptedException {
+        SimpleDateFormat time = new SimpleDateFormat("HH:mm:ss.SSS");
+        Set<String> rebirthAsked = ConcurrentHashMap.newKeySet();
+        SparkplugSubscriber[] self = new SparkplugSubscriber[1];
+        SparkplugSubscriber sub = new SparkplugSubscriber(uri, "pm500-watch-" + ProcessHandle.current().pid(), r -> {
+            StringBuilder line = new StringBuilder(time.format(new Date(r.receivedAtMillis()))).append(' ')
+                    .append(String.format("%-7s", r.type())).append(' ');
+            if (r.payload() == null) {
+                System.out.println(line.append(r.topic()).append(' ').append(r.text()));
+                return;
+            }
+            line.append(r.group()).append('/').append(r.node()).append(r.device() == null ? "" : "/" + r.device());
+            if (r.payload().getSeq() != null) {
+                line.append(" seq=").append(r.payload().getSeq());
+            }
+            List<Metric> metrics = r.payload().getMetrics();
+            line.append(" (").append(metrics.size()).append(" metrics)");
+            for (int i = 0; i < Math.min(SHOWN_METRICS, metrics.size()); i++) {
+                Metric m = metrics.get(i);
+                String name = m.hasName() ? m.getName() : self[0] == null ? null : self[0].nameOf(r.group() + "/"
+                        + r.node(), m.getAlias());
+                line.append(i == 0 ? " " : ", ").append(name == null ? "alias " + m.getAlias() : name).append('=')
+                        .append(m.getIsNull() ? "null" : m.getValue());
+            }
+            System.out.println(line.append(metrics.size() > SHOWN_METRICS ? ", …" : ""));
+            if (r.type().endsWith("DATA") && self[0] != null && self[0].nameOf(r.group() + "/" + r.node(),
+                    metrics.isEmpty() ? -1 : metrics.get(0).getAlias()) == null
+                    && rebirthAsked.add(r.group() + "/" + r.node())) {
+                askRebirth(self[0], r.group(), r.node());
+            }
+        });
+        self[0] = sub;
+        System.out.println("Watching spBv1.0/# on " + uri + " (Ctrl-C stops)");
+        CountDownLatch forever = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
+        forever.await();
+        sub.close();
+        return 0;
+    }
+
+    private static int latency(String uri, int seconds) throws MqttException, InterruptedException {
+        long[] samples = new long[1 << 22];
+        int[] count = { 0 };
+        long[] messages = { 0 };
+        SparkplugSubscriber sub = new SparkplugSubscriber(uri, "pm500-latency-" + ProcessHandle.current().pid(), r -> {
+            if (!"DDATA".equals(r.type()) || r.payload() == null) {
+                return;
+            }
+            long acquired = 0;
+            for (Metric m : r.payload().getMetrics()) {
+                if (m.getTimestamp() != null && !Boolean.TRUE.equals(m.isHistorical())) {
+                    acquired = Math.max(acquired, m.getTimestamp().getTime());
+                }
+            }
+            synchronized (samples) {
+                messages[0]++;
+                if (acquired > 0 && count[0] < samples.length) {
+                    samples[count[0]++] = r.receivedAtMillis() - acquired;
+                }
+            }
+        });
+        System.out.println("Measuring DDATA latency (receipt − acquisition) on " + uri + " for " + seconds + " s …");
+        TimeUnit.SECONDS.sleep(seconds);
+        sub.close();
+        long[] sorted;
+        long total;
+        synchronized (samples) {
+            sorted = Arrays.copyOf(samples, count[0]);
+            total = messages[0];
+        }
+        if (sorted.length == 0) {
+            System.out.println("no live DDATA received: is the gateway running and publishing to " + uri + "?");
+            return 1;
+        }
+        Arrays.sort(sorted);
+        System.out.printf("DDATA messages: %d (%.1f/s); latency ms: p50 %d, p90 %d, p99 %d, max %d%n", total,
+                total / (double) seconds, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), sorted[sorted.length - 1]);
+        return 0;
+    }
+
+    private static long pct(long[] sorted, int p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    private static void askRebirth(SparkplugSubscriber sub, String group, String node) {
+        try {
+            Metric rebirth = new Metric.MetricBuilder("Node Control/Rebirth", MetricDataType.Boolean, true)
+                    .createMetric();
+            byte[] bytes = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new Date(),
+                    List.of(rebirth)), false);
+            sub.publish("spBv1.0/" + group + "/NCMD/" + node, bytes, 0, false);
+            System.out.println("(data before births: asked " + group + "/" + node + " for a rebirth)");
+        } catch (Exception e) {
+            System.out.println("(could not ask " + group + "/" + node + " for a rebirth: " + e + ")");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.pm500.sink.sparkplug.internal;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.Value;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.eclipse.tahu.message.model.MetricDataType;
+
+/**
+ * One meter as a Sparkplug device: every metric it has reported with its alias, datatype, unit and current value,
+ * so a DBIRTH can list them all. Metrics are learnt from the readings; a new metric or a changed datatype makes
+ * the next message a DBIRTH. Guarded by the edge node's lock.
+ */
+final class Device {
+
+    /** One metric: identity fixed at first sight, value and quality current. */
+    static final class Slot {
+        final String name;
+        final long alias;
+        MetricDataType type;
+        String unit;
+        Object value;
+        Quality quality = Quality.BAD;
+        long timestamp;
+        /** The quality hosts last saw, so DDATA carries the Quality property only when it changes or is not GOOD. */
+        Quality published = Quality.GOOD;
+
+        Slot(String name, long alias, MetricDataType type, String unit) {
+            this.name = name;
+            this.alias = alias;
+            this.type = type;
+            this.unit = unit;
+        }
+    }
+
+    final String id;
+    final long rebirthAlias;
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
+    /** DBIRTH published in the current MQTT session. */
+    boolean born;
+    /** DDEATH published, or lost before it was ever born: no DDATA until fresh values come. */
+    boolean dead;
+    /** A metric was added or changed datatype since the last DBIRTH. */
+    boolean changed;
+
+    Device(String id, long rebirthAlias) {
+        this.id = id;
+        this.rebirthAlias = rebirthAlias;
+    }
+
+    Collection<Slot> slots() {
+        return slots.values();
+    }
+
+    /** The slot of a reading's metric, created (with the next alias) at first sight. */
+    Slot slot(EnrichedReading r, Aliases aliases) {
+        Slot s = slots.get(r.metric());
+        MetricDataType type = r.value() == null ? null : type(r.value());
+        if (s == null) {
+            s = new Slot(MetricNames.of(r.metric()), aliases.next(), type == null ? MetricDataType.Double : type,
+                    r.unit());
+            slots.put(r.metric(), s);
+            changed = true;
+        } else if ((type != null && type != s.type) || !s.unit.equals(r.unit())) {
+            s.type = type == null ? s.type : type;
+            s.unit = r.unit();
+            changed = true;
+        }
+        return s;
+    }
+
+    /** True while any metric holds a fresh (GOOD or UNCERTAIN) value. */
+    boolean anyFresh() {
+        for (Slot s : slots.values()) {
+            if (s.quality == Quality.GOOD || s.quality == Quality.UNCERTAIN) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static MetricDataType type(Value v) {
+        if (v instanceof Value.Int) {
+            return MetricDataType.Int64;
+        }
+        return v instanceof Value.Text ? MetricDataType.String : MetricDataType.Double;
+    }
+
+    /** The value as Tahu wants it (the slot's datatype follows the value's, see {@link #slot}); null is {@code is_null}. */
+    static Object tahuValue(Value v) {
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof Value.Int i) {
+            return i.value();
+        }
+        return v instanceof Value.Text t ? t.value() : v.asDouble();
+    }
+
+    /** Hands out aliases unique across the edge node (§6.4.6). */
+    static final class Aliases {
+        private long next;
+
+        Aliases(long first) {
+            next = first;
+        }
+
+        long next() {
+            return next++;
+        }
+    }
+}

@@ -1,0 +1,648 @@
+package io.pm500.sink.sparkplug.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
+import io.pm500.api.sink.SinkException;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.MqttReturnCode;
+import org.eclipse.tahu.message.SparkplugBPayloadDecoder;
+import org.eclipse.tahu.message.model.Metric;
+import org.eclipse.tahu.message.model.SparkplugBPayload;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Sparkplug B 3.0 edge node session over Paho MQTT v5. Rules (spec sections in {@code docs/sparkplug-b.md}):
+ * <ul>
+ * <li>Paho's automatic reconnect is off: every CONNECT needs a new will with the next {@code bdSeq}, so this class
+ * connects itself, from one session thread that also handles commands and STATE.</li>
+ * <li>Births, data and commands take {@link #lock}, so {@code seq} follows the order messages reach the wire.</li>
+ * <li>{@link #deliver} throws a retriable {@link SinkException} while there is no session to publish in (no
+ * broker, births not sent, primary host offline): the pipeline keeps the readings and replays them later as
+ * historical data.</li>
+ * </ul>
+ */
+final class EdgeNode {
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeNode.class);
+    private static final Duration OFFLINE_RETRY = Duration.ofSeconds(1);
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SparkplugSettings s;
+    private final BdSeqStore bdSeqStore;
+    private final Supplier<NodeHealth> health;
+    private final String nodeTopic;
+    private final ScheduledExecutorService session;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Payloads payloads = new Payloads();
+    private final Device.Aliases aliases = new Device.Aliases(Payloads.FIRST_DEVICE_ALIAS);
+    private final Map<String, Device> devices = new LinkedHashMap<>();
+    private final Map<String, String> warnedIds = new HashMap<>();
+
+    // session state, guarded by lock
+    private MqttAsyncClient client;
+    private IMqttToken lastToken;
+    private int serverIndex;
+    private long bdSeq;
+    private int seq;
+    private boolean online;
+    private boolean hostOnline;
+    private long hostTimestamp = Long.MIN_VALUE;
+    private String offline = "not connected yet";
+    private long scanRate;
+    private NodeHealth published = NodeHealth.NONE;
+    private ScheduledFuture<?> healthTask;
+    // session thread only
+    private int failures;
+    private volatile boolean stopped;
+
+    EdgeNode(SparkplugSettings settings, BdSeqStore bdSeqStore, Supplier<NodeHealth> health) {
+        this.s = settings;
+        this.bdSeqStore = bdSeqStore;
+        this.health = health;
+        this.scanRate = settings.scanRateMillis();
+        this.nodeTopic = "spBv1.0/" + settings.groupId() + "/%s/" + settings.edgeNodeId();
+        this.session = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pm500-sparkplug-" + settings.sinkName());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    void start() {
+        session.execute(this::connect);
+    }
+
+    /** Publishes one batch as DBIRTH/DDATA/DDEATH messages; returns once they are written to the broker. */
+    void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
+        IMqttToken last;
+        lock.lock();
+        try {
+            if (!online) {
+                throw SinkException.retriableAfter("Sparkplug sink '" + s.sinkName() + "': " + offline
+                        + "; readings stay queued", OFFLINE_RETRY);
+            }
+            publishBatch(batch, historical);
+            last = lastToken;
+        } catch (MqttException e) {
+            online = false;
+            offline = "publish failed: " + e.getMessage();
+            throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish to "
+                    + s.brokerUris().get(serverIndex) + " failed; readings stay queued", e);
+        } finally {
+            lock.unlock();
+        }
+        try {
+            last.waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
+        } catch (MqttException e) {
+            throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish not confirmed by "
+                    + s.brokerUris().get(serverIndex) + "; readings stay queued", e);
+        }
+    }
+
+    /** Stops: NDEATH and a DISCONNECT that tells the broker to send the will too (§5.5), then closes. */
+    void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        session.execute(() -> {
+            lock.lock();
+            try {
+                disconnectIntentionally("stopping");
+            } finally {
+                lock.unlock();
+            }
+        });
+        session.shutdown();
+        try {
+            if (!session.awaitTermination(s.connectTimeoutSeconds() + 5L, TimeUnit.SECONDS)) {
+                session.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- session thread
+
+    private void connect() {
+        if (stopped) {
+            return;
+        }
+        String uri = s.brokerUris().get(serverIndex);
+        MqttAsyncClient c = null;
+        try {
+            long nextBdSeq = bdSeqStore.next();
+            c = new MqttAsyncClient(uri, clientId(), new MemoryPersistence());
+            c.setCallback(new Callback(c));
+            lock.lock();
+            try {
+                client = c;
+                bdSeq = nextBdSeq;
+                online = false;
+                hostOnline = false;
+                offline = "connecting to " + uri;
+            } finally {
+                lock.unlock();
+            }
+            c.connect(options(nextBdSeq)).waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
+            List<MqttSubscription> subs = new ArrayList<>(List.of(new MqttSubscription(topic("NCMD"), 1),
+                    new MqttSubscription(topic("DCMD") + "/+", 1)));
+            if (!s.primaryHostId().isEmpty()) {
+                subs.add(new MqttSubscription("spBv1.0/STATE/" + s.primaryHostId(), 1));
+            }
+            // the array form with no per-subscription listener: Paho 1.2.5's listener form overflows the stack
+            c.subscribe(subs.toArray(new MqttSubscription[0]), null, null, new MqttProperties())
+                    .waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
+            failures = 0;
+            LOG.info("Sparkplug sink '{}': connected to {} as {} (bdSeq {})", s.sinkName(), uri, clientId(),
+                    nextBdSeq);
+            lock.lock();
+            try {
+                if (client != c) {
+                    return;
+                }
+                if (s.primaryHostId().isEmpty()) {
+                    birth();
+                } else {
+                    offline = "waiting for primary host '" + s.primaryHostId() + "' to be online";
+                    LOG.info("Sparkplug sink '{}': waiting for primary host '{}' STATE online before births",
+                            s.sinkName(), s.primaryHostId());
+                }
+            } finally {
+                lock.unlock();
+            }
+        } catch (MqttException | IOException | RuntimeException e) {
+            failed(c, uri, e);
+        }
+    }
+
+    private void failed(MqttAsyncClient c, String uri, Exception e) {
+        lock.lock();
+        try {
+            if (c != null && client != c) {
+                return;
+            }
+            online = false;
+            offline = "no connection to " + uri + ": " + describe(e);
+            closeClient();
+        } finally {
+            lock.unlock();
+        }
+        failures++;
+        serverIndex = (serverIndex + 1) % s.brokerUris().size();
+        long delay = Math.min(MAX_BACKOFF_MILLIS, 1000L << Math.min(failures - 1, 5));
+        LOG.warn("Sparkplug sink '{}': {}; trying {} in {} ms", s.sinkName(), offline,
+                s.brokerUris().get(serverIndex), delay);
+        schedule(this::connect, delay);
+    }
+
+    private void lost(MqttAsyncClient c, String reason) {
+        lock.lock();
+        try {
+            if (client != c) {
+                return;
+            }
+            online = false;
+            offline = "connection to " + s.brokerUris().get(serverIndex) + " lost: " + reason;
+            closeClient();
+        } finally {
+            lock.unlock();
+        }
+        LOG.warn("Sparkplug sink '{}': {}; reconnecting", s.sinkName(), offline);
+        schedule(this::connect, 0);
+    }
+
+    private void command(MqttAsyncClient c, String topic, byte[] payload) {
+        lock.lock();
+        try {
+            if (client != c || stopped) {
+                return;
+            }
+            if (topic.startsWith("spBv1.0/STATE/")) {
+                state(payload);
+                return;
+            }
+            SparkplugBPayload p;
+            try {
+                p = new SparkplugBPayloadDecoder().buildFromByteArray(payload,
+                        Payloads.commandTypes(devices.values()));
+            } catch (Exception e) {
+                LOG.warn("Sparkplug sink '{}': ignored a malformed command on {}: {}", s.sinkName(), topic,
+                        e.toString());
+                return;
+            }
+            if (topic.equals(topic("NCMD"))) {
+                nodeCommand(p);
+            } else {
+                deviceCommand(topic.substring(topic("DCMD").length() + 1), p);
+            }
+        } catch (MqttException e) {
+            LOG.warn("Sparkplug sink '{}': could not answer the command on {}: {}", s.sinkName(), topic,
+                    e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void nodeCommand(SparkplugBPayload p) throws MqttException {
+        boolean rebirth = false;
+        for (Metric m : p.getMetrics()) {
+            String name = m.hasName() ? m.getName() : nodeMetricName(m.getAlias());
+            if (Payloads.REBIRTH.equals(name) && Boolean.TRUE.equals(m.getValue())) {
+                rebirth = true; // several in one message: one rebirth
+            } else if (Payloads.NEXT_SERVER.equals(name) && Boolean.TRUE.equals(m.getValue())) {
+                LOG.info("Sparkplug sink '{}': NCMD Next Server: leaving {}", s.sinkName(),
+                        s.brokerUris().get(serverIndex));
+                disconnectIntentionally("moving to the next server");
+                serverIndex = (serverIndex + 1) % s.brokerUris().size();
+                schedule(this::connect, 0);
+                return;
+            } else if (Payloads.SCAN_RATE.equals(name) && m.getValue() instanceof Long rate && rate >= 1000) {
+                scanRate = rate;
+                scheduleHealth();
+                if (online) {
+                    publish(topic("NDATA"), payloads.ndata(nextSeq(), published, published, uptime(), scanRate));
+                }
+                LOG.info("Sparkplug sink '{}': NCMD Scan Rate: health every {} ms", s.sinkName(), rate);
+            } else {
+                LOG.warn("Sparkplug sink '{}': ignored NCMD metric {} = {} (this node accepts Node Control/Rebirth,"
+                        + " Next Server and Scan Rate ≥ 1000 ms)", s.sinkName(), name, m.getValue());
+            }
+        }
+        if (rebirth && online) {
+            LOG.info("Sparkplug sink '{}': NCMD Rebirth", s.sinkName());
+            birth();
+        }
+    }
+
+    private void deviceCommand(String deviceId, SparkplugBPayload p) throws MqttException {
+        Device d = devices.get(deviceId);
+        for (Metric m : p.getMetrics()) {
+            boolean rebirth = d != null && (Payloads.DEVICE_REBIRTH.equals(m.getName())
+                    || (!m.hasName() && m.hasAlias() && m.getAlias() == d.rebirthAlias));
+            if (rebirth && Boolean.TRUE.equals(m.getValue())) {
+                if (online && d.born) {
+                    LOG.info("Sparkplug sink '{}': DCMD Rebirth for device '{}'", s.sinkName(), deviceId);
+                    dbirth(d);
+                }
+            } else {
+                LOG.warn("Sparkplug sink '{}': ignored DCMD {} for device '{}' (meters are read-only; only Device"
+                        + " Control/Rebirth is accepted)", s.sinkName(), m.hasName() ? m.getName() : m.getAlias(),
+                        deviceId);
+            }
+        }
+    }
+
+    /** STATE of the primary host (§5.4): births wait for online; offline ends this session. */
+    private void state(byte[] payload) {
+        boolean isOnline;
+        long timestamp;
+        try {
+            JsonNode n = JSON.readTree(payload);
+            if (n == null || !n.path("online").isBoolean() || !n.path("timestamp").canConvertToLong()) {
+                throw new IOException("not {\"online\":bool,\"timestamp\":ms}");
+            }
+            isOnline = n.get("online").booleanValue();
+            timestamp = n.get("timestamp").longValue();
+        } catch (IOException e) {
+            LOG.warn("Sparkplug sink '{}': ignored a malformed STATE from primary host '{}': {}", s.sinkName(),
+                    s.primaryHostId(), e.getMessage());
+            return;
+        }
+        if (timestamp < hostTimestamp) {
+            return; // an older state delivered late
+        }
+        if (isOnline) {
+            hostTimestamp = timestamp;
+            if (!hostOnline) {
+                hostOnline = true;
+                LOG.info("Sparkplug sink '{}': primary host '{}' is online", s.sinkName(), s.primaryHostId());
+                try {
+                    birth();
+                } catch (MqttException e) {
+                    LOG.warn("Sparkplug sink '{}': births failed: {}", s.sinkName(), e.getMessage());
+                }
+            }
+        } else if (hostOnline) {
+            LOG.warn("Sparkplug sink '{}': primary host '{}' went offline; NDEATH, then reconnecting{}", s.sinkName(),
+                    s.primaryHostId(), s.brokerUris().size() > 1 ? " to the next server" : "");
+            disconnectIntentionally("primary host offline");
+            serverIndex = (serverIndex + 1) % s.brokerUris().size();
+            schedule(this::connect, 0);
+        }
+    }
+
+    private void healthTick() {
+        lock.lock();
+        try {
+            if (online) {
+                NodeHealth now = health.get();
+                publish(topic("NDATA"), payloads.ndata(nextSeq(), now, published, uptime(), null));
+                published = now;
+            }
+        } catch (MqttException | RuntimeException e) {
+            LOG.debug("Sparkplug sink '{}': health NDATA not sent: {}", s.sinkName(), e.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- under lock
+
+    /** NBIRTH with seq 0 and the connection's bdSeq, then a DBIRTH per live device (§5.4, §5.17). */
+    private void birth() throws MqttException {
+        online = false;
+        seq = 0;
+        published = health.get();
+        publish(topic("NBIRTH"), payloads.nbirth(bdSeq, scanRate, published, uptime()));
+        seq = 1;
+        int born = 0;
+        for (Device d : devices.values()) {
+            d.born = false;
+            if (!d.dead) {
+                dbirth(d);
+                born++;
+            }
+        }
+        online = true;
+        offline = "";
+        scheduleHealth();
+        LOG.info("Sparkplug sink '{}': online as spBv1.0/{}/{} on {} (bdSeq {}), {} device births", s.sinkName(),
+                s.groupId(), s.edgeNodeId(), s.brokerUris().get(serverIndex), bdSeq, born);
+    }
+
+    private void publishBatch(List<EnrichedReading> batch, boolean historical) throws MqttException {
+        Map<GroupKey, List<EnrichedReading>> groups = new LinkedHashMap<>();
+        for (EnrichedReading r : batch) {
+            groups.computeIfAbsent(new GroupKey(deviceId(r), r.acquiredAt().toEpochMilli()), k -> new ArrayList<>())
+                    .add(r);
+        }
+        for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
+            Device d = devices.computeIfAbsent(g.getKey().device(), id -> new Device(id, aliases.next()));
+            List<EnrichedReading> readings = g.getValue();
+            List<Device.Slot> slots = new ArrayList<>(readings.size());
+            boolean allStale = true;
+            for (EnrichedReading r : readings) {
+                Device.Slot slot = d.slot(r, aliases);
+                slots.add(slot);
+                allStale &= r.quality() == Quality.STALE;
+                if (!historical) {
+                    slot.value = Device.tahuValue(r.value());
+                    slot.quality = r.quality();
+                    slot.timestamp = r.acquiredAt().toEpochMilli();
+                }
+            }
+            if (historical) {
+                boolean wasDead = d.dead;
+                if (!d.born || d.changed) {
+                    dbirth(d);
+                }
+                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, true));
+                if (wasDead) {
+                    ddeath(d);
+                }
+            } else if (allStale && !d.anyFresh()) {
+                if (d.born) {
+                    ddeath(d);
+                }
+                d.dead = true;
+            } else if (!d.born || d.changed) {
+                dbirth(d); // the birth carries this poll's values
+            } else {
+                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, false));
+            }
+        }
+    }
+
+    private void dbirth(Device d) throws MqttException {
+        publish(deviceTopic("DBIRTH", d), payloads.dbirth(nextSeq(), d));
+        d.born = true;
+        d.dead = false;
+        d.changed = false;
+    }
+
+    private void ddeath(Device d) throws MqttException {
+        publish(deviceTopic("DDEATH", d), payloads.ddeath(nextSeq()));
+        d.born = false;
+        d.dead = true;
+        LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
+    }
+
+    /** NDEATH (QoS 1, confirmed), then DISCONNECT with reason "with will message" (§5.5), then close. */
+    private void disconnectIntentionally(String why) {
+        MqttAsyncClient c = client;
+        online = false;
+        offline = why;
+        if (c != null && c.isConnected()) {
+            try {
+                c.publish(topic("NDEATH"), payloads.ndeath(bdSeq), 1, false).waitForCompletion(2000);
+                c.disconnect(2000, null, null, MqttReturnCode.RETURN_CODE_DISCONNECT_WITH_WILL_MESSAGE,
+                        new MqttProperties()).waitForCompletion(3000);
+                LOG.info("Sparkplug sink '{}': NDEATH sent and disconnected from {} ({})", s.sinkName(),
+                        s.brokerUris().get(serverIndex), why);
+            } catch (MqttException e) {
+                LOG.warn("Sparkplug sink '{}': NDEATH/DISCONNECT failed ({}); the broker sends the will NDEATH",
+                        s.sinkName(), e.getMessage());
+            }
+        }
+        closeClient();
+    }
+
+    private void closeClient() {
+        if (healthTask != null) {
+            healthTask.cancel(false);
+            healthTask = null;
+        }
+        MqttAsyncClient c = client;
+        client = null;
+        lastToken = null;
+        if (c == null) {
+            return;
+        }
+        try {
+            if (c.isConnected()) {
+                c.disconnectForcibly(0, 1000, false);
+            }
+        } catch (MqttException e) {
+            LOG.debug("Sparkplug sink '{}': forced disconnect: {}", s.sinkName(), e.getMessage());
+        }
+        try {
+            c.close(true);
+        } catch (MqttException e) {
+            LOG.debug("Sparkplug sink '{}': close: {}", s.sinkName(), e.getMessage());
+        }
+    }
+
+    private void publish(String topic, byte[] payload) throws MqttException {
+        if (client == null) {
+            throw new MqttException(MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED);
+        }
+        lastToken = client.publish(topic, payload, 0, false);
+    }
+
+    private long nextSeq() {
+        int current = seq;
+        seq = (seq + 1) & 0xFF;
+        return current;
+    }
+
+    private void scheduleHealth() {
+        if (healthTask != null) {
+            healthTask.cancel(false);
+        }
+        healthTask = session.scheduleWithFixedDelay(this::healthTick, scanRate, scanRate, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- helpers
+
+    private void schedule(Runnable task, long delayMillis) {
+        if (!stopped) {
+            try {
+                session.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // stopping: nothing more to do
+            }
+        }
+    }
+
+    private MqttConnectionOptions options(long willBdSeq) {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(true);
+        o.setSessionExpiryInterval(0L);
+        o.setAutomaticReconnect(false);
+        o.setKeepAliveInterval(s.keepAliveSeconds());
+        o.setConnectionTimeout(s.connectTimeoutSeconds());
+        MqttMessage will = new MqttMessage(payloads.ndeath(willBdSeq), 1, false, null);
+        o.setWill(topic("NDEATH"), will);
+        if (!s.username().isEmpty()) {
+            o.setUserName(s.username());
+        }
+        if (s.password() != null) {
+            o.setPassword(s.password());
+        }
+        if (s.usesTls()) {
+            o.setSocketFactory(Tls.socketFactory(s.caFile(), s.clientCertFile(), s.clientKeyFile()));
+        }
+        return o;
+    }
+
+    private String clientId() {
+        return s.clientId();
+    }
+
+    private String topic(String type) {
+        return String.format(nodeTopic, type);
+    }
+
+    private String deviceTopic(String type, Device d) {
+        return topic(type) + "/" + d.id;
+    }
+
+    /** The asset id (the meter id when no asset is configured), with characters Sparkplug forbids replaced. */
+    private String deviceId(EnrichedReading r) {
+        String raw = r.asset().isEmpty() ? r.meterId() : r.asset();
+        String id = raw.replace('/', '_').replace('+', '_').replace('#', '_');
+        if (!id.equals(raw) && warnedIds.put(raw, id) == null) {
+            LOG.warn("Sparkplug sink '{}': asset id '{}' of meter '{}' contains '/', '+' or '#', which Sparkplug"
+                    + " forbids; published as device '{}' (rename the asset to choose the id)", s.sinkName(), raw,
+                    r.meterId(), id);
+        }
+        return id;
+    }
+
+    private static String nodeMetricName(Long alias) {
+        if (alias == null) {
+            return "";
+        }
+        if (alias == Payloads.ALIAS_REBIRTH) {
+            return Payloads.REBIRTH;
+        }
+        if (alias == Payloads.ALIAS_NEXT_SERVER) {
+            return Payloads.NEXT_SERVER;
+        }
+        return alias == Payloads.ALIAS_SCAN_RATE ? Payloads.SCAN_RATE : "alias " + alias;
+    }
+
+    private static long uptime() {
+        return ManagementFactory.getRuntimeMXBean().getUptime() / 1000;
+    }
+
+    private static String describe(Exception e) {
+        Throwable cause = e.getCause();
+        return e.getMessage() + (cause != null && cause != e ? " (" + cause + ")" : "");
+    }
+
+    private record GroupKey(String device, long acquiredAt) {
+    }
+
+    /** Paho's callbacks, tied to one client so a late callback from a replaced client is ignored. */
+    private final class Callback implements MqttCallback {
+        private final MqttAsyncClient c;
+
+        Callback(MqttAsyncClient c) {
+            this.c = c;
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            String reason = response.getException() != null ? response.getException().getMessage()
+                    : "broker sent DISCONNECT " + response.getReturnCode();
+            schedule(() -> lost(c, reason), 0);
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            LOG.warn("Sparkplug sink '{}': MQTT error: {}", s.sinkName(), exception.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            byte[] payload = message.getPayload();
+            schedule(() -> command(c, topic, payload), 0);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+            // QoS 0 data: completion is awaited on the last token of a batch instead
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            // connecting is driven by connect(), not by Paho's reconnect
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            // no enhanced authentication
+        }
+    }
+}

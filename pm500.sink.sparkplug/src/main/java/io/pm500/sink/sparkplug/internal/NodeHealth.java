@@ -1,0 +1,14 @@
+package io.pm500.sink.sparkplug.internal;
+
+/**
+ * The gateway's health as the edge node publishes it ({@code Gateway/...} node metrics).
+ *
+ * @param meters       meters the drivers know
+ * @param metersOnline meters whose connection is up
+ * @param queued       readings waiting in this sink's outbox
+ * @param dropped      readings this sink's outbox dropped because it was full
+ * @param deadLettered readings this sink refused for good
+ */
+record NodeHealth(int meters, int metersOnline, long queued, long dropped, long deadLettered) {
+    static final NodeHealth NONE = new NodeHealth(0, 0, 0, 0, 0);
+}

@@ -1,0 +1,183 @@
+package io.pm500.sink.sparkplug.internal;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.eclipse.tahu.SparkplugInvalidTypeException;
+import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
+import org.eclipse.tahu.message.model.Metric;
+import org.eclipse.tahu.message.model.MetricDataType;
+import org.eclipse.tahu.message.model.PropertyDataType;
+import org.eclipse.tahu.message.model.PropertySet;
+import org.eclipse.tahu.message.model.PropertyValue;
+import org.eclipse.tahu.message.model.SparkplugBPayload;
+import org.eclipse.tahu.model.MetricDataTypeMap;
+
+/**
+ * The Sparkplug B payloads of this edge node, built with Eclipse Tahu. The node metrics and their aliases are
+ * the contract in {@code docs/sparkplug-b.md}.
+ */
+final class Payloads {
+    static final String BD_SEQ = "bdSeq";
+    static final String REBIRTH = "Node Control/Rebirth";
+    static final String NEXT_SERVER = "Node Control/Next Server";
+    static final String SCAN_RATE = "Node Control/Scan Rate";
+    static final String DEVICE_REBIRTH = "Device Control/Rebirth";
+    static final String QUALITY = "Quality";
+    static final String ENG_UNIT = "engUnit";
+
+    static final long ALIAS_REBIRTH = 1;
+    static final long ALIAS_NEXT_SERVER = 2;
+    static final long ALIAS_SCAN_RATE = 3;
+    static final long ALIAS_METERS = 4;
+    static final long ALIAS_METERS_ONLINE = 5;
+    static final long ALIAS_QUEUED = 6;
+    static final long ALIAS_DROPPED = 7;
+    static final long ALIAS_DEAD_LETTERED = 8;
+    static final long ALIAS_UPTIME = 9;
+    /** Device metrics and device rebirth controls take aliases from here up. */
+    static final long FIRST_DEVICE_ALIAS = 100;
+
+    private final SparkplugBPayloadEncoder encoder = new SparkplugBPayloadEncoder();
+
+    byte[] ndeath(long bdSeq) {
+        return encode(new SparkplugBPayload(new Date(), List.of(metric(BD_SEQ, null, MetricDataType.Int64, bdSeq))));
+    }
+
+    byte[] nbirth(long bdSeq, long scanRate, NodeHealth h, long uptimeSeconds) {
+        List<Metric> metrics = new ArrayList<>();
+        metrics.add(metric(BD_SEQ, null, MetricDataType.Int64, bdSeq));
+        metrics.add(metric(REBIRTH, ALIAS_REBIRTH, MetricDataType.Boolean, false));
+        metrics.add(metric(NEXT_SERVER, ALIAS_NEXT_SERVER, MetricDataType.Boolean, false));
+        metrics.add(metric(SCAN_RATE, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
+        health(metrics, h, null, uptimeSeconds, true);
+        return encode(new SparkplugBPayload(new Date(), metrics, 0L));
+    }
+
+    /** NDATA with the health metrics that changed since {@code before}, and always the uptime (a heartbeat). */
+    byte[] ndata(long seq, NodeHealth h, NodeHealth before, long uptimeSeconds, Long scanRate) {
+        List<Metric> metrics = new ArrayList<>();
+        if (scanRate != null) {
+            metrics.add(metric(null, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
+        }
+        health(metrics, h, before, uptimeSeconds, false);
+        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+    }
+
+    private static void health(List<Metric> out, NodeHealth h, NodeHealth before, long uptime, boolean birth) {
+        if (before == null || h.meters() != before.meters()) {
+            out.add(metric(birth ? "Gateway/Meters" : null, ALIAS_METERS, MetricDataType.Int32, h.meters()));
+        }
+        if (before == null || h.metersOnline() != before.metersOnline()) {
+            out.add(metric(birth ? "Gateway/Meters Online" : null, ALIAS_METERS_ONLINE, MetricDataType.Int32,
+                    h.metersOnline()));
+        }
+        if (before == null || h.queued() != before.queued()) {
+            out.add(metric(birth ? "Gateway/Outbox/Queued" : null, ALIAS_QUEUED, MetricDataType.Int64, h.queued()));
+        }
+        if (before == null || h.dropped() != before.dropped()) {
+            out.add(metric(birth ? "Gateway/Outbox/Dropped" : null, ALIAS_DROPPED, MetricDataType.Int64,
+                    h.dropped()));
+        }
+        if (before == null || h.deadLettered() != before.deadLettered()) {
+            out.add(metric(birth ? "Gateway/Outbox/Dead Lettered" : null, ALIAS_DEAD_LETTERED, MetricDataType.Int64,
+                    h.deadLettered()));
+        }
+        Metric up = metric(birth ? "Gateway/Uptime" : null, ALIAS_UPTIME, MetricDataType.Int64, uptime);
+        if (birth) {
+            up.setProperties(new PropertySet.PropertySetBuilder().addProperty(ENG_UNIT, property(PropertyDataType.String,
+                    "s")).createPropertySet());
+        }
+        out.add(up);
+    }
+
+    /** DBIRTH: the rebirth control and every metric with name, alias, datatype, value or null, unit and quality. */
+    byte[] dbirth(long seq, Device d) {
+        List<Metric> metrics = new ArrayList<>(d.slots().size() + 1);
+        metrics.add(metric(DEVICE_REBIRTH, d.rebirthAlias, MetricDataType.Boolean, false));
+        for (Device.Slot s : d.slots()) {
+            Metric m = metric(s.name, s.alias, s.type, s.value);
+            m.setTimestamp(new Date(s.timestamp));
+            PropertySet.PropertySetBuilder props = new PropertySet.PropertySetBuilder();
+            if (!s.unit.isEmpty()) {
+                props.addProperty(ENG_UNIT, property(PropertyDataType.String, s.unit));
+            }
+            props.addProperty(QUALITY, property(PropertyDataType.Int32, s.quality.code()));
+            m.setProperties(props.createPropertySet());
+            s.published = s.quality;
+            metrics.add(m);
+        }
+        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+    }
+
+    /**
+     * DDATA for one poll of one meter, aliases only. Live: the Quality property when the quality is not GOOD or
+     * changed since the hosts last saw it. Historical: flagged {@code is_historical}, with the Quality property
+     * when not GOOD, and the device's current values untouched.
+     */
+    byte[] ddata(long seq, Device d, List<EnrichedReading> group, List<Device.Slot> slots, boolean historical) {
+        List<Metric> metrics = new ArrayList<>(group.size());
+        for (int i = 0; i < group.size(); i++) {
+            EnrichedReading r = group.get(i);
+            Device.Slot s = slots.get(i);
+            Metric m = metric(null, s.alias, s.type, Device.tahuValue(r.value()));
+            m.setTimestamp(Date.from(r.acquiredAt()));
+            boolean withQuality = r.quality() != Quality.GOOD || (!historical && s.published != Quality.GOOD);
+            if (withQuality) {
+                m.setProperties(new PropertySet.PropertySetBuilder()
+                        .addProperty(QUALITY, property(PropertyDataType.Int32, r.quality().code()))
+                        .createPropertySet());
+            }
+            if (historical) {
+                m.setHistorical(true);
+            } else {
+                s.published = r.quality();
+            }
+            metrics.add(m);
+        }
+        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+    }
+
+    byte[] ddeath(long seq) {
+        return encode(new SparkplugBPayload(new Date(), List.of(), seq));
+    }
+
+    /** The datatypes hosts may address by alias only in commands: the node controls and the device rebirths. */
+    static MetricDataTypeMap commandTypes(Iterable<Device> devices) {
+        MetricDataTypeMap map = new MetricDataTypeMap();
+        map.addMetricDataType(ALIAS_REBIRTH, MetricDataType.Boolean);
+        map.addMetricDataType(ALIAS_NEXT_SERVER, MetricDataType.Boolean);
+        map.addMetricDataType(ALIAS_SCAN_RATE, MetricDataType.Int64);
+        for (Device d : devices) {
+            map.addMetricDataType(d.rebirthAlias, MetricDataType.Boolean);
+        }
+        return map;
+    }
+
+    private static Metric metric(String name, Long alias, MetricDataType type, Object value) {
+        try {
+            return new Metric.MetricBuilder(name, type, value).alias(alias).createMetric();
+        } catch (SparkplugInvalidTypeException e) {
+            throw new IllegalStateException("metric " + name + "/" + alias + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static PropertyValue<PropertyDataType> property(PropertyDataType type, Object value) {
+        try {
+            return new PropertyValue<>(type, value);
+        } catch (SparkplugInvalidTypeException e) {
+            throw new IllegalStateException("property " + type + ": " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] encode(SparkplugBPayload payload) {
+        try {
+            return encoder.getBytes(payload, false);
+        } catch (IOException e) {
+            throw new IllegalStateException("Tahu could not encode a payload: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.pm500.sink.sparkplug.internal;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A validated Sparkplug sink configuration. Every check names the setting and the fix, so a bad configuration
+ * refuses activation with a message a controls engineer can act on.
+ *
+ * @param password never logged; {@link #toString()} leaves it out
+ */
+record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, List<String> brokerUris,
+        String clientId, String username, byte[] password, Path caFile, Path clientCertFile, Path clientKeyFile,
+        String primaryHostId, int keepAliveSeconds, int connectTimeoutSeconds, long scanRateMillis) {
+
+    private static final Set<String> SCHEMES = Set.of("tcp", "ssl");
+
+    /** A Sparkplug id (group, edge node, device, host): not empty, and none of the MQTT topic characters. */
+    static String checkId(String value, String setting) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("sparkplug: " + setting + " is empty; set it to a name without"
+                    + " '/', '+' or '#'");
+        }
+        for (char c : new char[] { '/', '+', '#' }) {
+            if (value.indexOf(c) >= 0) {
+                throw new IllegalArgumentException("sparkplug: " + setting + " '" + value + "' contains '" + c
+                        + "', which Sparkplug B 3.0 forbids in ids (§4.1.1); use '-' or '_' instead");
+            }
+        }
+        return value;
+    }
+
+    static List<String> checkUris(String[] uris) {
+        if (uris == null || uris.length == 0) {
+            throw new IllegalArgumentException("sparkplug: brokerUris is empty; give at least one, e.g."
+                    + " tcp://127.0.0.1:1883 or ssl://broker.example:8883");
+        }
+        for (String uri : uris) {
+            try {
+                URI u = new URI(uri.trim());
+                if (u.getScheme() == null || !SCHEMES.contains(u.getScheme().toLowerCase(Locale.ROOT))
+                        || u.getHost() == null) {
+                    throw new URISyntaxException(uri, "not tcp://host:port or ssl://host:port");
+                }
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("sparkplug: broker URI '" + uri + "' is not valid (" + e.getReason()
+                        + "); write tcp://host:port, or ssl://host:port for TLS");
+            }
+        }
+        return Arrays.stream(uris).map(String::trim).toList();
+    }
+
+    /** An optional file setting: empty means none; otherwise it must be a readable file. */
+    static Path checkFile(String value, String setting) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        Path p = Path.of(value.trim());
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new IllegalArgumentException("sparkplug: " + setting + " '" + value + "' is not a readable file;"
+                    + " fix the path or the file's permissions");
+        }
+        return p;
+    }
+
+    /** The password from the configuration, or the first line of a secret file when one is given. */
+    static byte[] password(String configured, String file) {
+        Path p = checkFile(file, "passwordFile");
+        if (p == null) {
+            return configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
+        }
+        try {
+            String content = Files.readString(p, StandardCharsets.UTF_8);
+            int eol = content.indexOf('\n');
+            return (eol < 0 ? content : content.substring(0, eol)).strip().getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("sparkplug: passwordFile '" + file + "' cannot be read: " + e);
+        }
+    }
+
+    boolean usesTls() {
+        return brokerUris.stream().anyMatch(u -> u.regionMatches(true, 0, "ssl:", 0, 4));
+    }
+
+    @Override
+    public String toString() {
+        return "sparkplug sink '" + sinkName + "' spBv1.0/" + groupId + "/+/" + edgeNodeId + " via " + brokerUris
+                + (primaryHostId.isEmpty() ? "" : ", primary host " + primaryHostId);
+    }
+}

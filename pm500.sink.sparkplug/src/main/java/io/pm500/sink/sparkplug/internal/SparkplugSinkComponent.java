@@ -1,0 +1,246 @@
+package io.pm500.sink.sparkplug.internal;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.sink.SinkException;
+import io.pm500.api.status.ConnectionState;
+import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.SinkStatus;
+import io.pm500.api.status.StatusSource;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.Dictionary;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Sparkplug B edge node as a {@link Sink}: one factory configuration per broker set. The session rules are in
+ * {@link EdgeNode}; the data contract in {@code docs/sparkplug-b.md}.
+ */
+@Component(configurationPid = SparkplugSinkComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = Sink.class)
+@Designate(ocd = SparkplugSinkComponent.Config.class, factory = true)
+public final class SparkplugSinkComponent implements Sink {
+    static final String PID = "pm500.sink.sparkplug";
+    private static final Logger LOG = LoggerFactory.getLogger(SparkplugSinkComponent.class);
+
+    @ObjectClassDefinition(name = "PM500 Sparkplug B sink", description = "Publishes the meters as Sparkplug B 3.0"
+            + " devices of one edge node over MQTT 5.")
+    public @interface Config {
+        @AttributeDefinition(name = "Sink name", description = "Keys this sink's outbox and route; keep it stable.")
+        String sink_name() default "sparkplug";
+
+        @AttributeDefinition(name = "Group id", description = "Sparkplug group id; no '/', '+' or '#'.")
+        String groupId() default "pm500";
+
+        @AttributeDefinition(name = "Edge node id", description = "Empty: <site>-<area> of the configured assets"
+                + " (they must share one site and area), else pm500-<host name>. No '/', '+' or '#'.")
+        String edgeNodeId() default "";
+
+        @AttributeDefinition(name = "Broker URIs", description = "tcp://host:port or ssl://host:port; the next one"
+                + " is tried when a connection fails, on NCMD Next Server, or when the primary host goes offline.")
+        String[] brokerUris() default { "tcp://127.0.0.1:1883" };
+
+        @AttributeDefinition(name = "MQTT client id", description = "Empty: <group id>-<edge node id>.")
+        String clientId() default "";
+
+        @AttributeDefinition(name = "User name", description = "Empty: no authentication.")
+        String username() default "";
+
+        @AttributeDefinition(name = "Password", type = AttributeType.PASSWORD, description = "Or use the password"
+                + " file. Never logged.")
+        String _password() default "";
+
+        @AttributeDefinition(name = "Password file", description = "A file whose first line is the password (a"
+                + " secret mounted by the plant's tooling); wins over the password field.")
+        String passwordFile() default "";
+
+        @AttributeDefinition(name = "CA certificate file", description = "PEM file of the CA(s) that sign the"
+                + " broker's certificate, for ssl:// URIs. Empty: the JVM's trust store.")
+        String caFile() default "";
+
+        @AttributeDefinition(name = "Client certificate file", description = "PEM certificate (chain) when the"
+                + " broker requires client certificates.")
+        String clientCertFile() default "";
+
+        @AttributeDefinition(name = "Client key file", description = "The client certificate's private key, PEM"
+                + " PKCS#8, unencrypted.")
+        String clientKeyFile() default "";
+
+        @AttributeDefinition(name = "Primary host id", description = "When set, births wait for this host's STATE"
+                + " online and readings are held (then sent as historical) while it is offline.")
+        String primaryHostId() default "";
+
+        @AttributeDefinition(name = "Keep alive (s)")
+        int keepAliveSeconds() default 30;
+
+        @AttributeDefinition(name = "Connect timeout (s)")
+        int connectTimeoutSeconds() default 10;
+
+        @AttributeDefinition(name = "Scan rate (ms)", description = "How often the gateway's health NDATA is sent;"
+                + " hosts may change it with NCMD Node Control/Scan Rate. At least 1000.")
+        long scanRateMillis() default 10_000;
+    }
+
+    private final BundleContext context;
+    private final ConfigurationAdmin configAdmin;
+    private final List<StatusSource> statusSources = new CopyOnWriteArrayList<>();
+    private volatile EdgeNode node;
+    private volatile String sinkName;
+
+    @Activate
+    public SparkplugSinkComponent(Config config, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
+        this.context = context;
+        this.configAdmin = configAdmin;
+        configure(config);
+    }
+
+    /** A changed configuration ends the session properly (NDEATH) and starts a new one. */
+    @Modified
+    void configure(Config config) {
+        SparkplugSettings settings;
+        try {
+            settings = settings(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error("{}", e.getMessage());
+            throw e;
+        }
+        EdgeNode old = node;
+        if (old != null) {
+            old.stop();
+        }
+        String dataDir = context.getProperty("pm500.data.dir");
+        sinkName = settings.sinkName();
+        EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
+                "sparkplug", settings.sinkName(), "bdSeq")), this::health);
+        node = fresh;
+        fresh.start();
+        LOG.info("Started {}", settings);
+    }
+
+    @Deactivate
+    void deactivate() {
+        node.stop();
+    }
+
+    @Override
+    public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
+        node.deliver(batch, historical);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindStatusSource(StatusSource source) {
+        statusSources.add(source);
+    }
+
+    void unbindStatusSource(StatusSource source) {
+        statusSources.remove(source);
+    }
+
+    private NodeHealth health() {
+        int meters = 0;
+        int online = 0;
+        long queued = 0;
+        long dropped = 0;
+        long dead = 0;
+        for (StatusSource source : statusSources) {
+            for (MeterStatus m : source.meters()) {
+                meters++;
+                online += m.state() == ConnectionState.CONNECTED ? 1 : 0;
+            }
+            for (SinkStatus st : source.sinks()) {
+                if (st.sinkName().equals(sinkName)) {
+                    queued = st.queued();
+                    dropped = st.dropped();
+                    dead = st.deadLettered();
+                }
+            }
+        }
+        return new NodeHealth(meters, online, queued, dropped, dead);
+    }
+
+    private SparkplugSettings settings(Config c) {
+        String sink = c.sink_name() == null ? "" : c.sink_name().trim();
+        if (sink.isEmpty() || !sink.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("sparkplug: sink.name '" + sink + "' must be letters, digits, '.',"
+                    + " '_' or '-' (it names the outbox directory)");
+        }
+        String group = SparkplugSettings.checkId(c.groupId(), "groupId");
+        String nodeId = SparkplugSettings.checkId(c.edgeNodeId().isBlank() ? derivedNodeId() : c.edgeNodeId().trim(),
+                c.edgeNodeId().isBlank() ? "edgeNodeId (derived from the assets' site and area)" : "edgeNodeId");
+        String clientId = c.clientId().isBlank() ? group + "-" + nodeId : c.clientId().trim();
+        if (c.keepAliveSeconds() < 1 || c.connectTimeoutSeconds() < 1 || c.scanRateMillis() < 1000) {
+            throw new IllegalArgumentException("sparkplug: keepAliveSeconds and connectTimeoutSeconds must be ≥ 1"
+                    + " and scanRateMillis ≥ 1000; got " + c.keepAliveSeconds() + ", " + c.connectTimeoutSeconds()
+                    + ", " + c.scanRateMillis());
+        }
+        Path cert = SparkplugSettings.checkFile(c.clientCertFile(), "clientCertFile");
+        Path key = SparkplugSettings.checkFile(c.clientKeyFile(), "clientKeyFile");
+        if ((cert == null) != (key == null)) {
+            throw new IllegalArgumentException("sparkplug: give both clientCertFile and clientKeyFile, or neither");
+        }
+        String host = c.primaryHostId().isBlank() ? "" : SparkplugSettings.checkId(c.primaryHostId().trim(),
+                "primaryHostId");
+        SparkplugSettings s = new SparkplugSettings(sink, group, nodeId, SparkplugSettings.checkUris(c.brokerUris()),
+                clientId, c.username().trim(), SparkplugSettings.password(c._password(), c.passwordFile()),
+                SparkplugSettings.checkFile(c.caFile(), "caFile"), cert, key, host, c.keepAliveSeconds(),
+                c.connectTimeoutSeconds(), c.scanRateMillis());
+        if (s.usesTls()) {
+            Tls.socketFactory(s.caFile(), cert, key); // refuse a broken CA, certificate or key now, not at connect
+        }
+        return s;
+    }
+
+    /** {@code <site>-<area>} when every configured asset shares them; else {@code pm500-<host name>}. */
+    private String derivedNodeId() {
+        Set<String> siteAreas = new TreeSet<>();
+        try {
+            Configuration[] assets = configAdmin.listConfigurations("(service.factoryPid=pm500.asset)");
+            for (Configuration a : assets == null ? new Configuration[0] : assets) {
+                Dictionary<String, Object> p = a.getProperties();
+                String site = String.valueOf(p.get("site") == null ? "" : p.get("site")).trim();
+                String area = String.valueOf(p.get("area") == null ? "" : p.get("area")).trim();
+                if (!site.isEmpty() || !area.isEmpty()) {
+                    siteAreas.add(site.isEmpty() ? area : area.isEmpty() ? site : site + "-" + area);
+                }
+            }
+        } catch (IOException | InvalidSyntaxException e) {
+            throw new IllegalStateException("sparkplug: cannot read the asset configurations: " + e.getMessage(), e);
+        }
+        if (siteAreas.size() > 1) {
+            throw new IllegalArgumentException("sparkplug: edgeNodeId is empty and the assets span several sites or"
+                    + " areas " + siteAreas + "; set edgeNodeId (one edge node per gateway)");
+        }
+        if (siteAreas.size() == 1) {
+            return siteAreas.iterator().next();
+        }
+        try {
+            return "pm500-" + InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "pm500";
+        }
+    }
+}

@@ -1,0 +1,324 @@
+package io.pm500.sink.sparkplug.internal;
+
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.await;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.deliver;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.good;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.metric;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.reading;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.Value;
+import io.pm500.api.sink.SinkException;
+import io.pm500.demo.EmbeddedBroker;
+import io.pm500.demo.SparkplugSubscriber.Received;
+import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
+import org.eclipse.tahu.message.model.Metric;
+import org.eclipse.tahu.message.model.MetricDataType;
+import org.eclipse.tahu.message.model.SparkplugBPayload;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The edge node against a real MQTT 5 broker (HiveMQ CE) and a subscriber decoding with Eclipse Tahu. */
+class EdgeNodeTest {
+    @TempDir
+    static Path brokerDir;
+    static EmbeddedBroker broker;
+
+    @TempDir
+    Path data;
+    String node;
+    Recorder rec;
+    final List<EdgeNode> nodes = new ArrayList<>();
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedBroker.start(brokerDir, 0);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.stop();
+    }
+
+    @BeforeEach
+    void subscribe(TestInfo info) throws Exception {
+        node = "test-" + info.getTestMethod().orElseThrow().getName();
+        rec = new Recorder(broker.uri(), "rec-" + node);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        nodes.forEach(EdgeNode::stop);
+        rec.close();
+    }
+
+    EdgeNode start(SparkplugSettings s) {
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0));
+        nodes.add(n);
+        n.start();
+        return n;
+    }
+
+    EdgeNode start() {
+        return start(settings(node, List.of(broker.uri()), ""));
+    }
+
+    @Test
+    void birthsListEveryMetricWithDatatypeAliasUnitAndQualityThenDataUsesAliases() {
+        EdgeNode n = start();
+        Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
+        assertThat(nbirth.topic()).isEqualTo("spBv1.0/pm500/NBIRTH/" + node);
+        assertThat(nbirth.payload().getSeq()).isZero();
+        assertThat(metric(nbirth, "bdSeq").getValue()).isEqualTo(0L);
+        assertThat(metric(nbirth, "Node Control/Rebirth").getValue()).isEqualTo(false);
+        assertThat(metric(nbirth, "Node Control/Next Server").getDataType()).isEqualTo(MetricDataType.Boolean);
+        assertThat(metric(nbirth, "Node Control/Scan Rate").getValue()).isEqualTo(60_000L);
+        assertThat(metric(nbirth, "Gateway/Meters Online").getValue()).isEqualTo(2);
+        assertThat(metric(nbirth, "Gateway/Outbox/Queued").getValue()).isEqualTo(10L);
+
+        Instant t0 = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-1", "voltage.l1n", 230.5, t0),
+                reading("feeder-1", "energy.active.import.total", Value.of(123_456_789_012L), Quality.GOOD, "Wh", t0),
+                reading("feeder-1", "current.l1", null, Quality.BAD, "A", t0),
+                reading("feeder-1", "pf.total", Value.of(1.3), Quality.UNCERTAIN, "", t0),
+                reading("feeder-1", "serial", Value.of("PM5-0001"), Quality.GOOD, "", t0)), false);
+
+        Received dbirth = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(dbirth.topic()).isEqualTo("spBv1.0/pm500/DBIRTH/" + node + "/feeder-1");
+        assertThat(dbirth.payload().getSeq()).isEqualTo(1L);
+        assertThat(metric(dbirth, "Device Control/Rebirth").getValue()).isEqualTo(false);
+        Metric v = metric(dbirth, "Voltage/L1-N");
+        assertThat(v.getDataType()).isEqualTo(MetricDataType.Double);
+        assertThat(v.getValue()).isEqualTo(230.5);
+        assertThat(v.getTimestamp().toInstant()).isEqualTo(t0);
+        assertThat(v.getProperties().getPropertyValue("engUnit").getValue()).isEqualTo("V");
+        assertThat(v.getProperties().getPropertyValue("Quality").getValue()).isEqualTo(192);
+        Metric e = metric(dbirth, "Energy/Active/Import/Total");
+        assertThat(e.getDataType()).isEqualTo(MetricDataType.Int64);
+        assertThat(e.getValue()).isEqualTo(123_456_789_012L);
+        Metric bad = metric(dbirth, "Current/L1");
+        assertThat(bad.getIsNull()).isTrue();
+        assertThat(bad.getProperties().getPropertyValue("Quality").getValue()).isEqualTo(0);
+        assertThat(metric(dbirth, "Power Factor/Total").getProperties().getPropertyValue("Quality").getValue())
+                .isEqualTo(64);
+        assertThat(metric(dbirth, "Serial").getDataType()).isEqualTo(MetricDataType.String);
+        Set<Long> aliases = new HashSet<>();
+        nbirth.payload().getMetrics().stream().filter(Metric::hasAlias).forEach(m -> aliases.add(m.getAlias()));
+        dbirth.payload().getMetrics().forEach(m -> assertThat(aliases.add(m.getAlias())).as("unique alias").isTrue());
+
+        Instant t1 = t0.plusSeconds(1);
+        deliver(n, List.of(good("feeder-1", "voltage.l1n", 231.0, t1),
+                reading("feeder-1", "current.l1", Value.of(12.5), Quality.GOOD, "A", t1)), false);
+        Received ddata = rec.awaitOne(node, "DDATA", 0);
+        assertThat(ddata.payload().getSeq()).isEqualTo(2L);
+        assertThat(ddata.payload().getMetrics()).allSatisfy(m -> assertThat(m.hasName()).isFalse());
+        Metric dv = ddata.payload().getMetrics().get(0);
+        assertThat(rec.subscriber.nameOf("pm500/" + node, dv.getAlias())).isEqualTo("Voltage/L1-N");
+        assertThat(dv.getValue()).isEqualTo(231.0);
+        assertThat(dv.getProperties()).as("GOOD and unchanged: no Quality property").isNull();
+        Metric dc = ddata.payload().getMetrics().get(1);
+        assertThat(dc.getValue()).isEqualTo(12.5);
+        assertThat(dc.getProperties().getPropertyValue("Quality").getValue()).as("BAD → GOOD is announced")
+                .isEqualTo(192);
+    }
+
+    @Test
+    void seqRunsOnEveryMessageAndWrapsAndBdSeqMatchesAcrossRestarts() {
+        EdgeNode n = start();
+        rec.awaitOne(node, "NBIRTH", 0);
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        for (int i = 0; i < 300; i++) {
+            deliver(n, List.of(good("feeder-1", "voltage.l1n", 230 + i, t.plusSeconds(i))), false);
+        }
+        rec.awaitOne(node, "DDATA", 298); // the first poll is the DBIRTH
+        List<Received> session = rec.where(r -> node.equals(r.node()) && !"NDEATH".equals(r.type()));
+        assertThat(session).hasSize(301);
+        for (int i = 0; i < session.size(); i++) {
+            assertThat(session.get(i).payload().getSeq()).as("seq of message " + i).isEqualTo(i % 256L);
+        }
+        long bdSeq = (Long) metric(rec.of(node, "NBIRTH").get(0), "bdSeq").getValue();
+
+        n.stop();
+        Received ndeath = rec.awaitOne(node, "NDEATH", 0);
+        assertThat(ndeath.payload().getSeq()).as("NDEATH has no seq").isNull();
+        assertThat(metric(ndeath, "bdSeq").getValue()).isEqualTo(bdSeq);
+
+        start(); // a restarted gateway: same data directory
+        Received again = rec.awaitOne(node, "NBIRTH", 1);
+        assertThat(metric(again, "bdSeq").getValue()).isEqualTo(bdSeq + 1);
+        assertThat(again.payload().getSeq()).isZero();
+    }
+
+    @Test
+    void aLostMeterGetsDdeathAndABirthWhenItReturns() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-2", "voltage.l1n", 230, t), good("feeder-2", "voltage.l2n", 231, t)), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+        deliver(n, List.of(reading("feeder-2", "voltage.l1n", Value.of(230.0), Quality.STALE, "V", t.plusSeconds(5)),
+                reading("feeder-2", "voltage.l2n", Value.of(231.0), Quality.STALE, "V", t.plusSeconds(5))), false);
+        Received death = rec.awaitOne(node, "DDEATH", 0);
+        assertThat(death.topic()).endsWith("/DDEATH/" + node + "/feeder-2");
+        assertThat(death.payload().getSeq()).isEqualTo(2L);
+
+        deliver(n, List.of(good("feeder-2", "voltage.l1n", 229, t.plusSeconds(9))), false);
+        Received reborn = rec.awaitOne(node, "DBIRTH", 1);
+        assertThat(metric(reborn, "Voltage/L1-N").getValue()).isEqualTo(229.0);
+        assertThat(metric(reborn, "Voltage/L2-N").getProperties().getPropertyValue("Quality").getValue())
+                .isEqualTo(500);
+        assertThat(rec.of(node, "DDATA")).isEmpty();
+    }
+
+    @Test
+    void historicalBatchesAreFlaggedAndLeaveCurrentValuesAlone() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-3", "voltage.l1n", 230, t.plusSeconds(60))), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+        deliver(n, List.of(good("feeder-3", "voltage.l1n", 220, t)), true);
+        Received hist = rec.awaitOne(node, "DDATA", 0);
+        assertThat(hist.payload().getMetrics().get(0).isHistorical()).isTrue();
+        assertThat(hist.payload().getMetrics().get(0).getTimestamp().toInstant()).isEqualTo(t);
+
+        publishCommand("NCMD", node, "Node Control/Rebirth", true);
+        Received reborn = rec.awaitOne(node, "DBIRTH", 1);
+        assertThat(metric(reborn, "Voltage/L1-N").getValue()).as("current value, not the historical one")
+                .isEqualTo(230.0);
+    }
+
+    @Test
+    void rebirthCommandsAnswerAndBadCommandsAreIgnored() throws Exception {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-4", "voltage.l1n", 230, t), good("feeder-5", "voltage.l1n", 231, t)), false);
+        rec.awaitOne(node, "DBIRTH", 1);
+        long bdSeq = (Long) metric(rec.of(node, "NBIRTH").get(0), "bdSeq").getValue();
+
+        rec.subscriber.publish("spBv1.0/pm500/NCMD/" + node, "not protobuf".getBytes(StandardCharsets.UTF_8), 1,
+                false);
+        publishCommand("NCMD", node, "Node Control/Reboot", true);
+        publishCommand("DCMD", node + "/feeder-4", "Voltage/L1-N", 0.0);
+        publishCommand("NCMD", node, "Node Control/Rebirth", true);
+        Received nbirth = rec.awaitOne(node, "NBIRTH", 1);
+        assertThat(nbirth.payload().getSeq()).isZero();
+        assertThat(metric(nbirth, "bdSeq").getValue()).as("a rebirth keeps the bdSeq").isEqualTo(bdSeq);
+        rec.awaitOne(node, "DBIRTH", 3);
+
+        publishCommand("DCMD", node + "/feeder-5", "Device Control/Rebirth", true);
+        Received one = rec.awaitOne(node, "DBIRTH", 4);
+        assertThat(one.device()).isEqualTo("feeder-5");
+
+        deliver(n, List.of(good("feeder-4", "voltage.l1n", 232, t.plusSeconds(1))), false);
+        Received data = rec.awaitOne(node, "DDATA", 0);
+        List<Received> session = rec.where(r -> node.equals(r.node()) && r.payload() != null
+                && !r.type().endsWith("CMD"));
+        int from = session.indexOf(nbirth);
+        for (int i = from; i < session.size(); i++) {
+            assertThat(session.get(i).payload().getSeq()).isEqualTo((long) (i - from) % 256);
+        }
+        assertThat(data.device()).isEqualTo("feeder-4");
+    }
+
+    @Test
+    void primaryHostStateGatesBirthsAndOfflineEndsTheSession() throws Exception {
+        EdgeNode n = start(settings(node, List.of(broker.uri()), "scada-" + node));
+        SparkplugFixture.sleep(1500);
+        assertThat(rec.of(node, "NBIRTH")).as("no births before the primary host is online").isEmpty();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        assertThatThrownBy(() -> n.deliver(List.of(good("feeder-6", "voltage.l1n", 230, t)), false))
+                .isInstanceOf(SinkException.class).hasMessageContaining("waiting for primary host 'scada-" + node)
+                .satisfies(e -> assertThat(((SinkException) e).isRetriable()).isTrue());
+
+        long ts = System.currentTimeMillis();
+        state(true, ts);
+        Received first = rec.awaitOne(node, "NBIRTH", 0);
+        deliver(n, List.of(good("feeder-6", "voltage.l1n", 230, t)), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+
+        state(false, ts - 10); // older than the last online: ignored
+        state(false, ts + 1);
+        Received death = rec.awaitOne(node, "NDEATH", 0);
+        assertThat(metric(death, "bdSeq").getValue()).isEqualTo(metric(first, "bdSeq").getValue());
+        SparkplugFixture.sleep(1500);
+        assertThat(rec.of(node, "NBIRTH")).as("reconnected, waiting again").hasSize(1);
+
+        state(true, ts + 2);
+        Received second = rec.awaitOne(node, "NBIRTH", 1);
+        assertThat(metric(second, "bdSeq").getValue()).isEqualTo((Long) metric(first, "bdSeq").getValue() + 1);
+        rec.awaitOne(node, "DBIRTH", 1);
+    }
+
+    @Test
+    void nextServerCommandMovesToTheOtherBroker(@TempDir Path otherDir) throws Exception {
+        try (EmbeddedBroker other = EmbeddedBroker.start(otherDir, 0);
+                Recorder otherRec = new Recorder(other.uri(), "rec2-" + node)) {
+            start(settings(node, List.of(broker.uri(), other.uri()), ""));
+            rec.awaitOne(node, "NBIRTH", 0);
+            publishCommand("NCMD", node, "Node Control/Next Server", true);
+            rec.awaitOne(node, "NDEATH", 0);
+            Received there = otherRec.awaitOne(node, "NBIRTH", 0);
+            assertThat(metric(there, "bdSeq").getValue()).isEqualTo(1L);
+            nodes.forEach(EdgeNode::stop);
+            nodes.clear();
+            otherRec.awaitOne(node, "NDEATH", 0);
+        }
+    }
+
+    @Test
+    void aBrokerRestartBringsANewSessionWithNewBirths() throws Exception {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-7", "voltage.l1n", 230, t)), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+        rec.close();
+        broker.stop();
+        await("the node to notice", Duration.ofSeconds(30), () -> {
+            try {
+                n.deliver(List.of(good("feeder-7", "voltage.l1n", 231, t.plusSeconds(1))), false);
+                return false;
+            } catch (SinkException e) {
+                return e.isRetriable();
+            }
+        });
+        broker.start();
+        rec = new Recorder(broker.uri(), "rec-again-" + node);
+        deliver(n, List.of(good("feeder-7", "voltage.l1n", 232, t.plusSeconds(2))), false);
+        Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
+        assertThat((Long) metric(nbirth, "bdSeq").getValue()).isGreaterThanOrEqualTo(1L);
+        Received dbirth = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(dbirth.payload().getSeq()).isEqualTo(1L);
+    }
+
+    private void state(boolean online, long timestamp) throws Exception {
+        rec.subscriber.publish("spBv1.0/STATE/scada-" + node, ("{\"online\":" + online + ",\"timestamp\":"
+                + timestamp + "}").getBytes(StandardCharsets.UTF_8), 1, true).waitForCompletion(5000);
+    }
+
+    private void publishCommand(String type, String target, String name, Object value) {
+        try {
+            MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean : MetricDataType.Double;
+            byte[] payload = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new java.util.Date(),
+                    List.of(new Metric.MetricBuilder(name, dt, value).createMetric())), false);
+            rec.subscriber.publish("spBv1.0/pm500/" + type + "/" + target, payload, 1, false).waitForCompletion(5000);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.pm500.sink.sparkplug.internal;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Phase;
+import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.Value;
+import io.pm500.api.sink.SinkException;
+import io.pm500.demo.SparkplugSubscriber;
+import io.pm500.demo.SparkplugSubscriber.Received;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.eclipse.tahu.message.model.Metric;
+
+/** Readings, settings and waiting for what a real subscriber received. */
+final class SparkplugFixture {
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    private SparkplugFixture() {
+    }
+
+    static SparkplugSettings settings(String node, List<String> uris, String primaryHost) {
+        return new SparkplugSettings("sparkplug", "pm500", node, uris, "pm500-" + node, "", null, null, null, null,
+                primaryHost, 30, 5, 60_000);
+    }
+
+    static EnrichedReading reading(String asset, String metric, Value value, Quality q, String unit, Instant at) {
+        return new EnrichedReading(SEQUENCE.incrementAndGet(), "meter-" + asset, "site", "area", asset, metric,
+                Phase.NONE, unit, value, q, at, at);
+    }
+
+    static EnrichedReading good(String asset, String metric, double value, Instant at) {
+        return reading(asset, metric, Value.of(value), Quality.GOOD, "V", at);
+    }
+
+    /** Delivers once the node is online (the pipeline would retry the same way). */
+    static void deliver(EdgeNode node, List<EnrichedReading> batch, boolean historical) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                node.deliver(batch, historical);
+                return;
+            } catch (SinkException e) {
+                if (!e.isRetriable() || System.nanoTime() > deadline) {
+                    fail("not delivered within 30 s: " + e.getMessage(), e);
+                }
+                sleep(100);
+            }
+        }
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            sleep(50);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Metric metric(Received r, String name) {
+        return r.payload().getMetrics().stream().filter(m -> name.equals(m.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError(r.type() + " has no metric " + name));
+    }
+
+    static Path bdSeqFile(Path dir, String node) {
+        return dir.resolve(node).resolve("bdSeq");
+    }
+
+    /** Everything a subscriber received, in order. */
+    static final class Recorder implements AutoCloseable {
+        final List<Received> messages = new CopyOnWriteArrayList<>();
+        final SparkplugSubscriber subscriber;
+
+        Recorder(String uri, String id) throws Exception {
+            subscriber = new SparkplugSubscriber(uri, id, messages::add);
+        }
+
+        List<Received> of(String node, String type) {
+            List<Received> out = new ArrayList<>();
+            for (Received r : messages) {
+                if (node.equals(r.node()) && type.equals(r.type())) {
+                    out.add(r);
+                }
+            }
+            return out;
+        }
+
+        List<Received> where(Predicate<Received> p) {
+            return messages.stream().filter(p).toList();
+        }
+
+        Received awaitOne(String node, String type, int index) {
+            await((index + 1) + " " + type + " from " + node, Duration.ofSeconds(30),
+                    () -> of(node, type).size() > index);
+            return of(node, type).get(index);
+        }
+
+        @Override
+        public void close() throws Exception {
+            subscriber.close();
+        }
+    }
+}
