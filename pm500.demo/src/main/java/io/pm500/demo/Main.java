@@ -8,6 +8,8 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        // Tahu's and HiveMQ's jars each carry a logback.xml: name ours
+        System.setProperty("logback.configurationFile", "pm500-demo-logback.xml");
         String command = args.length == 0 ? "" : args[0];
         String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
         int code;

@@ -19,10 +19,12 @@ import org.eclipse.tahu.message.model.SparkplugBPayload;
  * {@code ./pm500 watch}: prints decoded Sparkplug B messages. It asks an edge node for a rebirth (NCMD) when it sees
  * data before births, as a host does. With {@code --latency S} it instead measures, for S seconds, how long after
  * acquisition each DDATA arrives (receipt time minus the metrics' acquisition timestamps, same clock on one host)
- * and prints the percentiles.
+ * and prints the percentiles, after a warm-up of the subscriber itself.
  */
 final class Watch {
     private static final int SHOWN_METRICS = 4;
+    /** Not measured: the subscriber's own start (connection, JIT of the decoder) delays the first messages. */
+    private static final long WARM_UP_MILLIS = 5000;
 
     private Watch() {
     }
@@ -55,9 +57,9 @@ final class Watch {
                 String name = m.hasName() ? m.getName() : self[0] == null ? null : self[0].nameOf(r.group() + "/"
                         + r.node(), m.getAlias());
                 line.append(i == 0 ? " " : ", ").append(name == null ? "alias " + m.getAlias() : name).append('=')
-                        .append(m.getIsNull() ? "null" : m.getValue());
+                        .append(m.getIsNull() ? "null" : show(m.getValue()));
             }
-            System.out.println(line.append(metrics.size() > SHOWN_METRICS ? ", …" : ""));
+            System.out.println(line.append(metrics.size() > SHOWN_METRICS ? ", ..." : ""));
             if (r.type().endsWith("DATA") && self[0] != null && self[0].nameOf(r.group() + "/" + r.node(),
                     metrics.isEmpty() ? -1 : metrics.get(0).getAlias()) == null
                     && rebirthAsked.add(r.group() + "/" + r.node())) {
@@ -77,8 +79,9 @@ final class Watch {
         long[] samples = new long[1 << 22];
         int[] count = { 0 };
         long[] messages = { 0 };
+        long measureFrom = System.currentTimeMillis() + WARM_UP_MILLIS;
         SparkplugSubscriber sub = new SparkplugSubscriber(uri, "pm500-latency-" + ProcessHandle.current().pid(), r -> {
-            if (!"DDATA".equals(r.type()) || r.payload() == null) {
+            if (!"DDATA".equals(r.type()) || r.payload() == null || r.receivedAtMillis() < measureFrom) {
                 return;
             }
             long acquired = 0;
@@ -94,8 +97,9 @@ final class Watch {
                 }
             }
         });
-        System.out.println("Measuring DDATA latency (receipt − acquisition) on " + uri + " for " + seconds + " s …");
-        TimeUnit.SECONDS.sleep(seconds);
+        System.out.println("Measuring DDATA latency (receipt - acquisition) on " + uri + " for " + seconds
+                + " s after a " + WARM_UP_MILLIS / 1000 + " s warm-up ...");
+        TimeUnit.MILLISECONDS.sleep(WARM_UP_MILLIS + seconds * 1000L);
         sub.close();
         long[] sorted;
         long total;
@@ -111,6 +115,11 @@ final class Watch {
         System.out.printf("DDATA messages: %d (%.1f/s); latency ms: p50 %d, p90 %d, p99 %d, max %d%n", total,
                 total / (double) seconds, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), sorted[sorted.length - 1]);
         return 0;
+    }
+
+    /** Floating-point values with the 7 significant digits a meter's REAL carries. */
+    private static Object show(Object value) {
+        return value instanceof Double d ? String.format("%.7g", d) : value;
     }
 
     private static long pct(long[] sorted, int p) {

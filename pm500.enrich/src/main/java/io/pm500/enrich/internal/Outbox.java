@@ -436,14 +436,35 @@ final class Outbox implements AutoCloseable {
         }
     }
 
-    /** Forces what was appended since the last call to the disk. */
-    synchronized void sync() {
-        if (dirty) {
+    /**
+     * Forces what was appended since the last call to the disk. The fsync itself runs outside the monitor: it can
+     * take tens of milliseconds, and appends (driver threads) and deliveries must not wait for it.
+     */
+    void sync() {
+        FileChannel segment;
+        FileChannel state;
+        synchronized (this) {
+            if (!dirty || closed) {
+                return;
+            }
             try {
-                channel(segments.lastKey()).force(false);
-                cursor.force();
-                dirty = false;
+                segment = channel(segments.lastKey());
+                state = cursor.channel();
             } catch (IOException e) {
+                LOG.error("Outbox of sink '{}': cannot open {} to force it to the disk: {}", sinkName, dir,
+                        e.toString());
+                return;
+            }
+            dirty = false;
+        }
+        try {
+            segment.force(false);
+            state.force(false);
+        } catch (IOException e) {
+            synchronized (this) {
+                dirty = true; // forced again next time, from the channels then current
+            }
+            if (!(e instanceof java.nio.channels.ClosedChannelException)) {
                 LOG.error("Outbox of sink '{}': cannot force {} to the disk: {}", sinkName, dir, e.toString());
             }
         }

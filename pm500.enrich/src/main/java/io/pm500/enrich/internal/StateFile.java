@@ -28,8 +28,8 @@ final class StateFile implements AutoCloseable {
         return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
-    /** The channel, opened again if an interrupted writer closed it. */
-    private FileChannel channel() throws IOException {
+    /** The channel, opened again if an interrupted writer closed it; callers hold the owner's monitor. */
+    FileChannel channel() throws IOException {
         if (!channel.isOpen()) {
             channel = open();
         }
@@ -86,10 +86,6 @@ final class StateFile implements AutoCloseable {
         if (force) {
             ch.force(false);
         }
-    }
-
-    void force() throws IOException {
-        channel().force(false);
     }
 
     private static int crc(byte[] bytes, int length) {

@@ -596,9 +596,10 @@ final class EdgeNode {
         return ManagementFactory.getRuntimeMXBean().getUptime() / 1000;
     }
 
+    /** The root cause says what is wrong (refused, PKIX, bad_certificate); Paho's own wrapper text rarely does. */
     private static String describe(Exception e) {
         Throwable cause = e.getCause();
-        return e.getMessage() + (cause != null && cause != e ? " (" + cause + ")" : "");
+        return cause != null && cause != e ? cause.toString() : e.toString();
     }
 
     private record GroupKey(String device, long acquiredAt) {

@@ -91,7 +91,11 @@ final class SparkplugFixture {
         final SparkplugSubscriber subscriber;
 
         Recorder(String uri, String id) throws Exception {
-            subscriber = new SparkplugSubscriber(uri, id, messages::add);
+            this(uri, id, null);
+        }
+
+        Recorder(String uri, String id, javax.net.SocketFactory tls) throws Exception {
+            subscriber = new SparkplugSubscriber(uri, id, tls, messages::add);
         }
 
         List<Received> of(String node, String type) {
