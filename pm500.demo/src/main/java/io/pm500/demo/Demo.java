@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * simulated meters read over EtherNet/IP and published as Sparkplug B. Ctrl-C stops the gateway (which sends its
  * NDEATH), then the broker.
  */
-final class Demo {
+public final class Demo {
     static final int SIM_BASE_PORT = 15020;
 
     private Demo() {
@@ -62,8 +62,23 @@ final class Demo {
         return code;
     }
 
+    /**
+     * {@code ./pm500 broker}: the broker alone, until Ctrl-C or SIGTERM. It prints the line
+     * {@code MQTT 5 broker listening on tcp://127.0.0.1:<port>} once it accepts connections ({@code --port 0}: a free
+     * port), which tests wait for: they run it in its own JVM because HiveMQ's Guava clashes with the gateway's.
+     */
+    static int broker(Options o) throws InterruptedException {
+        int port = o.number("port", 1883, 0, 65535);
+        Path home = Path.of(o.get("home", "pm500.demo/target/broker-home")).toAbsolutePath();
+        EmbeddedBroker broker = EmbeddedBroker.start(home, port);
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::stop, "pm500-broker-stop"));
+        System.out.println("MQTT 5 broker listening on " + broker.uri());
+        Thread.currentThread().join();
+        return 0;
+    }
+
     /** The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter. */
-    static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort)
+    public static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort)
             throws IOException {
         Path conf = Files.createDirectories(home.resolve("conf"));
         try (Stream<Path> old = Files.list(conf)) {

@@ -54,7 +54,12 @@ final class Device {
         return slots.values();
     }
 
-    /** The slot of a reading's metric, created (with the next alias) at first sight. */
+    /**
+     * The slot of a reading's metric, created (with the next alias) at first sight. A datatype, once born, changes
+     * only when a value cannot be carried: an integer rides in a Double metric (exact to 2^53, so a meter read both
+     * as REAL and as an integer counter does not flip), a fraction widens an Int64 metric to Double, text and
+     * numbers swap. A metric first seen without a value (a failed read) is born Double, the common case.
+     */
     Slot slot(EnrichedReading r, Aliases aliases) {
         Slot s = slots.get(r.metric());
         MetricDataType type = r.value() == null ? null : type(r.value());
@@ -63,8 +68,11 @@ final class Device {
                     r.unit());
             slots.put(r.metric(), s);
             changed = true;
-        } else if ((type != null && type != s.type) || !s.unit.equals(r.unit())) {
-            s.type = type == null ? s.type : type;
+            return s;
+        }
+        boolean fits = type == null || type == s.type || (type == MetricDataType.Int64 && s.type == MetricDataType.Double);
+        if (!fits || !s.unit.equals(r.unit())) {
+            s.type = fits ? s.type : type;
             s.unit = r.unit();
             changed = true;
         }
@@ -88,15 +96,15 @@ final class Device {
         return v instanceof Value.Text ? MetricDataType.String : MetricDataType.Double;
     }
 
-    /** The value as Tahu wants it (the slot's datatype follows the value's, see {@link #slot}); null is {@code is_null}. */
-    static Object tahuValue(Value v) {
+    /** The value as Tahu wants it for a slot of that datatype (see {@link #slot}); null is {@code is_null}. */
+    static Object tahuValue(Value v, MetricDataType type) {
         if (v == null) {
             return null;
         }
-        if (v instanceof Value.Int i) {
-            return i.value();
+        if (v instanceof Value.Text t) {
+            return t.value();
         }
-        return v instanceof Value.Text t ? t.value() : v.asDouble();
+        return type == MetricDataType.Int64 ? (Object) ((Value.Int) v).value() : (Object) v.asDouble();
     }
 
     /** Hands out aliases unique across the edge node (§6.4.6). */

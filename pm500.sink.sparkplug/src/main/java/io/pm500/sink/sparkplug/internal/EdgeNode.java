@@ -400,27 +400,37 @@ final class EdgeNode {
                 s.groupId(), s.edgeNodeId(), s.brokerUris().get(serverIndex), bdSeq, born);
     }
 
+    /**
+     * One message per meter and acquisition time. The devices' current values take the whole batch first, so a birth
+     * in it shows the newest values known (after an outage, the newest replayed ones).
+     */
     private void publishBatch(List<EnrichedReading> batch, boolean historical) throws MqttException {
         Map<GroupKey, List<EnrichedReading>> groups = new LinkedHashMap<>();
         for (EnrichedReading r : batch) {
             groups.computeIfAbsent(new GroupKey(deviceId(r), r.acquiredAt().toEpochMilli()), k -> new ArrayList<>())
                     .add(r);
         }
+        List<List<Device.Slot>> slotsOf = new ArrayList<>(groups.size());
         for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
             Device d = devices.computeIfAbsent(g.getKey().device(), id -> new Device(id, aliases.next()));
-            List<EnrichedReading> readings = g.getValue();
-            List<Device.Slot> slots = new ArrayList<>(readings.size());
-            boolean allStale = true;
-            for (EnrichedReading r : readings) {
+            List<Device.Slot> slots = new ArrayList<>(g.getValue().size());
+            for (EnrichedReading r : g.getValue()) {
                 Device.Slot slot = d.slot(r, aliases);
                 slots.add(slot);
-                allStale &= r.quality() == Quality.STALE;
-                if (!historical) {
-                    slot.value = Device.tahuValue(r.value());
+                long at = r.acquiredAt().toEpochMilli();
+                if (at >= slot.timestamp) {
+                    slot.value = Device.tahuValue(r.value(), slot.type);
                     slot.quality = r.quality();
-                    slot.timestamp = r.acquiredAt().toEpochMilli();
+                    slot.timestamp = at;
                 }
             }
+            slotsOf.add(slots);
+        }
+        int i = 0;
+        for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
+            Device d = devices.get(g.getKey().device());
+            List<EnrichedReading> readings = g.getValue();
+            List<Device.Slot> slots = slotsOf.get(i++);
             if (historical) {
                 boolean wasDead = d.dead;
                 if (!d.born || d.changed) {
@@ -430,7 +440,7 @@ final class EdgeNode {
                 if (wasDead) {
                     ddeath(d);
                 }
-            } else if (allStale && !d.anyFresh()) {
+            } else if (readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
                 if (d.born) {
                     ddeath(d);
                 }

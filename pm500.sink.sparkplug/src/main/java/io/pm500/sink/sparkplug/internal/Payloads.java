@@ -123,7 +123,7 @@ final class Payloads {
         for (int i = 0; i < group.size(); i++) {
             EnrichedReading r = group.get(i);
             Device.Slot s = slots.get(i);
-            Metric m = metric(null, s.alias, s.type, Device.tahuValue(r.value()));
+            Metric m = metric(null, s.alias, s.type, Device.tahuValue(r.value(), s.type));
             m.setTimestamp(Date.from(r.acquiredAt()));
             boolean withQuality = r.quality() != Quality.GOOD || (!historical && s.published != Quality.GOOD);
             if (withQuality) {

@@ -187,7 +187,7 @@ class EdgeNodeTest {
     }
 
     @Test
-    void historicalBatchesAreFlaggedAndLeaveCurrentValuesAlone() {
+    void historicalBatchesAreFlaggedAndNeverOverwriteNewerValues() {
         EdgeNode n = start();
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         deliver(n, List.of(good("feeder-3", "voltage.l1n", 230, t.plusSeconds(60))), false);
@@ -201,6 +201,41 @@ class EdgeNodeTest {
         Received reborn = rec.awaitOne(node, "DBIRTH", 1);
         assertThat(metric(reborn, "Voltage/L1-N").getValue()).as("current value, not the historical one")
                 .isEqualTo(230.0);
+    }
+
+    @Test
+    void aBirthAfterAnOutageShowsTheNewestReplayedValues() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        rec.awaitOne(node, "NBIRTH", 0);
+        deliver(n, List.of(good("feeder-8", "voltage.l1n", 225, t), good("feeder-8", "voltage.l1n", 226,
+                t.plusSeconds(1))), true);
+        Received birth = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(metric(birth, "Voltage/L1-N").getValue()).isEqualTo(226.0);
+        assertThat(metric(birth, "Voltage/L1-N").getTimestamp().toInstant()).isEqualTo(t.plusSeconds(1));
+        assertThat(rec.awaitOne(node, "DDATA", 1).payload().getMetrics().get(0).isHistorical()).isTrue();
+    }
+
+    @Test
+    void datatypesStayPutUnlessAValueCannotBeCarried() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(reading("feeder-9", "energy.active.import.total", null, Quality.BAD, "Wh", t)), false);
+        Received born = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(metric(born, "Energy/Active/Import/Total").getDataType()).isEqualTo(MetricDataType.Double);
+        // the same counter read as an integer (Modbus) and as REAL (EtherNet/IP): no rebirth, the value rides along
+        deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of(1_000_000L), Quality.GOOD, "Wh",
+                t.plusSeconds(1))), false);
+        deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of(1_000_001.5), Quality.GOOD, "Wh",
+                t.plusSeconds(2))), false);
+        assertThat(rec.awaitOne(node, "DDATA", 1).payload().getMetrics().get(0).getValue()).isEqualTo(1_000_001.5);
+        assertThat(rec.of(node, "DDATA").get(0).payload().getMetrics().get(0).getValue()).isEqualTo(1_000_000.0);
+        assertThat(rec.of(node, "DBIRTH")).hasSize(1);
+        // text where a number was: born again with the new datatype
+        deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of("n/a"), Quality.UNCERTAIN, "Wh",
+                t.plusSeconds(3))), false);
+        assertThat(metric(rec.awaitOne(node, "DBIRTH", 1), "Energy/Active/Import/Total").getDataType())
+                .isEqualTo(MetricDataType.String);
     }
 
     @Test
