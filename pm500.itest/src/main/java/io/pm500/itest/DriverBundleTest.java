@@ -127,34 +127,8 @@ abstract class DriverBundleTest {
         assertThat(Thread.activeCount()).as("threads after 50 restarts").isLessThanOrEqualTo(threadsBefore + 2);
     }
 
-    /**
-     * This JVM's established TCP connections to the meter's port, from /proc/net/tcp (the driver's side; the
-     * simulator's side of each has the port as its local one). Linux only, as the gateway's boxes and CI are.
-     */
     private long connectionsToMeter() {
-        String hexPort = String.format(":%04X", port);
-        long n = 0;
-        for (String file : new String[] { "/proc/net/tcp", "/proc/net/tcp6" }) {
-            java.nio.file.Path path = java.nio.file.Path.of(file);
-            if (java.nio.file.Files.exists(path)) {
-                for (String line : readLines(path)) {
-                    String[] f = line.trim().split("\\s+");
-                    // sl local_address rem_address st …; st 01 = ESTABLISHED
-                    if (f.length > 3 && f[2].endsWith(hexPort) && f[3].equals("01")) {
-                        n++;
-                    }
-                }
-            }
-        }
-        return n;
-    }
-
-    private static java.util.List<String> readLines(java.nio.file.Path path) {
-        try {
-            return java.nio.file.Files.readAllLines(path);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return Sockets.establishedTo(port);
     }
 
     private String driverComponents() {

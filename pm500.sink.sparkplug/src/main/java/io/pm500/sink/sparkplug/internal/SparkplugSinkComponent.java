@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * {@link EdgeNode}; the data contract in {@code docs/sparkplug-b.md}.
  */
 @Component(configurationPid = SparkplugSinkComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = Sink.class)
+        service = Sink.class, immediate = true)
 @Designate(ocd = SparkplugSinkComponent.Config.class, factory = true)
 public final class SparkplugSinkComponent implements Sink {
     static final String PID = "pm500.sink.sparkplug";

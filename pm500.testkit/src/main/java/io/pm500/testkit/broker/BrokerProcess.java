@@ -1,4 +1,4 @@
-package io.pm500.runtime;
+package io.pm500.testkit.broker;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,19 +13,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code ./pm500 broker} in its own JVM, as the demo runs it beside the gateway: HiveMQ needs a newer Guava than
- * the gateway's EtherNet/IP library, which this module's test class path carries.
+ * {@code ./pm500 broker} (HiveMQ CE) in its own JVM on a free loopback port, as the demo runs it beside the gateway:
+ * HiveMQ's Netty and Guava must stay off the OSGi framework and away from the gateway's EtherNet/IP library. For
+ * process-level tests and tests inside Felix alike.
  */
-final class BrokerProcess implements AutoCloseable {
-    private static final Path DEMO = Path.of("..", "pm500.demo", "target").toAbsolutePath().normalize();
+public final class BrokerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("MQTT 5 broker listening on (tcp://\\S+)");
 
     private final Process process;
     private final String uri;
 
-    BrokerProcess(Path home) throws IOException, InterruptedException {
-        String classPath = DEMO.resolve("pm500.demo-0.1.0-SNAPSHOT.jar") + java.io.File.pathSeparator
-                + DEMO.resolve("lib") + java.io.File.separator + "*";
+    /**
+     * Starts the broker and waits until it listens.
+     *
+     * @param demoTarget the {@code pm500.demo/target} directory (its jar and {@code lib/})
+     * @param home       the broker's working directory
+     */
+    public BrokerProcess(Path demoTarget, Path home) throws IOException {
+        Path demo = demoTarget.toAbsolutePath().normalize();
+        String classPath = demo.resolve("pm500.demo-0.1.0-SNAPSHOT.jar") + java.io.File.pathSeparator
+                + demo.resolve("lib") + java.io.File.separator + "*";
         process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 classPath, "io.pm500.demo.Main", "broker", "--port", "0", "--home", home.toString())
                 .redirectErrorStream(true).start();
@@ -49,23 +56,32 @@ final class BrokerProcess implements AutoCloseable {
             uri = listening.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly();
-            throw new IllegalStateException("MQTT broker (" + DEMO + ") did not start: " + e.getMessage(), e);
+            throw new IllegalStateException("MQTT broker (" + demo + ") did not start: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the broker started", e);
         }
     }
 
-    String uri() {
+    public String uri() {
         return uri;
     }
 
-    int port() {
+    public int port() {
         return Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1));
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         process.destroy();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 }
