@@ -38,14 +38,17 @@ record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, Lis
         return value;
     }
 
+    /** Broker URIs; an entry may hold several separated by commas (a {@code .cfg} file gives one string). */
     static List<String> checkUris(String[] uris) {
-        if (uris == null || uris.length == 0) {
+        List<String> list = uris == null ? List.of() : Arrays.stream(uris).flatMap(u -> Arrays.stream(u.split(",")))
+                .map(String::trim).filter(u -> !u.isEmpty()).toList();
+        if (list.isEmpty()) {
             throw new IllegalArgumentException("sparkplug: brokerUris is empty; give at least one, e.g."
                     + " tcp://127.0.0.1:1883 or ssl://broker.example:8883");
         }
-        for (String uri : uris) {
+        for (String uri : list) {
             try {
-                URI u = new URI(uri.trim());
+                URI u = new URI(uri);
                 if (u.getScheme() == null || !SCHEMES.contains(u.getScheme().toLowerCase(Locale.ROOT))
                         || u.getHost() == null) {
                     throw new URISyntaxException(uri, "not tcp://host:port or ssl://host:port");
@@ -55,7 +58,7 @@ record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, Lis
                         + "); write tcp://host:port, or ssl://host:port for TLS");
             }
         }
-        return Arrays.stream(uris).map(String::trim).toList();
+        return list;
     }
 
     /** An optional file setting: empty means none; otherwise it must be a readable file. */
