@@ -64,6 +64,21 @@ class GatewaySparkplugIT {
                             && m.getValue() instanceof Double d && d > 200 && d < 260), 1, Duration.ofSeconds(30));
             assertThat(voltages).isNotEmpty();
 
+            // the catalogue declares each meter's metrics in its first DBIRTH; the EtherNet/IP identity points, read
+            // at session open, may add one more when the meters started after the drivers' first attempt
+            for (String feeder : List.of("feeder-1", "feeder-2", "feeder-3")) {
+                List<Received> births = got.stream().filter(r -> "DBIRTH".equals(r.type())
+                        && feeder.equals(r.device())).toList();
+                assertThat(births).as("DBIRTHs of %s", feeder).hasSizeBetween(1, 2);
+                Received last = births.get(births.size() - 1);
+                java.util.Set<Long> declared = new java.util.HashSet<>();
+                last.payload().getMetrics().forEach(m -> declared.add(m.getAlias()));
+                got.stream().filter(r -> "DDATA".equals(r.type()) && feeder.equals(r.device())
+                        && got.indexOf(r) > got.indexOf(last)).forEach(r -> r.payload().getMetrics()
+                                .forEach(m -> assertThat(declared).as("alias in %s's birth", feeder)
+                                        .contains(m.getAlias())));
+            }
+
             gateway.process().destroy(); // SIGTERM: the gateway stops its bundles, the sink sends NDEATH
             assertThat(gateway.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
             List<Received> deaths = awaitMessages(got, r -> "NDEATH".equals(r.type()), 1, Duration.ofSeconds(10));

@@ -7,6 +7,7 @@ import io.pm500.api.status.MeterStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,7 @@ public final class ConnectionHealth {
     private final String meterId;
     private final String driver;
     private final String endpoint;
+    private final List<String> blocks;
     private final int lostAfter;
     private final Clock clock;
     private long polls;
@@ -41,11 +43,13 @@ public final class ConnectionHealth {
     /**
      * @param driver   the driver's bundle symbolic name, for the status
      * @param endpoint where the meter is read, for the status and logs
+     * @param blocks   the profile blocks polled, for the status
      * @param enabled  false publishes the meter as DISABLED
      */
-    public ConnectionHealth(String meterId, String driver, String endpoint, int lostAfter, boolean enabled,
-            Clock clock) {
+    public ConnectionHealth(String meterId, String driver, String endpoint, List<String> blocks, int lostAfter,
+            boolean enabled, Clock clock) {
         this.meterId = meterId;
+        this.blocks = List.copyOf(blocks);
         this.driver = driver;
         this.endpoint = endpoint;
         this.lostAfter = lostAfter;
@@ -127,6 +131,6 @@ public final class ConnectionHealth {
 
     private void publish(boolean disabled) {
         status = new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state, polls,
-                failures, consecutiveFailures, lastError, lastLatency, lastSuccess);
+                failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks);
     }
 }

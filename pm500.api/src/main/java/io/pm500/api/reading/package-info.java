@@ -1,8 +1,9 @@
 /**
- * What the enrichment stage produces and sinks consume: {@link io.pm500.api.reading.EnrichedReading}.
+ * What the enrichment stage produces and sinks consume: {@link io.pm500.api.reading.EnrichedReading}, and the
+ * {@link io.pm500.api.reading.MeterCatalog} of what each meter will publish.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.pm500.api.reading;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,6 +2,7 @@ package io.pm500.api.status;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * A snapshot of one meter's acquisition, as one driver sees it.
@@ -16,14 +17,18 @@ import java.time.Instant;
  * @param lastError           the last failure's description, empty if none
  * @param lastLatency         round-trip time of the last successful read, {@link Duration#ZERO} before the first
  * @param lastSuccess         when the last read succeeded, {@code null} before the first
+ * @param blocks              the profile blocks the driver reads from this meter, so consumers know what the meter
+ *                            will report before its first sample
  */
 public record MeterStatus(String meterId, String driver, String endpoint, ConnectionState state, long polls,
-        long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess) {
+        long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess,
+        List<String> blocks) {
 
     public MeterStatus {
         if (meterId == null || driver == null || endpoint == null || state == null || lastLatency == null) {
             throw new IllegalArgumentException("meter status needs meterId, driver, endpoint, state and lastLatency");
         }
         lastError = lastError == null ? "" : lastError;
+        blocks = blocks == null ? List.of() : List.copyOf(blocks);
     }
 }

@@ -15,17 +15,20 @@ class StatusTest {
             @Override
             public List<MeterStatus> meters() {
                 return List.of(new MeterStatus("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1",
-                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null));
+                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null, null));
             }
         };
         assertThat(meterOnly.sinks()).isEmpty();
-        assertThat(meterOnly.meters()).singleElement().satisfies(m -> assertThat(m.lastError()).isEmpty());
+        assertThat(meterOnly.meters()).singleElement().satisfies(m -> {
+            assertThat(m.lastError()).isEmpty();
+            assertThat(m.blocks()).isEmpty();
+        });
     }
 
     @Test
     void statusNeedsItsKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
         assertThatIllegalArgumentException().isThrownBy(
-                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null));
+                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of()));
     }
 }

@@ -6,8 +6,13 @@ import io.pm500.api.profile.Field;
 import io.pm500.api.profile.ModbusBlock;
 import io.pm500.api.profile.Point;
 import io.pm500.api.profile.PointKind;
+import io.pm500.api.profile.Transform;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +35,8 @@ final class MeterModel {
     private final AssetInfo asset;
     private final Map<String, Metric> metrics = new HashMap<>();
     private final Map<String, List<String>> blockPoints = new HashMap<>();
+    /** Per block, the value shape each of its points decodes to. */
+    private final Map<String, Map<String, MetricInfo.Kind>> blockKinds = new HashMap<>();
     private final List<DerivedMetric> derived;
 
     MeterModel(AssetInfo asset, DeviceProfile profile, EnrichSettings settings) {
@@ -37,9 +44,11 @@ final class MeterModel {
         profile.points().forEach((id, point) -> metrics.put(id, metric(id, point, settings)));
         for (CipBlock b : profile.cip().blocks()) {
             blockPoints.put(b.id(), points(b.fields()));
+            blockKinds.put(b.id(), kinds(b.fields()));
         }
         for (ModbusBlock b : profile.modbus().blocks()) {
             blockPoints.put(b.id(), points(b.fields()));
+            blockKinds.put(b.id(), kinds(b.fields()));
         }
         derived = settings.derived().stream().filter(d -> d.inputs().stream().allMatch(metrics::containsKey))
                 .map(d -> new DerivedMetric(d, derivedMetric(d))).toList();
@@ -62,6 +71,34 @@ final class MeterModel {
 
     List<DerivedMetric> derived() {
         return derived;
+    }
+
+    /**
+     * What this meter publishes when its driver reads these blocks: their points in block and field order, each in the shape
+     * it reaches sinks (an integer stays one only while the scaling factor is whole, as {@link Enricher#scale} does),
+     * then the derived metrics whose inputs are all read.
+     */
+    List<MetricInfo> catalog(Collection<String> blockIds) {
+        Map<String, MetricInfo.Kind> read = new LinkedHashMap<>();
+        for (String block : blockIds) {
+            for (String point : blockPoints.getOrDefault(block, List.of())) {
+                read.merge(point, blockKinds.get(block).get(point), (a, b) -> a == b ? a : MetricInfo.Kind.REAL);
+            }
+        }
+        List<MetricInfo> out = new ArrayList<>();
+        read.forEach((point, kind) -> {
+            Metric m = metric(point);
+            boolean exact = m.factor() == Math.rint(m.factor()) && Math.abs(m.factor()) < 0x1p62;
+            out.add(new MetricInfo(point, m.phase(), m.unit(),
+                    kind == MetricInfo.Kind.INT && !exact ? MetricInfo.Kind.REAL : kind));
+        });
+        for (DerivedMetric d : derived) {
+            if (d.spec().inputs().stream().allMatch(read::containsKey)) {
+                Metric m = d.metric();
+                out.add(new MetricInfo(m.name(), m.phase(), m.unit(), MetricInfo.Kind.REAL));
+            }
+        }
+        return out;
     }
 
     /**
@@ -108,6 +145,25 @@ final class MeterModel {
         Metric first = metrics.get(d.inputs().get(0));
         return d.function() == Derived.Function.UNBALANCE ? new Metric(d.metric(), "%", Phase.TOTAL, null, 1)
                 : new Metric(d.metric(), first.unit(), Phase.TOTAL, first.kind(), 1);
+    }
+
+    private static Map<String, MetricInfo.Kind> kinds(List<Field> fields) {
+        Map<String, MetricInfo.Kind> kinds = new HashMap<>();
+        for (Field f : fields) {
+            if (f.point() != null && !f.point().isEmpty()) {
+                kinds.merge(f.point(), kind(f), (a, b) -> a == b ? a : MetricInfo.Kind.REAL);
+            }
+        }
+        return kinds;
+    }
+
+    /** The shape {@link io.pm500.api.profile.FieldCodec} decodes a field to. */
+    private static MetricInfo.Kind kind(Field f) {
+        return switch (f.type()) {
+            case STRING -> MetricInfo.Kind.TEXT;
+            case REAL, REAL_PAIR -> MetricInfo.Kind.REAL;
+            default -> f.scale() == 1 && f.transform() == Transform.NONE ? MetricInfo.Kind.INT : MetricInfo.Kind.REAL;
+        };
     }
 
     private static List<String> points(List<Field> fields) {

@@ -34,6 +34,9 @@ final class Outboxes implements AutoCloseable {
     private long next; // guarded by this
     private long reserved; // guarded by this
 
+    /** Readings taken while no sink or route exists wait here; not a valid sink name, so never a sink's outbox. */
+    static final String UNROUTED = "@unrouted";
+
     Outboxes(Path dir, long syncIntervalMillis) {
         this.root = dir.resolve("outboxes");
         this.syncIntervalMillis = syncIntervalMillis;
@@ -54,7 +57,8 @@ final class Outboxes implements AutoCloseable {
     /** The sink names that have an outbox on disk. */
     List<String> sinkNames() {
         try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+            return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals(UNROUTED)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the outboxes in " + root + ": " + e.getMessage(), e);
         }
@@ -69,6 +73,25 @@ final class Outboxes implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the outbox of sink '" + sinkName + "' in " + root + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    boolean hasUnrouted() {
+        return Files.isDirectory(root.resolve(UNROUTED));
+    }
+
+    /**
+     * Hands the {@link #UNROUTED} outbox to a sink that has no outbox yet: its directory is renamed, nothing is
+     * copied, so even a large holding moves at once. The caller opens the sink's outbox afterwards.
+     */
+    void adoptUnrouted(String sinkName) throws IOException {
+        Outbox held = open.remove(UNROUTED);
+        if (held != null) {
+            held.close();
+        }
+        Path target = root.resolve(sinkName);
+        if (Files.isDirectory(root.resolve(UNROUTED)) && !Files.exists(target)) {
+            Files.move(root.resolve(UNROUTED), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,10 @@ final class Pipeline implements AutoCloseable {
     private volatile Enrichment enrichment;
     private volatile long defaultMaxBytes;
     private volatile Set<String> lostMeters = Set.of();
-    private volatile boolean warnedNoRoute;
+    /** Appends share it; creating a route takes it alone, so no append sees a half-made hand-over. */
+    private final ReadWriteLock routing = new ReentrantReadWriteLock();
+    /** Readings taken while no route exists (first start, before the configuration is bound); guarded by routing. */
+    private volatile Outbox unrouted;
 
     /** Opens the store under {@code dir} and a route for every outbox it holds, so those keep filling at once. */
     Pipeline(Path dir, long syncIntervalMillis, Enrichment enrichment, long defaultMaxBytes, Clock clock) {
@@ -38,7 +43,11 @@ final class Pipeline implements AutoCloseable {
         this.clock = clock;
         store = new Outboxes(dir, syncIntervalMillis);
         deadLetters = new DeadLetters(dir.resolve("dead-letter"));
-        for (String name : store.sinkNames()) {
+        List<String> names = store.sinkNames();
+        if (names.isEmpty() && store.hasUnrouted()) {
+            unrouted = store.open(Outboxes.UNROUTED, defaultMaxBytes);
+        }
+        for (String name : names) {
             route(name);
         }
     }
@@ -85,26 +94,46 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** Appends one sample's readings to every route. */
+    /**
+     * Appends one sample's readings to every route. With no route at all (a first start, before the routes and
+     * sinks are bound) they wait in the {@link Outboxes#UNROUTED} outbox, which the first route takes over.
+     */
     private void append(List<EnrichedReading> readings) {
         if (readings.isEmpty()) {
             return;
         }
-        if (routes.isEmpty()) {
-            if (!warnedNoRoute) {
-                warnedNoRoute = true;
-                LOG.warn("Readings of meter {} are not kept: no sink is registered and no sink route configured",
-                        readings.get(0).meterId());
-            }
-            return;
-        }
         long now = clock.millis();
-        for (Route route : routes.values()) {
-            List<EnrichedReading> selected = route.select(readings);
-            if (!selected.isEmpty()) {
-                route.append(selected, now);
+        routing.readLock().lock();
+        try {
+            if (routes.isEmpty()) {
+                hold(readings, now);
+                return;
+            }
+            for (Route route : routes.values()) {
+                List<EnrichedReading> selected = route.select(readings);
+                if (!selected.isEmpty()) {
+                    route.append(selected, now);
+                }
+            }
+        } finally {
+            routing.readLock().unlock();
+        }
+    }
+
+    private void hold(List<EnrichedReading> readings, long now) {
+        Outbox o = unrouted;
+        if (o == null) {
+            synchronized (this) {
+                o = unrouted;
+                if (o == null) {
+                    o = store.open(Outboxes.UNROUTED, defaultMaxBytes);
+                    unrouted = o;
+                    LOG.warn("Readings of meter {} are kept in outbox '{}' until a sink or sink route exists; the"
+                            + " first one gets them", readings.get(0).meterId(), Outboxes.UNROUTED);
+                }
             }
         }
+        o.append(EntryCodec.encode(readings, now));
     }
 
     /** Blocks that stopped producing samples get their last values stamped STALE, once. */
@@ -134,19 +163,47 @@ final class Pipeline implements AutoCloseable {
         routes.values().forEach(r -> r.courier().sampleRate());
     }
 
-    /** The route of a sink name, created (outbox opened, courier started) on first use. */
+    /**
+     * The route of a sink name, created (outbox opened, courier started) on first use. The first route takes over
+     * the readings held while there was none.
+     */
     Route route(String sinkName) {
-        return routes.computeIfAbsent(sinkName, name -> {
-            RouteSettings settings = settingsFor(name);
-            Outbox outbox = store.open(name, settings.maxBytes());
-            Courier courier = new Courier(outbox, deadLetters, settings.batchSize());
-            courier.start();
-            if (outbox.readings() > 0) {
-                LOG.info("Outbox of sink '{}': {} readings ({} bytes) waiting", name, outbox.readings(),
-                        outbox.bytes());
-            }
-            return new Route(settings, courier);
-        });
+        Route existing = routes.get(sinkName);
+        if (existing != null) {
+            return existing;
+        }
+        routing.writeLock().lock();
+        try {
+            return routes.computeIfAbsent(sinkName, name -> {
+                if (routes.isEmpty() && unrouted != null) {
+                    adoptUnrouted(name);
+                }
+                RouteSettings settings = settingsFor(name);
+                Outbox outbox = store.open(name, settings.maxBytes());
+                Courier courier = new Courier(outbox, deadLetters, settings.batchSize());
+                courier.start();
+                if (outbox.readings() > 0) {
+                    LOG.info("Outbox of sink '{}': {} readings ({} bytes) waiting", name, outbox.readings(),
+                            outbox.bytes());
+                }
+                return new Route(settings, courier);
+            });
+        } finally {
+            routing.writeLock().unlock();
+        }
+    }
+
+    private void adoptUnrouted(String sinkName) {
+        long held = unrouted.readings();
+        try {
+            store.adoptUnrouted(sinkName);
+            unrouted = null;
+            LOG.info("Sink '{}' takes the {} readings taken before any sink or route existed", sinkName, held);
+        } catch (java.io.IOException e) {
+            LOG.error("Outbox '{}' could not be handed to sink '{}' ({}); its {} readings stay in"
+                    + " data/pipeline/outboxes/{}", Outboxes.UNROUTED, sinkName, e.toString(), held,
+                    Outboxes.UNROUTED);
+        }
     }
 
     Route existingRoute(String sinkName) {

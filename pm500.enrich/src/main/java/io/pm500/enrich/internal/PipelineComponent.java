@@ -3,6 +3,8 @@ package io.pm500.enrich.internal;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.ConnectionState;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,14 +41,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pipeline as a DS component: the {@link SampleConsumer} drivers feed and the {@link StatusSource} of the
- * sinks. It tracks sinks, routes, assets and drivers' meter states and runs the once-a-second sweep; the work is
+ * The pipeline as a DS component: the {@link SampleConsumer} drivers feed, the {@link StatusSource} of the
+ * sinks and the {@link MeterCatalog} of what each meter publishes. It tracks sinks, routes, assets and drivers' meter states and runs the once-a-second sweep; the work is
  * in {@link Pipeline}. Rules and guarantees: {@code docs/pipeline.md}.
  */
 @Component(configurationPid = PipelineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = { SampleConsumer.class, StatusSource.class }, immediate = true)
+        service = { SampleConsumer.class, StatusSource.class, MeterCatalog.class }, immediate = true)
 @Designate(ocd = PipelineComponent.Config.class)
-public final class PipelineComponent implements SampleConsumer, StatusSource {
+public final class PipelineComponent implements SampleConsumer, StatusSource, MeterCatalog {
     static final String PID = "pm500.pipeline";
     private static final Logger LOG = LoggerFactory.getLogger(PipelineComponent.class);
     private static final long MB = 1024L * 1024L;
@@ -147,6 +150,20 @@ public final class PipelineComponent implements SampleConsumer, StatusSource {
     @Override
     public List<SinkStatus> sinks() {
         return pipeline.sinks();
+    }
+
+    /** From the blocks the meter's driver reports it reads, and the meter's model (profile, units, derived). */
+    @Override
+    public List<MetricInfo> metrics(String meterId) {
+        Set<String> blocks = new LinkedHashSet<>();
+        for (StatusSource source : drivers) {
+            for (MeterStatus m : source.meters()) {
+                if (m.meterId().equals(meterId)) {
+                    blocks.addAll(m.blocks());
+                }
+            }
+        }
+        return blocks.isEmpty() ? List.of() : pipeline.enrichment().model(meterId).catalog(blocks);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

@@ -79,8 +79,8 @@ final class CipPoller {
         this.consumer = consumer;
         this.threads = threads;
         this.clock = clock;
-        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
-                settings.enabled(), clock);
+        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
+                settings.blocks().stream().map(b -> b.blockId()).toList(), settings.lostAfter(), settings.enabled(), clock);
     }
 
     MeterStatus status() {

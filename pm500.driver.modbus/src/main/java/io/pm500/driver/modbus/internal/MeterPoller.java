@@ -42,8 +42,8 @@ final class MeterPoller {
         this.settings = settings;
         this.consumer = consumer;
         this.clock = clock;
-        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(), settings.lostAfter(),
-                settings.enabled(), clock);
+        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
+                settings.blocks().stream().map(b -> b.blockId()).toList(), settings.lostAfter(), settings.enabled(), clock);
     }
 
     MeterStatus status() {

@@ -1,10 +1,12 @@
 package io.pm500.sink.sparkplug.internal;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.tahu.message.model.MetricDataType;
 
@@ -52,6 +54,21 @@ final class Device {
 
     Collection<Slot> slots() {
         return slots.values();
+    }
+
+    /**
+     * Declares the metrics the meter will publish (the pipeline's catalogue), so the first DBIRTH lists them all:
+     * not read yet, they are born {@code is_null} with quality BAD.
+     */
+    void declare(List<MetricInfo> metrics, Aliases aliases) {
+        for (MetricInfo m : metrics) {
+            slots.computeIfAbsent(m.metric(), k -> new Slot(MetricNames.of(k), aliases.next(), switch (m.kind()) {
+                case INT -> MetricDataType.Int64;
+                case TEXT -> MetricDataType.String;
+                case REAL -> MetricDataType.Double;
+            }, m.unit()));
+        }
+        changed = true;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.pm500.sink.sparkplug.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.SinkException;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
@@ -58,6 +60,7 @@ final class EdgeNode {
     private final SparkplugSettings s;
     private final BdSeqStore bdSeqStore;
     private final Supplier<NodeHealth> health;
+    private final Function<String, List<MetricInfo>> catalog;
     private final String nodeTopic;
     private final ScheduledExecutorService session;
     private final ReentrantLock lock = new ReentrantLock();
@@ -83,10 +86,16 @@ final class EdgeNode {
     private int failures;
     private volatile boolean stopped;
 
-    EdgeNode(SparkplugSettings settings, BdSeqStore bdSeqStore, Supplier<NodeHealth> health) {
+    /**
+     * @param catalog what a meter will publish (by meter id), declared in its first DBIRTH; empty: learnt from the
+     *                readings, each new metric then bringing a new DBIRTH
+     */
+    EdgeNode(SparkplugSettings settings, BdSeqStore bdSeqStore, Supplier<NodeHealth> health,
+            Function<String, List<MetricInfo>> catalog) {
         this.s = settings;
         this.bdSeqStore = bdSeqStore;
         this.health = health;
+        this.catalog = catalog;
         this.scanRate = settings.scanRateMillis();
         this.nodeTopic = "spBv1.0/" + settings.groupId() + "/%s/" + settings.edgeNodeId();
         this.session = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -412,7 +421,11 @@ final class EdgeNode {
         }
         List<List<Device.Slot>> slotsOf = new ArrayList<>(groups.size());
         for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
-            Device d = devices.computeIfAbsent(g.getKey().device(), id -> new Device(id, aliases.next()));
+            Device d = devices.computeIfAbsent(g.getKey().device(), id -> {
+                Device fresh = new Device(id, aliases.next());
+                fresh.declare(catalog.apply(g.getValue().get(0).meterId()), aliases);
+                return fresh;
+            });
             List<Device.Slot> slots = new ArrayList<>(g.getValue().size());
             for (EnrichedReading r : g.getValue()) {
                 Device.Slot slot = d.slot(r, aliases);

@@ -1,6 +1,8 @@
 package io.pm500.sink.sparkplug.internal;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.status.ConnectionState;
@@ -107,6 +109,9 @@ public final class SparkplugSinkComponent implements Sink {
     private final BundleContext context;
     private final ConfigurationAdmin configAdmin;
     private final List<StatusSource> statusSources = new CopyOnWriteArrayList<>();
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile MeterCatalog catalog;
     private volatile EdgeNode node;
     private volatile String sinkName;
 
@@ -134,7 +139,7 @@ public final class SparkplugSinkComponent implements Sink {
         String dataDir = context.getProperty("pm500.data.dir");
         sinkName = settings.sinkName();
         EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
-                "sparkplug", settings.sinkName(), "bdSeq")), this::health);
+                "sparkplug", settings.sinkName(), "bdSeq")), this::health, this::metricsOf);
         node = fresh;
         fresh.start();
         LOG.info("Started {}", settings);
@@ -158,6 +163,11 @@ public final class SparkplugSinkComponent implements Sink {
 
     void unbindStatusSource(StatusSource source) {
         statusSources.remove(source);
+    }
+
+    private List<MetricInfo> metricsOf(String meterId) {
+        MeterCatalog c = catalog;
+        return c == null ? List.of() : c.metrics(meterId);
     }
 
     private NodeHealth health() {

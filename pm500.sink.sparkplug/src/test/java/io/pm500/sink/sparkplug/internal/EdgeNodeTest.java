@@ -9,6 +9,8 @@ import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pm500.api.reading.MetricInfo;
+import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
 import org.eclipse.tahu.message.model.MetricDataType;
@@ -46,6 +49,8 @@ class EdgeNodeTest {
     String node;
     Recorder rec;
     final List<EdgeNode> nodes = new ArrayList<>();
+    /** No catalogue: metrics are learnt from the readings. */
+    Function<String, List<MetricInfo>> catalog = id -> List.of();
 
     @BeforeAll
     static void startBroker() {
@@ -70,7 +75,8 @@ class EdgeNodeTest {
     }
 
     EdgeNode start(SparkplugSettings s) {
-        EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0));
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0),
+                catalog);
         nodes.add(n);
         n.start();
         return n;
@@ -137,6 +143,33 @@ class EdgeNodeTest {
         assertThat(dc.getValue()).isEqualTo(12.5);
         assertThat(dc.getProperties().getPropertyValue("Quality").getValue()).as("BAD → GOOD is announced")
                 .isEqualTo(192);
+    }
+
+    @Test
+    void withTheCatalogueTheFirstBirthDeclaresEveryMetricAndLaterBlocksAreData() {
+        catalog = meterId -> meterId.equals("meter-feeder-10") ? List.of(
+                new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
+                new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT),
+                new MetricInfo("serial", Phase.NONE, "", MetricInfo.Kind.TEXT)) : List.of();
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-10", "voltage.l1n", 230, t)), false);
+        Received birth = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(birth.payload().getMetrics()).extracting(Metric::getName).containsExactly(
+                "Device Control/Rebirth", "Voltage/L1-N", "Energy/Active/Import/Total", "Serial");
+        Metric energy = metric(birth, "Energy/Active/Import/Total");
+        assertThat(energy.getDataType()).isEqualTo(MetricDataType.Int64);
+        assertThat(energy.getIsNull()).isTrue();
+        assertThat(energy.getProperties().getPropertyValue("Quality").getValue()).isEqualTo(0);
+        assertThat(energy.getProperties().getPropertyValue("engUnit").getValue()).isEqualTo("Wh");
+        assertThat(metric(birth, "Serial").getDataType()).isEqualTo(MetricDataType.String);
+
+        deliver(n, List.of(reading("feeder-10", "energy.active.import.total", Value.of(42L), Quality.GOOD, "Wh",
+                t.plusSeconds(1)), reading("feeder-10", "serial", Value.of("PM5-7"), Quality.GOOD, "",
+                t.plusSeconds(1))), false);
+        Received data = rec.awaitOne(node, "DDATA", 0);
+        assertThat(data.payload().getMetrics()).extracting(Metric::getValue).containsExactly(42L, "PM5-7");
+        assertThat(rec.of(node, "DBIRTH")).as("one birth per device").hasSize(1);
     }
 
     @Test

@@ -44,7 +44,7 @@ class TahuHostTest {
                             new MqttServerUrl(broker.uri()), null, null, 30, null)),
                     null, new SparkplugBPayloadDecoder(), false);
             EdgeNode node = new EdgeNode(SparkplugFixture.settings("tahu-node", List.of(broker.uri()), "tahu-host"),
-                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE);
+                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, id -> List.of());
             try {
                 node.start();
                 host.start(true);

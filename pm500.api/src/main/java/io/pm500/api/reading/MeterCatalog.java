@@ -1,0 +1,19 @@
+package io.pm500.api.reading;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * What each meter publishes, from its device profile, the blocks its driver reads, the unit overrides and the derived
+ * metrics: a sink that must declare a meter's metrics up front (a Sparkplug DBIRTH) asks here instead of waiting for
+ * every block's first reading. Registered by the pipeline.
+ */
+@ProviderType
+public interface MeterCatalog {
+
+    /**
+     * The metrics of a meter, in profile order, derived metrics last; empty when no driver reports the meter.
+     * Cheap enough to call once per meter and session, not per reading.
+     */
+    List<MetricInfo> metrics(String meterId);
+}

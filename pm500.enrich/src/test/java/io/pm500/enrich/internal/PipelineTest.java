@@ -1,0 +1,52 @@
+package io.pm500.enrich.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.api.sample.PointValue;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.Value;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Readings taken before any sink or route exists are kept, and the first route gets them. */
+class PipelineTest {
+    @TempDir
+    Path dir;
+
+    static Pipeline pipeline(Path dir) {
+        return new Pipeline(dir, 1000, new Enrichment(EnrichSettings.of(3, new String[0], new String[0]), Map.of()),
+                1L << 30, Clock.systemUTC());
+    }
+
+    static Sample sample(int i) {
+        return Sample.ok("m1", "status", Instant.parse("2026-11-27T10:00:00Z").plusSeconds(i),
+                List.of(new PointValue("alarms.virtual", Value.of((long) i))));
+    }
+
+    @Test
+    void readingsBeforeTheFirstRouteAreHandedToItEvenAcrossARestart() {
+        try (Pipeline p = pipeline(dir)) {
+            for (int i = 0; i < 5; i++) {
+                p.accept(sample(i));
+            }
+        }
+        assertThat(Files.isDirectory(dir.resolve("outboxes").resolve(Outboxes.UNROUTED))).isTrue();
+        try (Pipeline p = pipeline(dir)) {
+            assertThat(p.sinks()).as("the holding outbox is no sink").isEmpty();
+            p.accept(sample(5));
+            Route first = p.route("historian");
+            p.accept(sample(6));
+            Route second = p.route("sparkplug");
+            p.accept(sample(7));
+            assertThat(first.courier().outbox().readings()).as("6 held, then 2").isEqualTo(8);
+            assertThat(second.courier().outbox().readings()).isEqualTo(1);
+            assertThat(Files.exists(dir.resolve("outboxes").resolve(Outboxes.UNROUTED))).isFalse();
+        }
+    }
+}
