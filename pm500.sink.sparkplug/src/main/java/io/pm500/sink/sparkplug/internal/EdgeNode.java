@@ -85,6 +85,8 @@ final class EdgeNode {
     // session thread only
     private int failures;
     private volatile boolean stopped;
+    /** Joined on stop: an executor counts as terminated a moment before its thread has ended. */
+    private volatile Thread sessionThread;
 
     /**
      * @param catalog what a meter will publish (by meter id), declared in its first DBIRTH; empty: learnt from the
@@ -101,6 +103,7 @@ final class EdgeNode {
         this.session = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm500-sparkplug-" + settings.sinkName());
             t.setDaemon(true);
+            sessionThread = t;
             return t;
         });
     }
@@ -154,6 +157,10 @@ final class EdgeNode {
         try {
             if (!session.awaitTermination(s.connectTimeoutSeconds() + 5L, TimeUnit.SECONDS)) {
                 session.shutdownNow();
+            }
+            Thread t = sessionThread;
+            if (t != null) {
+                t.join(TimeUnit.SECONDS.toMillis(5));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
