@@ -19,6 +19,7 @@ final class Device {
 
     /** One metric: identity fixed at first sight, value and quality current. */
     static final class Slot {
+        final String metricId;
         final String name;
         final long alias;
         MetricDataType type;
@@ -29,8 +30,9 @@ final class Device {
         /** The quality hosts last saw, so DDATA carries the Quality property only when it changes or is not GOOD. */
         Quality published = Quality.GOOD;
 
-        Slot(String name, long alias, MetricDataType type, String unit) {
-            this.name = name;
+        Slot(String metricId, long alias, MetricDataType type, String unit) {
+            this.metricId = metricId;
+            this.name = MetricNames.of(metricId);
             this.alias = alias;
             this.type = type;
             this.unit = unit;
@@ -40,6 +42,7 @@ final class Device {
     final String id;
     final long rebirthAlias;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private final Map<String, Long> instanceAliases = new LinkedHashMap<>();
     /** DBIRTH published in the current MQTT session. */
     boolean born;
     /** DDEATH published, or lost before it was ever born: no DDATA until fresh values come. */
@@ -56,17 +59,23 @@ final class Device {
         return slots.values();
     }
 
+    /** The slot of a metric id, or null when the device has not got it. */
+    Slot slot(String metricId) {
+        return slots.get(metricId);
+    }
+
+    /** The alias of this device's instance of a template (template mode), handed out at first use. */
+    long instanceAlias(String template, Aliases aliases) {
+        return instanceAliases.computeIfAbsent(template, t -> aliases.next());
+    }
+
     /**
      * Declares the metrics the meter will publish (the pipeline's catalogue), so the first DBIRTH lists them all:
      * not read yet, they are born {@code is_null} with quality BAD.
      */
     void declare(List<MetricInfo> metrics, Aliases aliases) {
         for (MetricInfo m : metrics) {
-            slots.computeIfAbsent(m.metric(), k -> new Slot(MetricNames.of(k), aliases.next(), switch (m.kind()) {
-                case INT -> MetricDataType.Int64;
-                case TEXT -> MetricDataType.String;
-                case REAL -> MetricDataType.Double;
-            }, m.unit()));
+            slots.computeIfAbsent(m.metric(), k -> new Slot(k, aliases.next(), Templates.type(m.kind()), m.unit()));
         }
         changed = true;
     }
@@ -81,8 +90,7 @@ final class Device {
         Slot s = slots.get(r.metric());
         MetricDataType type = r.value() == null ? null : type(r.value());
         if (s == null) {
-            s = new Slot(MetricNames.of(r.metric()), aliases.next(), type == null ? MetricDataType.Double : type,
-                    r.unit());
+            s = new Slot(r.metric(), aliases.next(), type == null ? MetricDataType.Double : type, r.unit());
             slots.put(r.metric(), s);
             changed = true;
             return s;

@@ -12,8 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,6 +63,7 @@ final class EdgeNode {
     private final BdSeqStore bdSeqStore;
     private final Supplier<NodeHealth> health;
     private final Function<String, List<MetricInfo>> catalog;
+    private final Supplier<List<String>> meterIds;
     private final String nodeTopic;
     private final ScheduledExecutorService session;
     private final ReentrantLock lock = new ReentrantLock();
@@ -81,6 +84,10 @@ final class EdgeNode {
     private String offline = "not connected yet";
     private long scanRate;
     private NodeHealth published = NodeHealth.NONE;
+    /** Template mode: the definitions of the current NBIRTH; null in plain mode. */
+    private Templates templates;
+    /** Meters seen in readings: their catalogues join the definitions even when no driver reports them now. */
+    private final Set<String> seenMeters = new LinkedHashSet<>();
     private ScheduledFuture<?> healthTask;
     // session thread only
     private int failures;
@@ -89,15 +96,17 @@ final class EdgeNode {
     private volatile Thread sessionThread;
 
     /**
-     * @param catalog what a meter will publish (by meter id), declared in its first DBIRTH; empty: learnt from the
-     *                readings, each new metric then bringing a new DBIRTH
+     * @param catalog  what a meter will publish (by meter id), declared in its first DBIRTH; empty: learnt from the
+     *                 readings, each new metric then bringing a new DBIRTH
+     * @param meterIds the meters the drivers know, whose catalogues make the template definitions
      */
     EdgeNode(SparkplugSettings settings, BdSeqStore bdSeqStore, Supplier<NodeHealth> health,
-            Function<String, List<MetricInfo>> catalog) {
+            Function<String, List<MetricInfo>> catalog, Supplier<List<String>> meterIds) {
         this.s = settings;
         this.bdSeqStore = bdSeqStore;
         this.health = health;
         this.catalog = catalog;
+        this.meterIds = meterIds;
         this.scanRate = settings.scanRateMillis();
         this.nodeTopic = "spBv1.0/" + settings.groupId() + "/%s/" + settings.edgeNodeId();
         this.session = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -121,6 +130,7 @@ final class EdgeNode {
                 throw SinkException.retriableAfter("Sparkplug sink '" + s.sinkName() + "': " + offline
                         + "; readings stay queued", OFFLINE_RETRY);
             }
+            lastToken = null;
             publishBatch(batch, historical);
             last = lastToken;
         } catch (MqttException e) {
@@ -130,6 +140,9 @@ final class EdgeNode {
                     + s.brokerUris().get(serverIndex) + " failed; readings stay queued", e);
         } finally {
             lock.unlock();
+        }
+        if (last == null) {
+            return; // nothing to send: e.g. a meter lost before it was ever born
         }
         try {
             last.waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
@@ -399,7 +412,14 @@ final class EdgeNode {
         online = false;
         seq = 0;
         published = health.get();
-        publish(topic("NBIRTH"), payloads.nbirth(bdSeq, scanRate, published, uptime()));
+        if (s.templates()) {
+            Set<String> meters = new LinkedHashSet<>(meterIds.get());
+            meters.addAll(seenMeters);
+            List<List<MetricInfo>> catalogues = new ArrayList<>();
+            meters.forEach(id -> catalogues.add(catalog.apply(id)));
+            templates = new Templates(catalogues);
+        }
+        publish(topic("NBIRTH"), payloads.nbirth(bdSeq, scanRate, published, uptime(), templates));
         seq = 1;
         int born = 0;
         for (Device d : devices.values()) {
@@ -428,11 +448,20 @@ final class EdgeNode {
         }
         List<List<Device.Slot>> slotsOf = new ArrayList<>(groups.size());
         for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
-            Device d = devices.computeIfAbsent(g.getKey().device(), id -> {
-                Device fresh = new Device(id, aliases.next());
-                fresh.declare(catalog.apply(g.getValue().get(0).meterId()), aliases);
-                return fresh;
-            });
+            Device d = devices.get(g.getKey().device());
+            if (d == null) {
+                String meterId = g.getValue().get(0).meterId();
+                List<MetricInfo> declared = catalog.apply(meterId);
+                seenMeters.add(meterId);
+                d = new Device(g.getKey().device(), aliases.next());
+                d.declare(declared, aliases);
+                devices.put(d.id, d);
+                if (templates != null && !templates.covers(declared)) {
+                    LOG.info("Sparkplug sink '{}': meter '{}' adds metrics to the templates: rebirth", s.sinkName(),
+                            meterId);
+                    birth(); // new definitions go in an NBIRTH; every device, this one too, is born again
+                }
+            }
             List<Device.Slot> slots = new ArrayList<>(g.getValue().size());
             for (EnrichedReading r : g.getValue()) {
                 Device.Slot slot = d.slot(r, aliases);
@@ -456,7 +485,8 @@ final class EdgeNode {
                 if (!d.born || d.changed) {
                     dbirth(d);
                 }
-                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, true));
+                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, true, templates,
+                        aliases));
                 if (wasDead) {
                     ddeath(d);
                 }
@@ -468,13 +498,14 @@ final class EdgeNode {
             } else if (!d.born || d.changed) {
                 dbirth(d); // the birth carries this poll's values
             } else {
-                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, false));
+                publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, false, templates,
+                        aliases));
             }
         }
     }
 
     private void dbirth(Device d) throws MqttException {
-        publish(deviceTopic("DBIRTH", d), payloads.dbirth(nextSeq(), d));
+        publish(deviceTopic("DBIRTH", d), payloads.dbirth(nextSeq(), d, templates, aliases));
         d.born = true;
         d.dead = false;
         d.changed = false;

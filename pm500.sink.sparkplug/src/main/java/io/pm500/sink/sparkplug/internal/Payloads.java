@@ -5,7 +5,9 @@ import io.pm500.api.reading.Quality;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.tahu.SparkplugInvalidTypeException;
 import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
@@ -14,6 +16,7 @@ import org.eclipse.tahu.message.model.PropertyDataType;
 import org.eclipse.tahu.message.model.PropertySet;
 import org.eclipse.tahu.message.model.PropertyValue;
 import org.eclipse.tahu.message.model.SparkplugBPayload;
+import org.eclipse.tahu.message.model.Template;
 import org.eclipse.tahu.model.MetricDataTypeMap;
 
 /**
@@ -47,13 +50,22 @@ final class Payloads {
         return encode(new SparkplugBPayload(new Date(), List.of(metric(BD_SEQ, null, MetricDataType.Int64, bdSeq))));
     }
 
-    byte[] nbirth(long bdSeq, long scanRate, NodeHealth h, long uptimeSeconds) {
+    /** NBIRTH; in template mode it carries the template definitions (§6.4.17: only there). */
+    byte[] nbirth(long bdSeq, long scanRate, NodeHealth h, long uptimeSeconds, Templates templates) {
         List<Metric> metrics = new ArrayList<>();
         metrics.add(metric(BD_SEQ, null, MetricDataType.Int64, bdSeq));
         metrics.add(metric(REBIRTH, ALIAS_REBIRTH, MetricDataType.Boolean, false));
         metrics.add(metric(NEXT_SERVER, ALIAS_NEXT_SERVER, MetricDataType.Boolean, false));
         metrics.add(metric(SCAN_RATE, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
         health(metrics, h, null, uptimeSeconds, true);
+        if (templates != null) {
+            for (Templates.Definition d : templates.definitions()) {
+                List<Metric> members = new ArrayList<>(d.members().size());
+                d.members().values().forEach(m -> members.add(member(m, null, null, 0, false)));
+                metrics.add(metric(d.name(), null, MetricDataType.Template, new Template.TemplateBuilder()
+                        .definition(true).addMetrics(members).createTemplate()));
+            }
+        }
         return encode(new SparkplugBPayload(new Date(), metrics, 0L));
     }
 
@@ -94,21 +106,34 @@ final class Payloads {
         out.add(up);
     }
 
-    /** DBIRTH: the rebirth control and every metric with name, alias, datatype, value or null, unit and quality. */
-    byte[] dbirth(long seq, Device d) {
+    /**
+     * DBIRTH: the rebirth control and every metric with name, alias, datatype, value or null, unit and quality. In
+     * template mode the metrics of a template go in its instance, which lists every member of the definition.
+     */
+    byte[] dbirth(long seq, Device d, Templates templates, Device.Aliases aliases) {
         List<Metric> metrics = new ArrayList<>(d.slots().size() + 1);
         metrics.add(metric(DEVICE_REBIRTH, d.rebirthAlias, MetricDataType.Boolean, false));
         for (Device.Slot s : d.slots()) {
-            Metric m = metric(s.name, s.alias, s.type, s.value);
-            m.setTimestamp(new Date(s.timestamp));
-            PropertySet.PropertySetBuilder props = new PropertySet.PropertySetBuilder();
-            if (!s.unit.isEmpty()) {
-                props.addProperty(ENG_UNIT, property(PropertyDataType.String, s.unit));
+            if (templates == null || templates.of(s.metricId) == null) {
+                Metric m = metric(s.name, s.alias, s.type, s.value);
+                m.setTimestamp(new Date(s.timestamp));
+                m.setProperties(properties(s.unit, s.quality));
+                metrics.add(m);
             }
-            props.addProperty(QUALITY, property(PropertyDataType.Int32, s.quality.code()));
-            m.setProperties(props.createPropertySet());
             s.published = s.quality;
-            metrics.add(m);
+        }
+        if (templates != null) {
+            for (Templates.Definition t : templates.definitions()) {
+                List<Metric> members = new ArrayList<>(t.members().size());
+                t.members().forEach((id, member) -> {
+                    Device.Slot s = d.slot(id);
+                    members.add(s == null ? member(member, null, Quality.BAD, 0, true)
+                            : member(member, s.value, s.quality, s.timestamp, true));
+                });
+                metrics.add(metric(t.instance(), d.instanceAlias(t.name(), aliases), MetricDataType.Template,
+                        new Template.TemplateBuilder().templateRef(t.name()).definition(false).addMetrics(members)
+                                .createTemplate()));
+            }
         }
         return encode(new SparkplugBPayload(new Date(), metrics, seq));
     }
@@ -116,29 +141,75 @@ final class Payloads {
     /**
      * DDATA for one poll of one meter, aliases only. Live: the Quality property when the quality is not GOOD or
      * changed since the hosts last saw it. Historical: flagged {@code is_historical}, with the Quality property
-     * when not GOOD, and the device's current values untouched.
+     * when not GOOD, and the device's current values untouched. In template mode a template's metrics go in one
+     * instance (alias only) holding just those members (§6.4.17 allows a subset in DATA).
      */
-    byte[] ddata(long seq, Device d, List<EnrichedReading> group, List<Device.Slot> slots, boolean historical) {
+    byte[] ddata(long seq, Device d, List<EnrichedReading> group, List<Device.Slot> slots, boolean historical,
+            Templates templates, Device.Aliases aliases) {
         List<Metric> metrics = new ArrayList<>(group.size());
+        Map<Templates.Definition, List<Metric>> instances = new LinkedHashMap<>();
         for (int i = 0; i < group.size(); i++) {
             EnrichedReading r = group.get(i);
             Device.Slot s = slots.get(i);
-            Metric m = metric(null, s.alias, s.type, Device.tahuValue(r.value(), s.type));
-            m.setTimestamp(Date.from(r.acquiredAt()));
             boolean withQuality = r.quality() != Quality.GOOD || (!historical && s.published != Quality.GOOD);
-            if (withQuality) {
-                m.setProperties(new PropertySet.PropertySetBuilder()
-                        .addProperty(QUALITY, property(PropertyDataType.Int32, r.quality().code()))
-                        .createPropertySet());
+            Templates.Definition t = templates == null ? null : templates.of(s.metricId);
+            Metric m;
+            if (t == null) {
+                m = metric(null, s.alias, s.type, Device.tahuValue(r.value(), s.type));
+                m.setProperties(withQuality ? properties("", r.quality()) : null);
+                metrics.add(m);
+            } else {
+                m = member(t.members().get(s.metricId), Device.tahuValue(r.value(), s.type),
+                        withQuality ? r.quality() : null, r.acquiredAt().toEpochMilli(), false);
+                instances.computeIfAbsent(t, k -> new ArrayList<>()).add(m);
             }
+            m.setTimestamp(Date.from(r.acquiredAt()));
             if (historical) {
                 m.setHistorical(true);
             } else {
                 s.published = r.quality();
             }
-            metrics.add(m);
         }
+        instances.forEach((t, members) -> {
+            Metric instance = metric(null, d.instanceAlias(t.name(), aliases), MetricDataType.Template,
+                    new Template.TemplateBuilder().templateRef(t.name()).definition(false).addMetrics(members)
+                            .createTemplate());
+            instance.setHistorical(historical ? true : null);
+            metrics.add(instance);
+        });
         return encode(new SparkplugBPayload(new Date(), metrics, seq));
+    }
+
+    /**
+     * A template member: by name (members have no aliases). A value its datatype cannot carry (the definition is
+     * fixed for the session) is sent null.
+     */
+    private static Metric member(Templates.Member member, Object value, Quality quality, long timestamp,
+            boolean unit) {
+        Object carried = fits(value, member.type()) ? value : null;
+        Metric m = metric(member.name(), null, member.type(), carried);
+        if (timestamp > 0) {
+            m.setTimestamp(new Date(timestamp));
+        }
+        if (quality != null) {
+            m.setProperties(properties(unit ? member.unit() : "", quality));
+        }
+        return m;
+    }
+
+    private static boolean fits(Object value, MetricDataType type) {
+        return value == null || (type == MetricDataType.Int64 && value instanceof Long)
+                || (type == MetricDataType.Double && value instanceof Number)
+                || (type == MetricDataType.String && value instanceof String);
+    }
+
+    private static PropertySet properties(String unit, Quality quality) {
+        PropertySet.PropertySetBuilder props = new PropertySet.PropertySetBuilder();
+        if (!unit.isEmpty()) {
+            props.addProperty(ENG_UNIT, property(PropertyDataType.String, unit));
+        }
+        props.addProperty(QUALITY, property(PropertyDataType.Int32, quality.code()));
+        return props.createPropertySet();
     }
 
     byte[] ddeath(long seq) {

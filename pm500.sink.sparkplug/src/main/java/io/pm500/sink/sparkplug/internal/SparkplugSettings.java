@@ -15,11 +15,13 @@ import java.util.Set;
  * A validated Sparkplug sink configuration. Every check names the setting and the fix, so a bad configuration
  * refuses activation with a message a controls engineer can act on.
  *
- * @param password never logged; {@link #toString()} leaves it out
+ * @param password  never logged; {@link #toString()} leaves it out
+ * @param templates group each meter's metrics into template instances (UDTs) instead of plain metrics
  */
 record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, List<String> brokerUris,
         String clientId, String username, byte[] password, Path caFile, Path clientCertFile, Path clientKeyFile,
-        String primaryHostId, int keepAliveSeconds, int connectTimeoutSeconds, long scanRateMillis) {
+        String primaryHostId, int keepAliveSeconds, int connectTimeoutSeconds, long scanRateMillis,
+        boolean templates) {
 
     private static final Set<String> SCHEMES = Set.of("tcp", "ssl");
 

@@ -12,6 +12,7 @@ import io.pm500.api.status.StatusSource;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.List;
 import java.util.Set;
@@ -101,6 +102,11 @@ public final class SparkplugSinkComponent implements Sink {
         @AttributeDefinition(name = "Connect timeout (s)")
         int connectTimeoutSeconds() default 10;
 
+        @AttributeDefinition(name = "Template mode", description = "Group each meter's metrics into template"
+                + " instances (UDTs: Process, Energy, Demand, Maximum, Status) defined in the NBIRTH, instead of plain"
+                + " folder-style metrics.")
+        boolean templates() default false;
+
         @AttributeDefinition(name = "Scan rate (ms)", description = "How often the gateway's health NDATA is sent;"
                 + " hosts may change it with NCMD Node Control/Scan Rate. At least 1000.")
         long scanRateMillis() default 10_000;
@@ -139,7 +145,7 @@ public final class SparkplugSinkComponent implements Sink {
         String dataDir = context.getProperty("pm500.data.dir");
         sinkName = settings.sinkName();
         EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
-                "sparkplug", settings.sinkName(), "bdSeq")), this::health, this::metricsOf);
+                "sparkplug", settings.sinkName(), "bdSeq")), this::health, this::metricsOf, this::meterIds);
         node = fresh;
         fresh.start();
         LOG.info("Started {}", settings);
@@ -168,6 +174,15 @@ public final class SparkplugSinkComponent implements Sink {
     private List<MetricInfo> metricsOf(String meterId) {
         MeterCatalog c = catalog;
         return c == null ? List.of() : c.metrics(meterId);
+    }
+
+    /** Every meter a driver reports, for the template definitions. */
+    private List<String> meterIds() {
+        List<String> ids = new ArrayList<>();
+        for (StatusSource source : statusSources) {
+            source.meters().forEach(m -> ids.add(m.meterId()));
+        }
+        return ids;
     }
 
     private NodeHealth health() {
@@ -217,7 +232,7 @@ public final class SparkplugSinkComponent implements Sink {
         SparkplugSettings s = new SparkplugSettings(sink, group, nodeId, SparkplugSettings.checkUris(c.brokerUris()),
                 clientId, c.username().trim(), SparkplugSettings.password(c._password(), c.passwordFile()),
                 SparkplugSettings.checkFile(c.caFile(), "caFile"), cert, key, host, c.keepAliveSeconds(),
-                c.connectTimeoutSeconds(), c.scanRateMillis());
+                c.connectTimeoutSeconds(), c.scanRateMillis(), c.templates());
         if (s.usesTls()) {
             Tls.socketFactory(s.caFile(), cert, key); // refuse a broken CA, certificate or key now, not at connect
         }

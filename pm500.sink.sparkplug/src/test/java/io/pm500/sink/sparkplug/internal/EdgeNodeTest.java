@@ -26,10 +26,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
 import org.eclipse.tahu.message.model.MetricDataType;
 import org.eclipse.tahu.message.model.SparkplugBPayload;
+import org.eclipse.tahu.message.model.Template;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,6 +53,7 @@ class EdgeNodeTest {
     final List<EdgeNode> nodes = new ArrayList<>();
     /** No catalogue: metrics are learnt from the readings. */
     Function<String, List<MetricInfo>> catalog = id -> List.of();
+    Supplier<List<String>> meters = List::of;
 
     @BeforeAll
     static void startBroker() {
@@ -76,7 +79,7 @@ class EdgeNodeTest {
 
     EdgeNode start(SparkplugSettings s) {
         EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0),
-                catalog);
+                catalog, meters);
         nodes.add(n);
         n.start();
         return n;
@@ -170,6 +173,59 @@ class EdgeNodeTest {
         Received data = rec.awaitOne(node, "DDATA", 0);
         assertThat(data.payload().getMetrics()).extracting(Metric::getValue).containsExactly(42L, "PM5-7");
         assertThat(rec.of(node, "DBIRTH")).as("one birth per device").hasSize(1);
+    }
+
+    @Test
+    void templateModeDefinesUdtsInTheNbirthAndSendsInstances() throws Exception {
+        List<MetricInfo> process = List.of(new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
+                new MetricInfo("current.l1", Phase.L1, "A", MetricInfo.Kind.REAL));
+        List<MetricInfo> withEnergy = new ArrayList<>(process);
+        withEnergy.add(new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
+        catalog = meterId -> meterId.equals("meter-feeder-12") ? withEnergy : process;
+        meters = () -> List.of("meter-feeder-11", "meter-feeder-12");
+        SparkplugSettings plain = settings(node, List.of(broker.uri()), "");
+        EdgeNode n = start(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
+                plain.brokerUris(), plain.clientId(), "", null, null, null, null, "", 30, 5, 60_000, true));
+
+        Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
+        Metric def = metric(nbirth, "tpl_device_process");
+        assertThat(def.getDataType()).isEqualTo(MetricDataType.Template);
+        Template process0 = (Template) def.getValue();
+        assertThat(process0.isDefinition()).isTrue();
+        // Tahu's decoder reads an absent template_ref as "": check the wire (§6.4.17: definitions omit it)
+        assertThat(org.eclipse.tahu.protobuf.SparkplugBProto.Payload.parseFrom(nbirth.raw()).getMetricsList().stream()
+                .filter(m -> m.getName().equals("tpl_device_process")).findFirst().orElseThrow().getTemplateValue()
+                .hasTemplateRef()).isFalse();
+        assertThat(process0.getMetrics()).extracting(Metric::getName).containsExactly("Voltage/L1-N", "Current/L1");
+        assertThat(((Template) metric(nbirth, "tpl_device_energy").getValue()).getMetrics())
+                .extracting(Metric::getDataType).containsExactly(MetricDataType.Int64);
+
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-11", "voltage.l1n", 230, t)), false);
+        Received dbirth = rec.awaitOne(node, "DBIRTH", 0);
+        Template instance = (Template) metric(dbirth, "Process").getValue();
+        assertThat(instance.isDefinition()).isFalse();
+        assertThat(instance.getTemplateRef()).isEqualTo("tpl_device_process");
+        assertThat(instance.getMetrics()).extracting(Metric::getName).containsExactly("Voltage/L1-N", "Current/L1");
+        assertThat(instance.getMetrics().get(0).getValue()).isEqualTo(230.0);
+        assertThat(instance.getMetrics().get(1).getIsNull()).isTrue();
+        assertThat(((Template) metric(dbirth, "Energy").getValue()).getMetrics()).as("every member, in births")
+                .singleElement().satisfies(m -> assertThat(m.getIsNull()).isTrue());
+        assertThat(dbirth.payload().getMetrics()).extracting(Metric::getName)
+                .containsExactly("Device Control/Rebirth", "Process", "Energy");
+
+        deliver(n, List.of(reading("feeder-11", "current.l1", Value.of(12.5), Quality.GOOD, "A", t.plusSeconds(1))),
+                false);
+        Received ddata = rec.awaitOne(node, "DDATA", 0);
+        Metric data = ddata.payload().getMetrics().get(0);
+        assertThat(data.hasName()).isFalse();
+        assertThat(rec.subscriber.nameOf("pm500/" + node, data.getAlias())).isEqualTo("Process");
+        Template changed = (Template) data.getValue();
+        assertThat(changed.getTemplateRef()).isEqualTo("tpl_device_process");
+        assertThat(changed.getMetrics()).as("only what changed").singleElement().satisfies(m -> {
+            assertThat(m.getName()).isEqualTo("Current/L1");
+            assertThat(m.getValue()).isEqualTo(12.5);
+        });
     }
 
     @Test

@@ -46,7 +46,7 @@ class SparkplugSettingsTest {
     @Test
     void settingsNeverPrintThePassword() {
         SparkplugSettings s = new SparkplugSettings("sparkplug", "g", "n", java.util.List.of("tcp://h:1"), "c", "u",
-                "hunter2".getBytes(StandardCharsets.UTF_8), null, null, null, "", 30, 10, 10_000);
+                "hunter2".getBytes(StandardCharsets.UTF_8), null, null, null, "", 30, 10, 10_000, false);
         assertThat(s.toString()).doesNotContain("hunter2");
     }
 }

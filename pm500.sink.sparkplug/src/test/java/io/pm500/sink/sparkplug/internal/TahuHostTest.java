@@ -4,6 +4,8 @@ import static io.pm500.sink.sparkplug.internal.SparkplugFixture.await;
 import static io.pm500.sink.sparkplug.internal.SparkplugFixture.good;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pm500.api.reading.MetricInfo;
+import io.pm500.api.reading.Phase;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
 import java.nio.file.Path;
@@ -36,6 +38,15 @@ class TahuHostTest {
 
     @Test
     void tahuHostApplicationAcceptsTheSession(@TempDir Path dir) throws Exception {
+        run(dir, false);
+    }
+
+    @Test
+    void tahuHostApplicationAcceptsTemplates(@TempDir Path dir) throws Exception {
+        run(dir, true);
+    }
+
+    private static void run(Path dir, boolean templates) throws Exception {
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("broker"), 0);
                 Recorder rec = new Recorder(broker.uri(), "rec-tahu")) {
             Events events = new Events();
@@ -43,8 +54,13 @@ class TahuHostTest {
                     List.of(new MqttServerDefinition(new MqttServerName("test"), new MqttClientId("tahu-host", false),
                             new MqttServerUrl(broker.uri()), null, null, 30, null)),
                     null, new SparkplugBPayloadDecoder(), false);
-            EdgeNode node = new EdgeNode(SparkplugFixture.settings("tahu-node", List.of(broker.uri()), "tahu-host"),
-                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, id -> List.of());
+            SparkplugSettings plain = SparkplugFixture.settings("tahu-node", List.of(broker.uri()), "tahu-host");
+            List<MetricInfo> catalogue = List.of(new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
+                    new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
+            EdgeNode node = new EdgeNode(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
+                    plain.brokerUris(), plain.clientId(), "", null, null, null, null, "tahu-host", 30, 5, 60_000,
+                    templates), new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, id -> catalogue,
+                    () -> List.of("meter-feeder-1", "meter-feeder-2"));
             try {
                 node.start();
                 host.start(true);
@@ -57,7 +73,7 @@ class TahuHostTest {
                 await("Tahu's host to see the node, both devices and their data", Duration.ofSeconds(90),
                         () -> events.nodeBirths.get() >= 1 && events.devices.size() == 2 && events.data.get() >= 38);
                 assertThat(events.devices).containsExactlyInAnyOrder("feeder-1", "feeder-2");
-                assertThat(events.deviceMetrics).contains("Voltage/L1-N");
+                assertThat(events.deviceMetrics).contains(templates ? "Process" : "Voltage/L1-N");
                 assertThat(rec.of("tahu-node", "NCMD")).as("the host never asked for a rebirth").isEmpty();
             } finally {
                 node.stop();

@@ -40,7 +40,7 @@ class TlsTest {
 
     static SparkplugSettings settings(String node, Path ca, Path cert, Path key) {
         return new SparkplugSettings("sparkplug", "pm500", node, List.of(broker.uri()), "pm500-" + node, "", null, ca,
-                cert, key, "", 30, 5, 60_000);
+                cert, key, "", 30, 5, 60_000, false);
     }
 
     @Test
@@ -48,7 +48,7 @@ class TlsTest {
         try (Recorder rec = new Recorder(broker.uri(), "rec-tls", Tls.socketFactory(pki.caPem(), client[0],
                 client[1]))) {
             EdgeNode n = new EdgeNode(settings("tls-ok", pki.caPem(), client[0], client[1]),
-                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, id -> List.of());
+                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, id -> List.of(), List::of);
             n.start();
             try {
                 SparkplugFixture.deliver(n, List.of(good("feeder-1", "voltage.l1n", 230, Instant.now())), false);
@@ -68,7 +68,7 @@ class TlsTest {
     }
 
     private static void assertRefused(String node, SparkplugSettings s, String expected) {
-        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE, id -> List.of());
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE, id -> List.of(), List::of);
         n.start();
         try {
             SparkplugFixture.await("the connection to fail", java.time.Duration.ofSeconds(20), () -> {
