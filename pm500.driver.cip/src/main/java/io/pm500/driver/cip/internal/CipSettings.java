@@ -36,11 +36,11 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
 
     static CipSettings of(CipMeterComponent.Config c) {
         List<String> problems = new ArrayList<>();
-        String meterId = c.meterId().trim();
+        String meterId = c.meterId() == null ? "" : c.meterId().trim();
         if (meterId.isEmpty() || !meterId.matches("[A-Za-z0-9._:-]+")) {
             problems.add("meterId '" + c.meterId() + "': use letters, digits and . _ : - only");
         }
-        String host = c.host().trim();
+        String host = c.host() == null ? "" : c.host().trim();
         if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
             problems.add("host '" + c.host() + "': give the meter's IP address or host name");
         }

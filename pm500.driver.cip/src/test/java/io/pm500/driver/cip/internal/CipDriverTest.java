@@ -296,6 +296,14 @@ class CipDriverTest {
     }
 
     @Test
+    void aConfigurationWithoutMeterIdOrHostIsRefusedByName() {
+        CipConfigFixture empty = new CipConfigFixture(null, null, 44818, "pm500", new String[] { "assembly.101=1000" },
+                "connected", 1000, 3, "error", true);
+        assertThatIllegalArgumentException().isThrownBy(() -> CipSettings.of(empty))
+                .withMessageContaining("meterId 'null'").withMessageContaining("host 'null'");
+    }
+
+    @Test
     void badSettingsAreNamedWithTheirKeys() {
         CipConfigFixture bad = new CipConfigFixture("feeder 7", " ", 70_000, "pm500",
                 new String[] { "assembly.101=10", "assembly.999=1000" }, "implicit", 20, 0, "maybe", true);
