@@ -101,6 +101,40 @@ class GatewayJarIT {
         assertThat(get(console + "/bundles", "admin:" + password).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aConfigurationSavedInTheConsoleSurvivesARestart() throws Exception {
+        launch(freePort());
+        String password = await(PASSWORD, Duration.ofSeconds(60));
+        String console = await(CONSOLE, Duration.ofSeconds(60));
+        // what the console's configuration form posts when "Save" is pressed on the pipeline's form
+        HttpResponse<String> saved = http.send(HttpRequest.newBuilder(URI.create(console + "/configMgr/pm500.pipeline"))
+                .timeout(Duration.ofSeconds(20))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + password)
+                        .getBytes(StandardCharsets.UTF_8)))
+                .header("Origin", console.substring(0, console.indexOf("/system")))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("apply=true&action=ajaxConfigManager&propertylist="
+                        + "staleFactor&staleFactor=7"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(saved.statusCode()).as("console answer: %s", saved.body()).isIn(200, 302);
+        Path stored = home.resolve("data/config/pm500/pipeline.config");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(stored) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(stored).as("Config Admin's store in the gateway home").exists();
+        assertThat(Files.readString(stored)).contains("staleFactor=I\"7\"");
+        process.destroy();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+
+        launch(freePort());
+        console = await(CONSOLE, Duration.ofSeconds(60));
+        HttpResponse<String> after = get(console + "/configMgr/pm500.pipeline.json", "admin:" + password);
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.body()).as("the pipeline's configuration after the restart").contains("\"staleFactor\"")
+                .containsPattern("\"value\"\\s*:\\s*\"?7");
+    }
+
     private void launch(int port) throws IOException {
         gateway.launch(port);
         process = gateway.process();
