@@ -72,7 +72,7 @@ final class EdgeNode {
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, String> warnedIds = new HashMap<>();
 
-    // session state, guarded by lock
+    // session state, guarded by lock (written by the session thread only)
     private MqttAsyncClient client;
     private IMqttToken lastToken;
     private int serverIndex;
@@ -243,11 +243,11 @@ final class EdgeNode {
             online = false;
             offline = "no connection to " + uri + ": " + describe(e);
             closeClient();
+            serverIndex = (serverIndex + 1) % s.brokerUris().size();
         } finally {
             lock.unlock();
         }
         failures++;
-        serverIndex = (serverIndex + 1) % s.brokerUris().size();
         long delay = Math.min(MAX_BACKOFF_MILLIS, 1000L << Math.min(failures - 1, 5));
         LOG.warn("Sparkplug sink '{}': {}; trying {} in {} ms", s.sinkName(), offline,
                 s.brokerUris().get(serverIndex), delay);
