@@ -58,8 +58,7 @@ public final class Demo {
             broker.stop();
         }, "pm500-demo-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
-        int code = gateway.waitFor();
-        return code;
+        return gateway.waitFor();
     }
 
     /**

@@ -52,10 +52,6 @@ public final class EmbeddedBroker implements AutoCloseable {
         return b;
     }
 
-    public int port() {
-        return port;
-    }
-
     /** {@code tcp://127.0.0.1:port} or {@code ssl://localhost:port} (the name the test certificates carry). */
     public String uri() {
         return tls == null ? "tcp://127.0.0.1:" + port : "ssl://localhost:" + port;

@@ -190,7 +190,7 @@ final class EdgeNode {
         MqttAsyncClient c = null;
         try {
             long nextBdSeq = bdSeqStore.next();
-            c = new MqttAsyncClient(uri, clientId(), new MemoryPersistence());
+            c = new MqttAsyncClient(uri, s.clientId(), new MemoryPersistence());
             c.setCallback(new Callback(c));
             lock.lock();
             try {
@@ -212,7 +212,7 @@ final class EdgeNode {
             c.subscribe(subs.toArray(new MqttSubscription[0]), null, null, new MqttProperties())
                     .waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
             failures = 0;
-            LOG.info("Sparkplug sink '{}': connected to {} as {} (bdSeq {})", s.sinkName(), uri, clientId(),
+            LOG.info("Sparkplug sink '{}': connected to {} as {} (bdSeq {})", s.sinkName(), uri, s.clientId(),
                     nextBdSeq);
             lock.lock();
             try {
@@ -614,10 +614,6 @@ final class EdgeNode {
             o.setSocketFactory(Tls.socketFactory(s.caFile(), s.clientCertFile(), s.clientKeyFile()));
         }
         return o;
-    }
-
-    private String clientId() {
-        return s.clientId();
     }
 
     private String topic(String type) {
