@@ -7,7 +7,6 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
-import io.pm500.api.status.StatusSource;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Dictionary;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -151,22 +149,7 @@ abstract class DriverBundleTest {
     }
 
     private MeterStatus status() {
-        try {
-            for (ServiceReference<StatusSource> ref : context.getServiceReferences(StatusSource.class, null)) {
-                StatusSource source = context.getService(ref);
-                try {
-                    for (MeterStatus m : source.meters()) {
-                        if (m.meterId().equals("itest-meter")) {
-                            return m;
-                        }
-                    }
-                } finally {
-                    context.ungetService(ref);
-                }
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        return null;
+        return StatusSources.meters(context).stream().filter(m -> m.meterId().equals("itest-meter")).findFirst()
+                .orElse(null);
     }
 }

@@ -6,7 +6,6 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.SinkStatus;
-import io.pm500.api.status.StatusSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -285,18 +283,7 @@ class PipelineBundleTest {
 
     private Map<String, SinkStatus> sinks() {
         Map<String, SinkStatus> all = new HashMap<>();
-        try {
-            for (ServiceReference<StatusSource> ref : context.getServiceReferences(StatusSource.class, null)) {
-                StatusSource source = context.getService(ref);
-                try {
-                    source.sinks().forEach(s -> all.put(s.sinkName(), s));
-                } finally {
-                    context.ungetService(ref);
-                }
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        StatusSources.sinks(context).forEach(s -> all.put(s.sinkName(), s));
         return all;
     }
 
