@@ -76,6 +76,16 @@ public final class Demo {
         return 0;
     }
 
+    static int historian(Options o) throws InterruptedException {
+        int port = o.number("port", 9000, 0, 65535);
+        Path home = Path.of(o.get("home", "pm500.demo/target/historian-home")).toAbsolutePath();
+        Historian historian = Historian.start(home, port);
+        Runtime.getRuntime().addShutdownHook(new Thread(historian::stop, "pm500-historian-stop"));
+        System.out.println("Historian (QuestDB) listening on " + historian.url());
+        Thread.currentThread().join();
+        return 0;
+    }
+
     /** The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter. */
     public static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort)
             throws IOException {

@@ -3,8 +3,6 @@ package io.pm500.demo;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
@@ -47,7 +45,7 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /** Starts a listener on 127.0.0.1:port (0: a free port), TLS when {@code tls} is given. */
     public static EmbeddedBroker start(Path dir, int port, Tls tls) {
-        EmbeddedBroker b = new EmbeddedBroker(dir, port == 0 ? freePort() : port, tls);
+        EmbeddedBroker b = new EmbeddedBroker(dir, port == 0 ? LoopbackPorts.free() : port, tls);
         b.start();
         return b;
     }
@@ -119,13 +117,5 @@ public final class EmbeddedBroker implements AutoCloseable {
                 + "<persistence><mode>in-memory</mode></persistence>"
                 + "<anonymous-usage-statistics><enabled>false</enabled></anonymous-usage-statistics>"
                 + "<general><update-check-enabled>false</update-check-enabled></general></hivemq>\n";
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -2,7 +2,7 @@ package io.pm500.demo;
 
 import java.util.Arrays;
 
-/** {@code ./pm500 demo|watch|broker}: see the README and {@code docs/operations.md}. */
+/** {@code ./pm500 demo|watch|broker|historian}: see the README and {@code docs/operations.md}. */
 public final class Main {
     private Main() {
     }
@@ -27,10 +27,13 @@ public final class Main {
             case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port"));
             case "watch" -> Watch.run(new Options(rest, "uri", "latency"));
             case "broker" -> Demo.broker(new Options(rest, "port", "home"));
+            case "historian" -> Demo.historian(new Options(rest, "port", "home"));
             default -> {
                 System.err.println("usage: pm500 demo [--meters N] [--port P]   gateway + simulated meters + MQTT broker");
                 System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
                 System.err.println("       pm500 broker [--port P]   only the MQTT 5 broker, for a gateway of your own");
+                System.err.println("       pm500 historian [--port P]   only the historian (QuestDB, InfluxDB line"
+                        + " protocol), for a gateway of your own");
                 yield 2;
             }
         };

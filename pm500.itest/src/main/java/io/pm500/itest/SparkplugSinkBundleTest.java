@@ -8,7 +8,7 @@ import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
-import io.pm500.testkit.broker.BrokerProcess;
+import io.pm500.testkit.process.DemoProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +36,7 @@ import org.osgi.test.common.annotation.InjectService;
  */
 class SparkplugSinkBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static BrokerProcess broker;
+    private static DemoProcess broker;
 
     @InjectBundleContext
     BundleContext context;
@@ -47,7 +47,7 @@ class SparkplugSinkBundleTest {
 
     @BeforeAll
     static void startBroker(@InjectBundleContext BundleContext context) throws Exception {
-        broker = new BrokerProcess(Path.of(context.getProperty("pm500.demo.dir")),
+        broker = DemoProcess.broker(Path.of(context.getProperty("pm500.demo.dir")),
                 Path.of(context.getProperty("pm500.data.dir"), "broker"));
     }
 
@@ -101,7 +101,7 @@ class SparkplugSinkBundleTest {
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("sink.name", sinkName);
         p.put("edgeNodeId", nodeId);
-        p.put("brokerUris", new String[] { broker.uri() });
+        p.put("brokerUris", new String[] { broker.address() });
         p.put("connectTimeoutSeconds", 5);
         c.update(p);
         return c;

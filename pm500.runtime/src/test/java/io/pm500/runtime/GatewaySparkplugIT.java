@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pm500.demo.Demo;
 import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
-import io.pm500.testkit.broker.BrokerProcess;
+import io.pm500.testkit.process.DemoProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -36,8 +36,8 @@ class GatewaySparkplugIT {
     @Test
     void theDemoPublishesBirthsAndDataThenDiesProperly() throws Exception {
         List<Received> got = new CopyOnWriteArrayList<>();
-        try (BrokerProcess broker = new BrokerProcess(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
-                SparkplugSubscriber sub = new SparkplugSubscriber(broker.uri(), "it-subscriber", got::add);
+        try (DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
+                SparkplugSubscriber sub = new SparkplugSubscriber(broker.address(), "it-subscriber", got::add);
                 GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
             Demo.writeConfiguration(gateway.home(), GatewayProcess.JAR.resolveSibling("conf/logback.xml"), 3,
                     freePortRange(6), broker.port());

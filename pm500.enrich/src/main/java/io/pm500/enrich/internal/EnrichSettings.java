@@ -1,5 +1,6 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.reading.Units;
 import java.util.ArrayList;
 import java.util.List;
 

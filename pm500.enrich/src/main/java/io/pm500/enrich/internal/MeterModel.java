@@ -9,6 +9,7 @@ import io.pm500.api.profile.PointKind;
 import io.pm500.api.profile.Transform;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
+import io.pm500.api.reading.Units;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

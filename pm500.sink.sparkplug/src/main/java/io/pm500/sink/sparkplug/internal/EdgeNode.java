@@ -6,6 +6,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.SinkException;
+import io.pm500.api.tls.PemTls;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -611,7 +612,8 @@ final class EdgeNode {
             o.setPassword(s.password());
         }
         if (s.usesTls()) {
-            o.setSocketFactory(Tls.socketFactory(s.caFile(), s.clientCertFile(), s.clientKeyFile()));
+            o.setSocketFactory(PemTls.context("sparkplug", s.caFile(), s.clientCertFile(), s.clientKeyFile())
+                    .getSocketFactory());
         }
         return o;
     }

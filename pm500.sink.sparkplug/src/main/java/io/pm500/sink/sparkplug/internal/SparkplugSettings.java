@@ -1,10 +1,7 @@
 package io.pm500.sink.sparkplug.internal;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -61,34 +58,6 @@ record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, Lis
             }
         }
         return list;
-    }
-
-    /** An optional file setting: empty means none; otherwise it must be a readable file. */
-    static Path checkFile(String value, String setting) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        Path p = Path.of(value.trim());
-        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new IllegalArgumentException("sparkplug: " + setting + " '" + value + "' is not a readable file;"
-                    + " fix the path or the file's permissions");
-        }
-        return p;
-    }
-
-    /** The password from the configuration, or the first line of a secret file when one is given. */
-    static byte[] password(String configured, String file) {
-        Path p = checkFile(file, "passwordFile");
-        if (p == null) {
-            return configured == null || configured.isEmpty() ? null : configured.getBytes(StandardCharsets.UTF_8);
-        }
-        try {
-            String content = Files.readString(p, StandardCharsets.UTF_8);
-            int eol = content.indexOf('\n');
-            return (eol < 0 ? content : content.substring(0, eol)).strip().getBytes(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("sparkplug: passwordFile '" + file + "' cannot be read: " + e);
-        }
     }
 
     boolean usesTls() {

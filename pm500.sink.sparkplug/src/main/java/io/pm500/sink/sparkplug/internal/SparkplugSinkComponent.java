@@ -1,5 +1,6 @@
 package io.pm500.sink.sparkplug.internal;
 
+import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
@@ -9,6 +10,7 @@ import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.api.tls.PemTls;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -222,19 +224,20 @@ public final class SparkplugSinkComponent implements Sink {
                     + " and scanRateMillis ≥ 1000; got " + c.keepAliveSeconds() + ", " + c.connectTimeoutSeconds()
                     + ", " + c.scanRateMillis());
         }
-        Path cert = SparkplugSettings.checkFile(c.clientCertFile(), "clientCertFile");
-        Path key = SparkplugSettings.checkFile(c.clientKeyFile(), "clientKeyFile");
+        Path cert = SettingFiles.optionalFile("sparkplug", "clientCertFile", c.clientCertFile());
+        Path key = SettingFiles.optionalFile("sparkplug", "clientKeyFile", c.clientKeyFile());
         if ((cert == null) != (key == null)) {
             throw new IllegalArgumentException("sparkplug: give both clientCertFile and clientKeyFile, or neither");
         }
         String host = c.primaryHostId().isBlank() ? "" : SparkplugSettings.checkId(c.primaryHostId().trim(),
                 "primaryHostId");
+        byte[] password = SettingFiles.secret("sparkplug", "passwordFile", c._password(), c.passwordFile());
         SparkplugSettings s = new SparkplugSettings(sink, group, nodeId, SparkplugSettings.checkUris(c.brokerUris()),
-                clientId, c.username().trim(), SparkplugSettings.password(c._password(), c.passwordFile()),
-                SparkplugSettings.checkFile(c.caFile(), "caFile"), cert, key, host, c.keepAliveSeconds(),
-                c.connectTimeoutSeconds(), c.scanRateMillis(), c.templates());
+                clientId, c.username().trim(), password, SettingFiles.optionalFile("sparkplug", "caFile", c.caFile()),
+                cert, key, host, c.keepAliveSeconds(), c.connectTimeoutSeconds(), c.scanRateMillis(), c.templates());
         if (s.usesTls()) {
-            Tls.socketFactory(s.caFile(), cert, key); // refuse a broken CA, certificate or key now, not at connect
+            // refuse a broken CA, certificate or key now, not at connect
+            PemTls.context("sparkplug", s.caFile(), cert, key);
         }
         return s;
     }

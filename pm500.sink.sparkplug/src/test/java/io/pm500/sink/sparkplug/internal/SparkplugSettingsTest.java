@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class SparkplugSettingsTest {
 
@@ -31,16 +28,6 @@ class SparkplugSettingsTest {
                 .hasMessageContaining("tcp://host:port");
         assertThatThrownBy(() -> SparkplugSettings.checkUris(new String[] { " " }))
                 .hasMessageContaining("brokerUris is empty");
-    }
-
-    @Test
-    void thePasswordFileWinsAndItsFirstLineCounts(@TempDir Path dir) throws Exception {
-        Path secret = Files.writeString(dir.resolve("pw"), "s3cret \nignored\n");
-        assertThat(new String(SparkplugSettings.password("other", secret.toString()), StandardCharsets.UTF_8))
-                .isEqualTo("s3cret");
-        assertThat(SparkplugSettings.password("", "")).isNull();
-        assertThatThrownBy(() -> SparkplugSettings.password("", dir.resolve("missing").toString()))
-                .hasMessageContaining("passwordFile").hasMessageContaining("not a readable file");
     }
 
     @Test

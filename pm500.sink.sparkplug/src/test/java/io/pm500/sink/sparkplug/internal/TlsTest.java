@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pm500.api.sink.SinkException;
+import io.pm500.api.tls.PemTls;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.TestCertificates;
 import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
@@ -45,8 +46,8 @@ class TlsTest {
 
     @Test
     void verifiedBrokerAndClientCertificateCarryTheSession() throws Exception {
-        try (Recorder rec = new Recorder(broker.uri(), "rec-tls", Tls.socketFactory(pki.caPem(), client[0],
-                client[1]))) {
+        try (Recorder rec = new Recorder(broker.uri(), "rec-tls", PemTls.context("sparkplug", pki.caPem(), client[0],
+                client[1]).getSocketFactory())) {
             EdgeNode n = new EdgeNode(settings("tls-ok", pki.caPem(), client[0], client[1]),
                     new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, id -> List.of(), List::of);
             n.start();
@@ -91,9 +92,10 @@ class TlsTest {
     void unusableKeyFilesAreRefusedWithTheFix(@TempDir Path tmp) throws Exception {
         Path pkcs1 = Files.writeString(tmp.resolve("key.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n"
                 + "-----END RSA PRIVATE KEY-----\n");
-        assertThatThrownBy(() -> Tls.socketFactory(pki.caPem(), client[0], pkcs1))
+        assertThatThrownBy(() -> PemTls.context("sparkplug", pki.caPem(), client[0], pkcs1))
                 .hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
         Path notPem = Files.writeString(tmp.resolve("ca.pem"), "hello");
-        assertThatThrownBy(() -> Tls.socketFactory(notPem, null, null)).hasMessageContaining("caFile");
+        assertThatThrownBy(() -> PemTls.context("sparkplug", notPem, null, null))
+                .hasMessageContaining("caFile");
     }
 }

@@ -1,15 +1,16 @@
-package io.pm500.enrich.internal;
+package io.pm500.api.reading;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Conversions between decimal multiples of the units a power meter reports (W ↔ kW ↔ MW, Wh ↔ kWh, V ↔ kV, …).
  * Only the SI prefix may differ; a conversion between different base units (W → Wh) does not exist.
  */
-final class Units {
+public final class Units {
     private static final Map<String, Integer> PREFIXES = Map.of("", 0, "m", -3, "k", 3, "M", 6, "G", 9);
-    private static final java.util.Set<String> BASES = java.util.Set.of("W", "var", "VA", "Wh", "varh", "VAh", "V",
+    private static final Set<String> BASES = Set.of("W", "var", "VA", "Wh", "varh", "VAh", "V",
             "A", "Hz");
 
     private Units() {
@@ -19,7 +20,7 @@ final class Units {
      * The factor that turns a value in {@code from} into one in {@code to}, e.g. 0.001 for Wh → kWh; empty when the
      * two are not decimal multiples of one base unit.
      */
-    static Optional<Double> factor(String from, String to) {
+    public static Optional<Double> factor(String from, String to) {
         if (from.equals(to)) {
             return Optional.of(1.0);
         }
@@ -32,7 +33,7 @@ final class Units {
     }
 
     /** True when the unit is a prefixed base unit this class converts. */
-    static boolean known(String unit) {
+    public static boolean known(String unit) {
         return parse(unit).isPresent();
     }
 

@@ -1,4 +1,4 @@
-package io.pm500.enrich.internal;
+package io.pm500.api.reading;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

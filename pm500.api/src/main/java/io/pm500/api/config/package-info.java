@@ -1,0 +1,9 @@
+/**
+ * Helpers every configurable component shares: {@link io.pm500.api.config.SettingFiles}.
+ */
+@Export
+@Version("1.0.0")
+package io.pm500.api.config;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

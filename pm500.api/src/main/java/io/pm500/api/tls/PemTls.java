@@ -1,0 +1,137 @@
+package io.pm500.api.tls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.Collection;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * TLS from PEM files, the form brokers, historians and plant PKIs hand out: the CA certificate(s) that sign the
+ * server's certificate, and optionally a client certificate with its PKCS#8 private key. Without a CA file the JVM's
+ * trust store is used. Every error names the component and the setting, and says how to fix it.
+ */
+public final class PemTls {
+    private final String owner;
+
+    private PemTls(String owner) {
+        this.owner = owner;
+    }
+
+    /**
+     * A TLS context trusting {@code caFile} (or the JVM's trust store when null) and presenting the client
+     * certificate when {@code certFile} is given.
+     *
+     * @param owner names the component in error messages, e.g. {@code sparkplug}
+     * @throws IllegalArgumentException when a file is missing, not PEM, or the key does not fit
+     */
+    public static SSLContext context(String owner, Path caFile, Path certFile, Path keyFile) {
+        PemTls tls = new PemTls(owner);
+        try {
+            KeyManagerFactory kmf = null;
+            if (certFile != null) {
+                char[] none = new char[0];
+                KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
+                keys.load(null, null);
+                keys.setKeyEntry("client", tls.privateKey(keyFile), none,
+                        tls.certificates(certFile, "clientCertFile").toArray(new Certificate[0]));
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, none);
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf == null ? null : kmf.getKeyManagers(), new TrustManager[] { tls.trust(caFile) }, null);
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException(owner + ": TLS setup failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The trust manager for {@code caFile}, or the JVM's when null (HTTP clients want it beside the context). */
+    public static X509TrustManager trustManager(String owner, Path caFile) {
+        try {
+            return new PemTls(owner).trust(caFile);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException(owner + ": TLS setup failed: " + e.getMessage(), e);
+        }
+    }
+
+    private X509TrustManager trust(Path caFile) throws GeneralSecurityException, IOException {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        if (caFile == null) {
+            tmf.init((KeyStore) null);
+        } else {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates(caFile, "caFile")) {
+                trust.setCertificateEntry("ca" + i++, c);
+            }
+            tmf.init(trust);
+        }
+        for (TrustManager tm : tmf.getTrustManagers()) {
+            if (tm instanceof X509TrustManager x509) {
+                return x509;
+            }
+        }
+        throw new GeneralSecurityException("the JVM offers no X.509 trust manager");
+    }
+
+    private Collection<? extends Certificate> certificates(Path file, String setting)
+            throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(file)) {
+            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certs.isEmpty()) {
+                throw new IllegalArgumentException(owner + ": " + setting + " '" + file + "' holds no certificate;"
+                        + " give a PEM file with -----BEGIN CERTIFICATE----- blocks");
+            }
+            return certs;
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException(owner + ": " + setting + " '" + file + "' is not a PEM certificate"
+                    + " file: " + e.getMessage(), e);
+        }
+    }
+
+    private PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
+        if (file == null) {
+            throw new IllegalArgumentException(owner + ": clientCertFile is set but clientKeyFile is empty; give the"
+                    + " client certificate's private key (PEM, PKCS#8)");
+        }
+        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        if (pem.contains("BEGIN RSA PRIVATE KEY") || pem.contains("BEGIN EC PRIVATE KEY")
+                || pem.contains("ENCRYPTED PRIVATE KEY")) {
+            throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' is not an unencrypted PKCS#8"
+                    + " key; convert it with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem");
+        }
+        int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+        int end = pem.indexOf("-----END PRIVATE KEY-----");
+        if (begin < 0 || end < begin) {
+            throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' has no -----BEGIN PRIVATE"
+                    + " KEY----- block");
+        }
+        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+        for (String algorithm : new String[] { "RSA", "EC", "Ed25519" }) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (InvalidKeySpecException e) {
+                // try the next algorithm: PKCS#8 names it inside, but KeyFactory wants it up front
+            }
+        }
+        throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' is not an RSA, EC or Ed25519"
+                + " key");
+    }
+}

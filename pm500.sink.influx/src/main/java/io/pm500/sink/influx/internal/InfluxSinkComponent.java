@@ -1,0 +1,165 @@
+package io.pm500.sink.influx.internal;
+
+import io.pm500.api.config.SettingFiles;
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.sink.SinkException;
+import java.time.Duration;
+import java.util.List;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.AttributeType;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes enriched readings to an InfluxDB-compatible historian as line protocol ({@code
+ * docs/influx-line-protocol.md}), one factory configuration per historian. The pipeline's outbox is the buffer:
+ * {@link #deliver} returns only when the server accepted the whole batch.
+ */
+@Component(configurationPid = InfluxSinkComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = Sink.class, immediate = true)
+@Designate(ocd = InfluxSinkComponent.Config.class, factory = true)
+public final class InfluxSinkComponent implements Sink {
+    static final String PID = "pm500.sink.influx";
+    private static final Logger LOG = LoggerFactory.getLogger(InfluxSinkComponent.class);
+
+    @ObjectClassDefinition(name = "PM500 InfluxDB sink", description = "Writes every reading to an InfluxDB-compatible"
+            + " historian as line protocol (InfluxDB 1.x, 2.x, 3.x, QuestDB, …). Batching: the sink's route.")
+    public @interface Config {
+        @AttributeDefinition(name = "Sink name", description = "Keys this sink's outbox and route; keep it stable.")
+        String sink_name() default "influx";
+
+        @AttributeDefinition(name = "Write API", options = {
+                @Option(value = "v2", label = "v2: /api/v2/write (InfluxDB 2.x, 3.x, 1.8+ compatibility)"),
+                @Option(value = "v1", label = "v1: /write?db= (InfluxDB 1.x before 1.8)") })
+        String api() default "v2";
+
+        @AttributeDefinition(name = "URL", description = "http://host:8086, or https:// for TLS.")
+        String url() default "http://127.0.0.1:8086";
+
+        @AttributeDefinition(name = "Organisation", description = "v2: the organisation (InfluxDB 2.x); InfluxDB 1.8"
+                + " and 3.x ignore it.")
+        String org() default "";
+
+        @AttributeDefinition(name = "Bucket", description = "v2: the bucket; on InfluxDB 1.8+"
+                + " <database>/<retention policy>.")
+        String bucket() default "";
+
+        @AttributeDefinition(name = "Token", type = AttributeType.PASSWORD, description = "v2: API token with write"
+                + " permission (InfluxDB 1.8+: <user>:<password>). Or use the token file. Never logged.")
+        String _token() default "";
+
+        @AttributeDefinition(name = "Token file", description = "v2: a file whose first line is the token; wins over"
+                + " the token field.")
+        String tokenFile() default "";
+
+        @AttributeDefinition(name = "Database", description = "v1: the database.")
+        String database() default "";
+
+        @AttributeDefinition(name = "Retention policy", description = "v1: empty for the database's default.")
+        String retentionPolicy() default "";
+
+        @AttributeDefinition(name = "User name", description = "v1: empty when authentication is off.")
+        String username() default "";
+
+        @AttributeDefinition(name = "Password", type = AttributeType.PASSWORD, description = "v1. Or use the password"
+                + " file. Never logged.")
+        String _password() default "";
+
+        @AttributeDefinition(name = "Password file", description = "v1: a file whose first line is the password; wins"
+                + " over the password field.")
+        String passwordFile() default "";
+
+        @AttributeDefinition(name = "Measurement")
+        String measurement() default "powermonitor_500";
+
+        @AttributeDefinition(name = "Area tag", description = "Tag every line with the asset's area.")
+        boolean areaTag() default true;
+
+        @AttributeDefinition(name = "Meter tag", description = "Tag every line with the meter id (besides the asset).")
+        boolean meterTag() default false;
+
+        @AttributeDefinition(name = "Timestamp precision", options = { @Option(value = "ms", label = "milliseconds"),
+                @Option(value = "ns", label = "nanoseconds") })
+        String precision() default "ms";
+
+        @AttributeDefinition(name = "Gzip", description = "Compress write requests.")
+        boolean gzip() default true;
+
+        @AttributeDefinition(name = "Timeout (s)", description = "Connect, send and answer, each.")
+        int timeoutSeconds() default 10;
+
+        @AttributeDefinition(name = "CA certificate file", description = "PEM file of the CA(s) that sign the server's"
+                + " certificate, for https URLs. Empty: the JVM's trust store.")
+        String caFile() default "";
+    }
+
+    /** The encoder and transport of one configuration, swapped whole when it changes. */
+    private record Writer(InfluxSettings settings, LineProtocol encoder, Transport transport) {
+    }
+
+    private volatile Writer writer;
+    // used by the pipeline's one delivery thread for this sink only
+    private final StringBuilder body = new StringBuilder(1 << 16);
+
+    @Activate
+    public InfluxSinkComponent(Config config) {
+        configure(config);
+    }
+
+    @Modified
+    void configure(Config config) {
+        InfluxSettings settings;
+        try {
+            settings = settings(config);
+        } catch (IllegalArgumentException e) {
+            LOG.error("{}", e.getMessage());
+            throw e;
+        }
+        Transport transport = settings.api() == InfluxSettings.Api.V2 ? new ClientTransport(settings)
+                : new V1Transport(settings);
+        Writer old = writer;
+        writer = new Writer(settings, new LineProtocol(settings.measurement(), settings.areaTag(), settings.meterTag(),
+                settings.precision()), transport);
+        if (old != null) {
+            old.transport().close();
+        }
+        LOG.info("Started {}", settings);
+    }
+
+    @Deactivate
+    void deactivate() {
+        writer.transport().close();
+    }
+
+    @Override
+    public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
+        Writer w = writer;
+        body.setLength(0);
+        int lines = w.encoder().encode(batch, body);
+        w.transport().write(body.toString(), lines);
+    }
+
+    static InfluxSettings settings(Config c) {
+        String sink = c.sink_name() == null ? "" : c.sink_name().trim();
+        if (sink.isEmpty() || !sink.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("influx: sink.name '" + sink + "' must be letters, digits, '.', '_' or"
+                    + " '-' (it names the outbox directory)");
+        }
+        InfluxSettings.Api api = InfluxSettings.api(c.api());
+        byte[] secret = api == InfluxSettings.Api.V2 ? SettingFiles.secret("influx", "tokenFile", c._token(),
+                c.tokenFile()) : SettingFiles.secret("influx", "passwordFile", c._password(), c.passwordFile());
+        return new InfluxSettings(sink, api, InfluxSettings.url(c.url()), c.org().trim(), c.bucket().trim(),
+                c.database().trim(), c.retentionPolicy().trim(), c.username().trim(), secret, c.measurement().trim(),
+                c.areaTag(), c.meterTag(), InfluxSettings.precision(c.precision()), c.gzip(),
+                Duration.ofSeconds(c.timeoutSeconds()), SettingFiles.optionalFile("influx", "caFile", c.caFile()));
+    }
+}

@@ -1,0 +1,210 @@
+package io.pm500.sink.influx.internal;
+
+import static io.pm500.sink.influx.internal.Readings.T;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Phase;
+import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.Value;
+import io.pm500.api.sink.SinkException;
+import io.pm500.demo.Historian;
+import io.pm500.testkit.process.HistorianSql;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The sink against a real historian (QuestDB embedded on loopback), reading the rows back over SQL. */
+class InfluxSinkTest {
+    @TempDir
+    static Path dir;
+    private static Historian historian;
+    private static HistorianSql sql;
+
+    @BeforeAll
+    static void startHistorian() {
+        historian = Historian.start(dir.resolve("questdb"), 0);
+        sql = new HistorianSql(historian.url());
+    }
+
+    @AfterAll
+    static void stopHistorian() {
+        historian.close();
+    }
+
+    private static InfluxSinkComponent sink(Object... settings) {
+        List<Object> all = new ArrayList<>(List.of("url", historian.url(), "bucket", "pm500", "database", "pm500"));
+        all.addAll(List.of(settings));
+        return new InfluxSinkComponent(Configs.of(all.toArray()));
+    }
+
+    @ParameterizedTest
+    @CsvSource({ "v2, true, ms, t_v2_gzip", "v2, false, ns, t_v2_plain", "v1, true, ns, t_v1_gzip",
+            "v1, false, ms, t_v1_plain" })
+    void rowsLandWithTagsFieldsAndAcquisitionTimes(String api, boolean gzip, String precision, String table)
+            throws Exception {
+        InfluxSinkComponent sink = sink("api", api, "gzip", gzip, "precision", precision, "measurement", table,
+                "meterTag", true);
+        try {
+            List<EnrichedReading> batch = new ArrayList<>(Readings.sample(1, "m1", T));
+            batch.addAll(Readings.sample(100, "m2", T.plusSeconds(1)));
+            batch.add(new EnrichedReading(200, "m1", "plant1", "line4", "feeder-m1", "serial", Phase.NONE, "",
+                    Value.of("PM5-\"0042\""), Quality.GOOD, T.plusSeconds(2), T));
+            sink.deliver(batch, false);
+            historian.awaitTable(table);
+            List<Map<String, Object>> rows = sql.query("select * from " + table + " order by timestamp, phase");
+            assertThat(rows).hasSize(11);
+            Map<String, Object> l1 = rows.stream().filter(r -> "m1".equals(r.get("meter")) && "L1".equals(
+                    r.get("phase"))).findFirst().orElseThrow();
+            assertThat(l1).containsEntry("site", "plant1").containsEntry("area", "line4")
+                    .containsEntry("asset", "feeder-m1").containsEntry("voltage", 230.1).containsEntry("current", 10.5)
+                    .containsEntry("kW", 2.25).containsEntry("power_factor", 0.95).containsEntry("quality", 192L)
+                    .containsEntry("seq", 1L);
+            // QuestDB keeps microseconds: the nanoseconds of an ns write are cut there
+            assertThat(l1.get("timestamp")).isEqualTo(precision.equals("ms") ? "2026-11-27T10:15:30.123000Z"
+                    : "2026-11-27T10:15:30.123456Z");
+            Map<String, Object> total = rows.stream().filter(r -> "m2".equals(r.get("meter")) && "total".equals(
+                    r.get("phase"))).findFirst().orElseThrow();
+            assertThat(total).containsEntry("kWh", 123456.789).containsEntry("alarms_virtual", 5L)
+                    .containsEntry("voltage_l1l2", 400.2).containsEntry("frequency", 50.01).containsEntry("seq", 113L);
+            assertThat(rows.get(10)).containsEntry("serial", "PM5-\"0042\"").containsEntry("seq", 200L);
+        } finally {
+            sink.deactivate();
+        }
+    }
+
+    @Test
+    void aTypeConflictIsRefusedForGoodWithTheServersMessageAndNothingOfTheBatchIsWritten() throws Exception {
+        InfluxSinkComponent sink = sink("measurement", "t_conflict");
+        try {
+            sink.deliver(List.of(Readings.good(1, "m1", "serial", Phase.NONE, "", Value.of(7.5), T)), false);
+            List<EnrichedReading> batch = new ArrayList<>(Readings.sample(10, "m1", T.plusSeconds(1)));
+            batch.add(Readings.good(30, "m1", "serial", Phase.NONE, "", Value.of("PM5-0042"), T.plusSeconds(1)));
+            assertThatThrownBy(() -> sink.deliver(batch, false)).isInstanceOfSatisfying(SinkException.class,
+                    e -> assertThat(e.isRetriable()).isFalse()).hasMessageContaining("influx 'influx' ("
+                            + historian.url()).hasMessageContaining("refused 5 lines with HTTP 400")
+                    .hasMessageContaining("column: serial; cast error from protocol type: STRING to column type:"
+                            + " DOUBLE");
+            historian.awaitTable("t_conflict");
+            assertThat(sql.count("select count() from t_conflict")).as("the refused batch left no row").isEqualTo(1);
+        } finally {
+            sink.deactivate();
+        }
+    }
+
+    @Test
+    void anUnreachableHistorianIsRetriable() throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        for (String api : List.of("v2", "v1")) {
+            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", api, "url", "http://127.0.0.1:"
+                    + closed, "bucket", "b", "database", "d", "timeoutSeconds", 2));
+            try {
+                assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
+                        .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isTrue())
+                        .hasMessageContaining("influx 'influx' (http://127.0.0.1:" + closed)
+                        .hasMessageContaining("unreachable");
+            } finally {
+                sink.deactivate();
+            }
+        }
+    }
+
+    /**
+     * No database throttles on demand, so a JDK HTTP server answers what an overloaded or misconfigured InfluxDB
+     * answers; both write paths must read the status, the message and Retry-After the same way.
+     */
+    @ParameterizedTest
+    @CsvSource({ "v2", "v1" })
+    void throttlingAndAuthorisationKeepReadingsQueuedAndHonourRetryAfter(String api) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        int[] status = { 429 };
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = ("{\"code\":\"x\",\"message\":\"answer " + status[0] + "\",\"error\":\"answer " + status[0]
+                    + "\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            if (status[0] == 429 || status[0] == 503) {
+                exchange.getResponseHeaders().add("Retry-After", "7");
+            }
+            exchange.sendResponseHeaders(status[0], body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", api, "url", "http://127.0.0.1:"
+                + server.getAddress().getPort(), "bucket", "b", "database", "d"));
+        try {
+            for (int code : new int[] { 429, 503 }) {
+                status[0] = code;
+                assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
+                        .isInstanceOfSatisfying(SinkException.class, e -> {
+                            assertThat(e.isRetriable()).isTrue();
+                            assertThat(e.retryAfter()).contains(Duration.ofSeconds(7));
+                        }).hasMessageContaining("HTTP " + code + ": answer " + code);
+            }
+            status[0] = 401;
+            assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
+                    .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isTrue())
+                    .hasMessageContaining("HTTP 401").hasMessageContaining("check the token");
+            status[0] = 400;
+            assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
+                    .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isFalse())
+                    .hasMessageContaining("HTTP 400: answer 400");
+        } finally {
+            sink.deactivate();
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void retryAfterReadsSecondsAndHttpDates() {
+        assertThat(HttpErrors.retryAfter("120")).isEqualTo(Duration.ofMinutes(2));
+        assertThat(HttpErrors.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).isEqualTo(Duration.ZERO);
+        assertThat(HttpErrors.retryAfter("soon")).isNull();
+        assertThat(HttpErrors.retryAfter(null)).isNull();
+    }
+
+    @Test
+    void aBadConfigurationRefusesActivationNamingTheSettingAndTheFix() throws IOException {
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "localhost:8086", "bucket", "b")))
+                .hasMessageContaining("influx: url 'localhost:8086' is not valid").hasMessageContaining("http://");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "http://h:8086")))
+                .hasMessageStartingWith("influx: bucket is empty");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("api", "v1", "url", "http://h:8086")))
+                .hasMessageStartingWith("influx: database is empty");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("api", "v3", "bucket", "b")))
+                .hasMessageContaining("api 'v3' is not v2 or v1");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("bucket", "b", "tokenFile", "/nonexistent/t")))
+                .hasMessageContaining("influx: tokenFile '/nonexistent/t' is not a readable file");
+        Path notPem = Files.writeString(dir.resolve("ca.pem"), "hello");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "https://h:8086", "bucket", "b",
+                "caFile", notPem.toString()))).hasMessageContaining("influx: caFile");
+    }
+
+    @Test
+    void theTokenNeverShowsInWhatTheSinkPrints() throws IOException {
+        Path token = Files.writeString(dir.resolve("token"), "s3cr3t-t0ken\n");
+        InfluxSettings s = InfluxSinkComponent.settings(Configs.of("bucket", "b", "tokenFile", token.toString()));
+        assertThat(new String(s.secret(), StandardCharsets.UTF_8)).isEqualTo("s3cr3t-t0ken");
+        assertThat(s.toString()).doesNotContain("s3cr3t");
+    }
+}
