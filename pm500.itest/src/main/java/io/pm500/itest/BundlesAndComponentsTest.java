@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.wiring.BundleRevision;
@@ -18,6 +19,7 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
+@ExtendWith(FailureReport.class)
 class BundlesAndComponentsTest {
     private static final List<String> GATEWAY_BUNDLES = List.of("pm500.api", "pm500.driver.cip",
             "pm500.driver.modbus", "pm500.enrich", "pm500.sink.sparkplug", "pm500.sink.influx", "pm500.sink.aws",

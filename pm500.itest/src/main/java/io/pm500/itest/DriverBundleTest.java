@@ -16,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -31,6 +32,7 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
  * A driver bundle in Felix, polling the simulator bundle's meter; bundle restarts leave nothing behind. One subclass
  * per driver.
  */
+@ExtendWith(FailureReport.class)
 abstract class DriverBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 

@@ -14,6 +14,7 @@ import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
@@ -22,6 +23,7 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
 /** conf/ feeds Config Admin; deploy/ installs and uninstalls bundles. */
+@ExtendWith(FailureReport.class)
 class FileInstallTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -35,6 +36,7 @@ import org.osgi.test.common.annotation.InjectService;
  * the test kit's recording sink and to a reference sink registered here that never fails: whatever the recording
  * sink goes through, after de-duplication it must hold exactly what the reference sink got.
  */
+@ExtendWith(FailureReport.class)
 class PipelineBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 

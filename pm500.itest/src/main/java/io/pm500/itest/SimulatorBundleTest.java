@@ -13,12 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.test.common.annotation.InjectService;
 
 /** The simulator bundle runs meters in Felix when Config Admin says so, and refuses a bad configuration. */
+@ExtendWith(FailureReport.class)
 class SimulatorBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final String COMPONENT = "io.pm500.simulator.internal.SimulatorComponent";

@@ -20,6 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
@@ -34,6 +35,7 @@ import org.osgi.test.common.annotation.InjectService;
  * The Sparkplug sink bundle in Felix (Paho and Tahu embedded) against a real MQTT 5 broker in its own process:
  * it goes online, and bundle restarts leave no thread or connection behind; a bad id refuses activation.
  */
+@ExtendWith(FailureReport.class)
 class SparkplugSinkBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static DemoProcess broker;

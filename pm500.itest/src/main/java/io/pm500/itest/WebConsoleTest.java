@@ -11,6 +11,7 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
@@ -19,6 +20,7 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
 /** The Web Console answers only to the configured password, kept as a hash; admin/admin never works. */
+@ExtendWith(FailureReport.class)
 class WebConsoleTest {
     private static final String PASSWORD = "itest-Console-pw-1";
 

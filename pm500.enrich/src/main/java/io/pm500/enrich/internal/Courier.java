@@ -31,6 +31,7 @@ final class Courier implements Runnable {
     private final Thread thread;
     private volatile Sink sink;
     private volatile int batchSize;
+    private volatile long flushMillis;
     private volatile boolean running = true;
     private volatile long retryAtNanos; // 0: no back-off; appends do not cut a back-off short, a new sink does
 
@@ -63,8 +64,11 @@ final class Courier implements Runnable {
         return outbox;
     }
 
-    void batchSize(int size) {
+    /** Readings per delivery, about, and how long queued readings may wait for that many (0: not at all). */
+    void batching(int size, long flushIntervalMillis) {
         batchSize = size;
+        flushMillis = flushIntervalMillis;
+        wake();
     }
 
     /** A sink service bound (or rebound after an update), or null when it went away. */
@@ -109,6 +113,11 @@ final class Courier implements Runnable {
             }
             retryAtNanos = 0;
             Sink s = sink;
+            long linger = s == null ? 0 : lingerMillis();
+            if (linger > 0) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(linger));
+                continue;
+            }
             Outbox.Batch batch = s == null ? null : outbox.take(batchSize);
             if (batch == null) {
                 LockSupport.parkNanos(this, IDLE_PARK_NANOS);
@@ -119,6 +128,19 @@ final class Courier implements Runnable {
                 retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);
             }
         }
+    }
+
+    /** How much longer to wait for a full batch: while fewer are queued and the oldest is younger than allowed. */
+    private long lingerMillis() {
+        long flush = flushMillis;
+        if (flush == 0) {
+            return 0;
+        }
+        long queued = outbox.readings();
+        if (queued == 0 || queued >= batchSize) {
+            return 0;
+        }
+        return Math.max(0, flush - outbox.oldestAge(System.currentTimeMillis()).toMillis());
     }
 
     /** Delivers one batch; returns how long to wait before the next try (0 after success). */

@@ -22,7 +22,7 @@ final class Route {
             filter = s.deadband() == null ? null : new ExceptionFilter(s.deadband());
         }
         courier.outbox().maxBytes(s.maxBytes());
-        courier.batchSize(s.batchSize());
+        courier.batching(s.batchSize(), s.flushMillis());
     }
 
     Courier courier() {

@@ -22,7 +22,7 @@ public final class RouteComponent {
     private static final Logger LOG = LoggerFactory.getLogger(RouteComponent.class);
 
     @ObjectClassDefinition(name = "PM500 sink route", description = "How readings reach one sink: its outbox size,"
-            + " batch size and report-by-exception. Sinks without a route get every reading and the pipeline's"
+            + " batching and report-by-exception. Sinks without a route get every reading and the pipeline's"
             + " default outbox size.")
     public @interface Config {
         @AttributeDefinition(name = "Sink name", description = "The sink.name of the sink service, e.g. influx.")
@@ -34,6 +34,10 @@ public final class RouteComponent {
 
         @AttributeDefinition(name = "Batch size", description = "Readings per delivery, about (1..100000).")
         int batchSize() default RouteSettings.DEFAULT_BATCH_SIZE;
+
+        @AttributeDefinition(name = "Flush interval (ms)", description = "How long readings may wait for a full batch"
+                + " (0..60000); 0 delivers as soon as there are any. Historians take fewer, larger writes better.")
+        int flushIntervalMillis() default 0;
 
         @AttributeDefinition(name = "Report by exception", description = "Deliver a metric only when it changed by"
                 + " more than the deadband, its quality changed, or max silence passed. Off: every reading.")
@@ -78,6 +82,10 @@ public final class RouteComponent {
         if (c.batchSize() < 1 || c.batchSize() > 100_000) {
             throw new IllegalArgumentException(where + ": batchSize is " + c.batchSize() + "; give 1..100000");
         }
+        if (c.flushIntervalMillis() < 0 || c.flushIntervalMillis() > 60_000) {
+            throw new IllegalArgumentException(where + ": flushIntervalMillis is " + c.flushIntervalMillis()
+                    + "; give 0..60000");
+        }
         if (!(c.deadbandAbsolute() >= 0) || !(c.deadbandPercent() >= 0) || !(c.maxSilenceSeconds() > 0)
                 || Double.isInfinite(c.deadbandAbsolute() + c.deadbandPercent() + c.maxSilenceSeconds())) {
             throw new IllegalArgumentException(where + ": deadbands must be ≥ 0 and maxSilenceSeconds > 0, got"
@@ -86,6 +94,7 @@ public final class RouteComponent {
         }
         ExceptionFilter.Deadband deadband = c.reportByException() ? new ExceptionFilter.Deadband(
                 c.deadbandAbsolute(), c.deadbandPercent(), RouteSettings.seconds(c.maxSilenceSeconds())) : null;
-        return new RouteSettings(name, c.maxMegabytes() * 1024L * 1024L, c.batchSize(), deadband);
+        return new RouteSettings(name, c.maxMegabytes() * 1024L * 1024L, c.batchSize(), c.flushIntervalMillis(),
+                deadband);
     }
 }

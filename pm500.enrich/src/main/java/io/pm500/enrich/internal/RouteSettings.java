@@ -8,15 +8,17 @@ import java.time.Duration;
  * @param sinkName the sink's {@code sink.name}
  * @param maxBytes outbox limit; beyond it the oldest readings are dropped (and counted)
  * @param batchSize readings per delivery, about (whole samples are never split)
+ * @param flushMillis how long queued readings may wait for a full batch; 0 delivers as soon as there are any
  * @param deadband report-by-exception rules, or null to deliver every reading
  */
-record RouteSettings(String sinkName, long maxBytes, int batchSize, ExceptionFilter.Deadband deadband) {
+record RouteSettings(String sinkName, long maxBytes, int batchSize, long flushMillis,
+        ExceptionFilter.Deadband deadband) {
 
     static final int DEFAULT_BATCH_SIZE = 500;
 
     /** A sink with no route configuration: every reading, the pipeline's default outbox size. */
     static RouteSettings defaults(String sinkName, long maxBytes) {
-        return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, null);
+        return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, 0, null);
     }
 
     static void checkSinkName(String name, String where) {

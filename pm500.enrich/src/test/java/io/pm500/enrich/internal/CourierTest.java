@@ -55,6 +55,34 @@ class CourierTest {
     }
 
     @Test
+    void aFlushIntervalGathersReadingsIntoFullBatchesAndNeverHoldsThemLonger() throws Exception {
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100);
+            c.batching(40, 400);
+            c.start();
+            try {
+                List<Integer> batches = new CopyOnWriteArrayList<>();
+                c.sink((batch, historical) -> batches.add(batch.size()));
+                for (int i = 0; i < 4; i++) {
+                    o.append(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10), System.currentTimeMillis()));
+                    c.wake();
+                }
+                await(() -> batches.size() == 1);
+                assertThat(batches).as("four samples of 10 make one batch of 40").containsExactly(40);
+                long start = System.nanoTime();
+                o.append(EntryCodec.encode(OutboxTest.sample("m1", 41, 10), System.currentTimeMillis()));
+                c.wake();
+                await(() -> batches.size() == 2);
+                long waited = (System.nanoTime() - start) / 1_000_000;
+                assertThat(batches.get(1)).isEqualTo(10);
+                assertThat(waited).as("a part batch waits the flush interval, no longer").isBetween(350L, 3000L);
+            } finally {
+                c.stop();
+            }
+        }
+    }
+
+    @Test
     void retriableFailuresKeepEverythingAndDeliverInOrderOnce() throws Exception {
         try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
             Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 25);

@@ -27,7 +27,8 @@ public final class HistorianSql {
     }
 
     /**
-     * Rows as column → value maps (integers as Long, other numbers as Double, timestamps as ISO text).
+     * Rows as column → value maps (integers as Long, other numbers as Double, timestamps as ISO text); none for
+     * DDL.
      *
      * @throws IOException when the historian refuses the query (the message says why) or cannot be reached
      */
@@ -39,9 +40,12 @@ public final class HistorianSql {
         if (r.statusCode() != 200 || body.has("error")) {
             throw new IOException("historian refused '" + sql + "': " + r.body());
         }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        if (!body.has("columns")) {
+            return rows; // DDL such as CREATE TABLE answers {"ddl":"OK"}
+        }
         List<String> columns = new ArrayList<>();
         body.get("columns").forEach(c -> columns.add(c.get("name").asText()));
-        List<Map<String, Object>> rows = new ArrayList<>();
         for (JsonNode row : body.get("dataset")) {
             Map<String, Object> m = new LinkedHashMap<>();
             for (int i = 0; i < columns.size(); i++) {

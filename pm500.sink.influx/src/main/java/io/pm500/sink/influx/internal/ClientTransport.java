@@ -18,6 +18,7 @@ import java.util.Map;
  */
 final class ClientTransport implements Transport {
     private final InfluxSettings settings;
+    private final Http http;
     private final InfluxDBClient client;
     private final WriteApiBlocking writes;
     private final WritePrecision precision;
@@ -28,8 +29,9 @@ final class ClientTransport implements Transport {
         this.settings = s;
         this.precision = s.precision() == LineProtocol.Precision.MS ? WritePrecision.MS : WritePrecision.NS;
         this.org = s.org().isBlank() ? "-" : s.org();
+        this.http = new Http(s);
         InfluxDBClientOptions.Builder options = InfluxDBClientOptions.builder().url(s.url().toString())
-                .okHttpClient(Http.builder(s)).org(org).bucket(s.bucket()).precision(precision);
+                .okHttpClient(http.builder()).org(org).bucket(s.bucket()).precision(precision);
         if (s.secret() != null) {
             options.authenticateToken(new String(s.secret(), StandardCharsets.UTF_8).toCharArray());
         }
@@ -68,5 +70,6 @@ final class ClientTransport implements Transport {
     @Override
     public void close() {
         client.close();
+        http.close();
     }
 }

@@ -2,29 +2,40 @@ package io.pm500.sink.influx.internal;
 
 import io.pm500.api.tls.PemTls;
 import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
-/** The HTTP client both write APIs use: the configured timeout, TLS with the configured CA, no silent retries. */
-final class Http {
-    private Http() {
+/**
+ * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA, no silent
+ * retries. It owns the connection pool and dispatcher so that {@link #close()} frees connections and threads at
+ * once, also those of the client influxdb-client-java builds from {@link #builder()}.
+ */
+final class Http implements AutoCloseable {
+    private final InfluxSettings settings;
+    private final ConnectionPool pool = new ConnectionPool();
+    private final Dispatcher dispatcher = new Dispatcher();
+
+    Http(InfluxSettings settings) {
+        this.settings = settings;
     }
 
-    static OkHttpClient.Builder builder(InfluxSettings s) {
-        long ms = s.timeout().toMillis();
+    OkHttpClient.Builder builder() {
+        long ms = settings.timeout().toMillis();
         // retries are the pipeline's (with back-off, after a crash too); OkHttp's own would repeat writes unseen
-        OkHttpClient.Builder b = new OkHttpClient.Builder().connectTimeout(ms, TimeUnit.MILLISECONDS)
-                .readTimeout(ms, TimeUnit.MILLISECONDS).writeTimeout(ms, TimeUnit.MILLISECONDS)
-                .retryOnConnectionFailure(false);
-        if (s.url().getScheme().equalsIgnoreCase("https")) {
-            b.sslSocketFactory(PemTls.context("influx", s.caFile(), null, null).getSocketFactory(),
-                    PemTls.trustManager("influx", s.caFile()));
+        OkHttpClient.Builder b = new OkHttpClient.Builder().connectionPool(pool).dispatcher(dispatcher)
+                .connectTimeout(ms, TimeUnit.MILLISECONDS).readTimeout(ms, TimeUnit.MILLISECONDS)
+                .writeTimeout(ms, TimeUnit.MILLISECONDS).retryOnConnectionFailure(false);
+        if (settings.url().getScheme().equalsIgnoreCase("https")) {
+            b.sslSocketFactory(PemTls.context("influx", settings.caFile(), null, null).getSocketFactory(),
+                    PemTls.trustManager("influx", settings.caFile()));
         }
         return b;
     }
 
-    /** Frees the client's threads and connections now rather than when it is collected. */
-    static void shutdown(OkHttpClient http) {
-        http.dispatcher().executorService().shutdown();
-        http.connectionPool().evictAll();
+    @Override
+    public void close() {
+        dispatcher.executorService().shutdown();
+        pool.evictAll();
     }
 }

@@ -28,13 +28,15 @@ final class V1Transport implements Transport {
     private static final int MESSAGE_LIMIT = 1000;
 
     private final InfluxSettings settings;
+    private final Http resources;
     private final OkHttpClient http;
     private final HttpUrl url;
     private final String authorization;
 
     V1Transport(InfluxSettings s) {
         this.settings = s;
-        this.http = Http.builder(s).build();
+        this.resources = new Http(s);
+        this.http = resources.builder().build();
         HttpUrl base = HttpUrl.get(s.url().toString());
         HttpUrl.Builder u = base.newBuilder().addPathSegment("write").addQueryParameter("db", s.database())
                 .addQueryParameter("precision", s.precision().name().toLowerCase(Locale.ROOT));
@@ -94,6 +96,6 @@ final class V1Transport implements Transport {
 
     @Override
     public void close() {
-        Http.shutdown(http);
+        resources.close();
     }
 }
