@@ -136,7 +136,7 @@ public final class InfluxSinkComponent implements Sink {
     }
 
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         writer.transport().close();
     }
 

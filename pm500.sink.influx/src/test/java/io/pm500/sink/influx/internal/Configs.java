@@ -1,8 +1,8 @@
 package io.pm500.sink.influx.internal;
 
-import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
+import org.osgi.util.converter.Converters;
 
 /** Component configurations as SCR builds them: the given properties over the metatype defaults. */
 final class Configs {
@@ -14,15 +14,6 @@ final class Configs {
         for (int i = 0; i < keyValues.length; i += 2) {
             values.put((String) keyValues[i], keyValues[i + 1]);
         }
-        return (InfluxSinkComponent.Config) Proxy.newProxyInstance(Configs.class.getClassLoader(),
-                new Class<?>[] { InfluxSinkComponent.Config.class }, (proxy, method, args) -> {
-                    if (values.containsKey(method.getName())) {
-                        return values.get(method.getName());
-                    }
-                    if (method.getDefaultValue() != null) {
-                        return method.getDefaultValue();
-                    }
-                    throw new UnsupportedOperationException(method.getName());
-                });
+        return Converters.standardConverter().convert(values).to(InfluxSinkComponent.Config.class);
     }
 }
