@@ -9,9 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * {@code ./pm500 demo}: an MQTT 5 broker on 127.0.0.1, then the gateway in a demo home whose configuration runs
- * simulated meters read over EtherNet/IP and published as Sparkplug B. Ctrl-C stops the gateway (which sends its
- * NDEATH), then the broker.
+ * {@code ./pm500 demo}: an MQTT 5 broker and a historian (QuestDB, InfluxDB line protocol) on 127.0.0.1, then the
+ * gateway in a demo home whose configuration runs simulated meters read over EtherNet/IP, published as Sparkplug B
+ * and written to the historian. Ctrl-C stops the gateway (which sends its NDEATH), then the broker and historian.
  */
 public final class Demo {
     static final int SIM_BASE_PORT = 15020;
@@ -23,6 +23,7 @@ public final class Demo {
         int meters = o.number("meters", 3, 1, 1000);
         int port = o.number("port", 1883, 1, 65535);
         int simPort = o.number("sim-port", SIM_BASE_PORT, 1024, 65535 - 2 * meters);
+        int historianPort = o.number("historian-port", 9000, 1, 65535);
         Path home = Path.of(o.get("home", "pm500.demo/target/demo-home")).toAbsolutePath();
         Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-gateway.jar")).toAbsolutePath();
         if (!Files.isRegularFile(gatewayJar)) {
@@ -30,7 +31,16 @@ public final class Demo {
                     + " -DskipTests");
             return 1;
         }
-        writeConfiguration(home, gatewayJar.getParent().resolve("conf/logback.xml"), meters, simPort, port);
+        Historian historian;
+        try {
+            historian = Historian.start(home.resolve("historian"), historianPort);
+        } catch (RuntimeException e) {
+            System.err.println("pm500 demo: cannot start the historian on 127.0.0.1:" + historianPort + " ("
+                    + e.getMessage() + "). Stop whatever uses the port, or choose another with --historian-port.");
+            return 1;
+        }
+        writeConfiguration(home, gatewayJar.getParent().resolve("conf/logback.xml"), meters, simPort, port,
+                historian.url());
 
         EmbeddedBroker broker;
         try {
@@ -38,11 +48,14 @@ public final class Demo {
         } catch (IllegalStateException e) {
             System.err.println("pm500 demo: cannot start the MQTT broker on 127.0.0.1:" + port + " (" + e.getMessage()
                     + "). Stop whatever uses the port, or choose another with --port.");
+            historian.stop();
             return 1;
         }
         System.out.println("MQTT 5 broker on tcp://127.0.0.1:" + port + "; starting the gateway in " + home);
         System.out.println("Watch the Sparkplug messages in another terminal: ./pm500 watch"
                 + (port == 1883 ? "" : " --uri tcp://127.0.0.1:" + port));
+        System.out.println("Historian (QuestDB) on " + historian.url() + ": open it in a browser and run"
+                + " 'select * from powermonitor_500 order by timestamp desc limit 20'");
         Process gateway = new ProcessBuilder(javaBin(), "-jar", gatewayJar.toString()).directory(home.toFile())
                 .inheritIO().start();
         Thread stopper = new Thread(() -> {
@@ -56,6 +69,7 @@ public final class Demo {
                 Thread.currentThread().interrupt();
             }
             broker.stop();
+            historian.stop();
         }, "pm500-demo-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         return gateway.waitFor();
@@ -86,9 +100,13 @@ public final class Demo {
         return 0;
     }
 
-    /** The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter. */
-    public static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort)
-            throws IOException {
+    /**
+     * The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter.
+     *
+     * @param historianUrl the historian the InfluxDB sink writes to, or null for none
+     */
+    public static void writeConfiguration(Path home, Path logback, int meters, int simPort, int mqttPort,
+            String historianUrl) throws IOException {
         Path conf = Files.createDirectories(home.resolve("conf"));
         try (Stream<Path> old = Files.list(conf)) {
             for (Path p : old.filter(p -> p.toString().endsWith(".cfg")).toList()) {
@@ -109,6 +127,11 @@ public final class Demo {
         write(conf, "pm500.route-sparkplug.cfg", "sinkName=sparkplug", "reportByException=true");
         write(conf, "pm500.sink.sparkplug-demo.cfg", "sink.name=sparkplug", "groupId=pm500",
                 "brokerUris=tcp://127.0.0.1:" + mqttPort, "scanRateMillis=5000");
+        if (historianUrl != null) {
+            // a historian takes fewer, larger writes better: up to 5000 readings, at most 1 s late
+            write(conf, "pm500.route-influx.cfg", "sinkName=influx", "batchSize=5000", "flushIntervalMillis=1000");
+            write(conf, "pm500.sink.influx-demo.cfg", "sink.name=influx", "url=" + historianUrl, "bucket=pm500");
+        }
     }
 
     private static void write(Path dir, String name, String... lines) throws IOException {

@@ -33,9 +33,19 @@ public final class Historian implements AutoCloseable {
     /** Starts again (after {@link #stop()}) on the same port with the same data. */
     public synchronized void start() {
         try {
-            Files.createDirectories(dir);
+            // QuestDB logs every request to stdout by default: errors only, to a file beside its data. Its log
+            // configuration is JVM-wide, named by the system property "out", and read when its logging first starts.
+            Path logConf = Files.createDirectories(dir.resolve("conf")).resolve("pm500-log.conf");
+            Files.writeString(logConf, "writers=file\n"
+                    + "w.file.class=io.questdb.log.LogFileWriter\n"
+                    + "w.file.location=" + Files.createDirectories(dir.resolve("log")).resolve("questdb.log")
+                            .toAbsolutePath() + "\n"
+                    + "w.file.level=ERROR,CRITICAL\n");
+            if (System.getProperty("out") == null) {
+                System.setProperty("out", logConf.toAbsolutePath().toString());
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("historian: cannot create " + dir, e);
+            throw new UncheckedIOException("historian: cannot prepare " + dir, e);
         }
         server = ServerMain.create(dir.toString(), Map.of(
                 "QDB_HTTP_BIND_TO", "127.0.0.1:" + port,

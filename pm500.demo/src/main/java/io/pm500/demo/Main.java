@@ -24,12 +24,14 @@ public final class Main {
 
     private static int dispatch(String command, String[] rest) throws Exception {
         return switch (command) {
-            case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port"));
+            case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port",
+                    "historian-port"));
             case "watch" -> Watch.run(new Options(rest, "uri", "latency"));
             case "broker" -> Demo.broker(new Options(rest, "port", "home"));
             case "historian" -> Demo.historian(new Options(rest, "port", "home"));
             default -> {
-                System.err.println("usage: pm500 demo [--meters N] [--port P]   gateway + simulated meters + MQTT broker");
+                System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H]   gateway + simulated"
+                        + " meters + MQTT broker + historian");
                 System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
                 System.err.println("       pm500 broker [--port P]   only the MQTT 5 broker, for a gateway of your own");
                 System.err.println("       pm500 historian [--port P]   only the historian (QuestDB, InfluxDB line"

@@ -40,7 +40,7 @@ class GatewaySparkplugIT {
                 SparkplugSubscriber sub = new SparkplugSubscriber(broker.address(), "it-subscriber", got::add);
                 GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
             Demo.writeConfiguration(gateway.home(), GatewayProcess.JAR.resolveSibling("conf/logback.xml"), 3,
-                    freePortRange(6), broker.port());
+                    freePortRange(6), broker.port(), null);
             gateway.launch(GatewayProcess.freePort());
             gateway.await(STARTED, Duration.ofSeconds(60));
             long started = System.nanoTime();

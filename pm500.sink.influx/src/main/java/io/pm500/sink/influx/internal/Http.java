@@ -7,8 +7,7 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
 /**
- * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA, no silent
- * retries. It owns the connection pool and dispatcher so that {@link #close()} frees connections and threads at
+ * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA. It owns the connection pool and dispatcher so that {@link #close()} frees connections and threads at
  * once, also those of the client influxdb-client-java builds from {@link #builder()}.
  */
 final class Http implements AutoCloseable {
@@ -22,10 +21,11 @@ final class Http implements AutoCloseable {
 
     OkHttpClient.Builder builder() {
         long ms = settings.timeout().toMillis();
-        // retries are the pipeline's (with back-off, after a crash too); OkHttp's own would repeat writes unseen
+        // OkHttp retries a write that met a pooled connection the server had closed (historians close idle ones);
+        // every other failure goes back to the pipeline, which retries with back-off and survives a crash
         OkHttpClient.Builder b = new OkHttpClient.Builder().connectionPool(pool).dispatcher(dispatcher)
                 .connectTimeout(ms, TimeUnit.MILLISECONDS).readTimeout(ms, TimeUnit.MILLISECONDS)
-                .writeTimeout(ms, TimeUnit.MILLISECONDS).retryOnConnectionFailure(false);
+                .writeTimeout(ms, TimeUnit.MILLISECONDS).retryOnConnectionFailure(true);
         if (settings.url().getScheme().equalsIgnoreCase("https")) {
             b.sslSocketFactory(PemTls.context("influx", settings.caFile(), null, null).getSocketFactory(),
                     PemTls.trustManager("influx", settings.caFile()));

@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
 import io.pm500.demo.Historian;
+import io.pm500.demo.TestCertificates;
 import io.pm500.testkit.process.HistorianSql;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,10 +23,14 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -171,6 +179,56 @@ class InfluxSinkTest {
                     .hasMessageContaining("HTTP 400: answer 400");
         } finally {
             sink.deactivate();
+            server.stop(0);
+        }
+    }
+
+    /**
+     * TLS against a real TLS endpoint (the JDK's HTTPS server with a certificate from a test CA; QuestDB's open-source
+     * edition has no TLS): the configured CA is trusted, any other is refused before a byte of data is sent.
+     */
+    @ParameterizedTest
+    @CsvSource({ "v2", "v1" })
+    void tlsTrustsTheConfiguredCaAndRefusesAnyOther(String api) throws Exception {
+        TestCertificates pki = TestCertificates.create(dir.resolve("pki-" + api), "PM500 test CA");
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(pki.serverKeyStore())) {
+            keys.load(in, TestCertificates.PASSWORD.toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, TestCertificates.PASSWORD.toCharArray());
+        SSLContext serverTls = SSLContext.getInstance("TLS");
+        serverTls.init(kmf.getKeyManagers(), null, null);
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(serverTls));
+        List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
+                body = new GZIPInputStream(new ByteArrayInputStream(body)).readAllBytes();
+            }
+            bodies.add(new String(body, StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        server.start();
+        String url = "https://localhost:" + server.getAddress().getPort();
+        Path otherCa = TestCertificates.create(dir.resolve("other-" + api), "Some other CA").caPem();
+        InfluxSinkComponent trusted = new InfluxSinkComponent(Configs.of("api", api, "url", url, "bucket", "b",
+                "database", "d", "caFile", pki.caPem().toString()));
+        InfluxSinkComponent untrusting = new InfluxSinkComponent(Configs.of("api", api, "url", url, "bucket", "b",
+                "database", "d", "caFile", otherCa.toString()));
+        try {
+            trusted.deliver(Readings.sample(1, "m1", T), false);
+            assertThat(bodies).singleElement().asString().startsWith("powermonitor_500,area=line4,asset=feeder-m1,"
+                    + "phase=L1,site=plant1 voltage=230.1");
+            assertThatThrownBy(() -> untrusting.deliver(Readings.sample(1, "m1", T), false))
+                    .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isTrue())
+                    .hasMessageContaining("unreachable").hasMessageContaining("PKIX");
+            assertThat(bodies).hasSize(1);
+        } finally {
+            trusted.deactivate();
+            untrusting.deactivate();
             server.stop(0);
         }
     }
