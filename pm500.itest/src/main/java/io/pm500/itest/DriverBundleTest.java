@@ -69,7 +69,7 @@ abstract class DriverBundleTest {
                 new Hashtable<>(java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
         int base = SimulatedMeters.freePortPair();
         port = meterPort(base);
-        SimulatedMeters.configure(configAdmin, 1, base);
+        SimulatedMeters.configure(configAdmin, scr, 1, base);
         meter = configAdmin.getFactoryConfiguration(driver(), "itest", "?");
         Dictionary<String, Object> p = meter(base);
         p.put("meterId", "itest-meter");

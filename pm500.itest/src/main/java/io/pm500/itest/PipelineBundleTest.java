@@ -28,6 +28,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
@@ -44,6 +45,8 @@ class PipelineBundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    @InjectService
+    ServiceComponentRuntime scr;
 
     private final List<Configuration> configs = new ArrayList<>();
     private final List<String> sinkNames = new ArrayList<>();
@@ -176,7 +179,7 @@ class PipelineBundleTest {
 
     private void startMeters(int meters) throws Exception {
         int base = SimulatedMeters.freePortPair();
-        SimulatedMeters.configure(configAdmin, meters, base);
+        SimulatedMeters.configure(configAdmin, scr, meters, base);
         for (int i = 0; i < meters; i++) {
             Configuration c = factory("pm500.driver.modbus", "pipeline-" + run + "-" + i);
             c.update(props("meterId", "pipe-" + run + "-" + i, "host", "127.0.0.1", "port", base + 2 * i,

@@ -3,17 +3,29 @@ package io.pm500.itest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 
 /** Starts the simulator bundle's meters on free loopback ports. */
 final class SimulatedMeters {
+    static final String COMPONENT = "io.pm500.simulator.internal.SimulatorComponent";
+
     private SimulatedMeters() {
     }
 
-    static void configure(ConfigurationAdmin configAdmin, int meters, int basePort) throws IOException {
+    /**
+     * Configures the simulator. A configuration deleted just before (by the previous test) is first seen gone by
+     * SCR: a new one created while SCR still handles the deletion can be lost between the two events.
+     */
+    static void configure(ConfigurationAdmin configAdmin, ServiceComponentRuntime scr, int meters, int basePort)
+            throws Exception {
+        Await.until(Duration.ofSeconds(30), () -> "the previous simulator configuration still active",
+                () -> scr.getComponentDescriptionDTOs().stream().filter(d -> d.name.equals(COMPONENT))
+                        .allMatch(d -> scr.getComponentConfigurationDTOs(d).isEmpty()));
         Configuration c = configAdmin.getConfiguration("pm500.simulator", "?");
         Dictionary<String, Object> p = new Hashtable<>();
         p.put("meters", meters);

@@ -23,7 +23,6 @@ import org.osgi.test.common.annotation.InjectService;
 @ExtendWith(FailureReport.class)
 class SimulatorBundleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final String COMPONENT = "io.pm500.simulator.internal.SimulatorComponent";
 
     @InjectService
     ConfigurationAdmin configAdmin;
@@ -54,12 +53,12 @@ class SimulatorBundleTest {
         Await.until(TIMEOUT, () -> "component did not fail", () -> failure().contains("meters is 0; set 1 to 1000"));
     }
 
-    private void configure(int meters, int basePort) throws IOException {
-        SimulatedMeters.configure(configAdmin, meters, basePort);
+    private void configure(int meters, int basePort) throws Exception {
+        SimulatedMeters.configure(configAdmin, scr, meters, basePort);
     }
 
     private String failure() {
-        return scr.getComponentDescriptionDTOs().stream().filter(d -> d.name.equals(COMPONENT))
+        return scr.getComponentDescriptionDTOs().stream().filter(d -> d.name.equals(SimulatedMeters.COMPONENT))
                 .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream())
                 .filter(c -> c.state == ComponentConfigurationDTO.FAILED_ACTIVATION).map(c -> c.failure)
                 .findFirst().orElse("");

@@ -12,7 +12,6 @@ import io.pm500.testkit.process.DemoProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
@@ -64,8 +63,7 @@ class SparkplugSinkBundleTest {
         try {
             awaitDelivered("itest-sparkplug");
             assertThat(Sockets.establishedTo(broker.port())).as("the sink's connection to the broker").isPositive();
-            Bundle bundle = Arrays.stream(context.getBundles())
-                    .filter(b -> "pm500.sink.sparkplug".equals(b.getSymbolicName())).findFirst().orElseThrow();
+            Bundle bundle = ComponentStates.bundle(context, "pm500.sink.sparkplug");
             int threadsBefore = Thread.activeCount();
             for (int i = 0; i < 20; i++) {
                 bundle.stop();
@@ -136,10 +134,7 @@ class SparkplugSinkBundleTest {
     }
 
     private List<ComponentConfigurationDTO> states() {
-        Bundle bundle = Arrays.stream(context.getBundles())
-                .filter(b -> "pm500.sink.sparkplug".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        return scr.getComponentDescriptionDTOs(bundle).stream()
-                .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream()).toList();
+        return ComponentStates.of(context, scr, "pm500.sink.sparkplug");
     }
 
     private static List<String> sinkThreads() {

@@ -31,20 +31,20 @@ public final class HistorianSql {
      */
     public List<Map<String, Object>> query(String sql) throws IOException {
         // one connection per query, closed after it: tests count the connections a sink leaves open
-        HttpURLConnection c = (HttpURLConnection) URI.create(url + "/exec?query="
+        HttpURLConnection http = (HttpURLConnection) URI.create(url + "/exec?query="
                 + URLEncoder.encode(sql, StandardCharsets.UTF_8)).toURL().openConnection();
-        c.setRequestProperty("Connection", "close");
-        c.setConnectTimeout(5000);
-        c.setReadTimeout(30_000);
+        http.setRequestProperty("Connection", "close");
+        http.setConnectTimeout(5000);
+        http.setReadTimeout(30_000);
         String text;
         int status;
         try {
-            status = c.getResponseCode();
-            try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+            status = http.getResponseCode();
+            try (InputStream in = status < 400 ? http.getInputStream() : http.getErrorStream()) {
                 text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
         } finally {
-            c.disconnect();
+            http.disconnect();
         }
         JsonNode body = JSON.readTree(text);
         if (status != 200 || body.has("error")) {
