@@ -25,6 +25,23 @@ public enum Quality {
         return code;
     }
 
+    /**
+     * The less trustworthy of this and {@code other}, in the order GOOD, UNCERTAIN, STALE, BAD: the quality of
+     * anything made of several readings (a derived metric, a historian line, a message).
+     */
+    public Quality worse(Quality other) {
+        return trust() <= other.trust() ? this : other;
+    }
+
+    private int trust() {
+        return switch (this) {
+            case GOOD -> 3;
+            case UNCERTAIN -> 2;
+            case STALE -> 1;
+            case BAD -> 0;
+        };
+    }
+
     /** The quality for a code; unknown codes are {@link #BAD}, the safe reading of a code we cannot interpret. */
     public static Quality ofCode(int code) {
         for (Quality q : values()) {

@@ -27,6 +27,14 @@ class EnrichedReadingTest {
     }
 
     @Test
+    void theWorseQualityIsTheLessTrusted() {
+        assertThat(Quality.GOOD.worse(Quality.UNCERTAIN)).isSameAs(Quality.UNCERTAIN);
+        assertThat(Quality.UNCERTAIN.worse(Quality.STALE)).isSameAs(Quality.STALE);
+        assertThat(Quality.BAD.worse(Quality.STALE)).isSameAs(Quality.BAD);
+        assertThat(Quality.GOOD.worse(Quality.GOOD)).isSameAs(Quality.GOOD);
+    }
+
+    @Test
     void unknownQualityCodeIsBad() {
         assertThat(Quality.ofCode(7)).isSameAs(Quality.BAD);
     }

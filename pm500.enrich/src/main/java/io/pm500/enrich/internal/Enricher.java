@@ -161,7 +161,7 @@ final class Enricher {
                     break;
                 }
                 found++;
-                worst = worse(worst, r.quality());
+                worst = worst.worse(r.quality());
                 if (r.value() == null || !r.value().isNumeric()) {
                     complete = false;
                 } else {
@@ -173,7 +173,7 @@ final class Enricher {
             }
             Value v = complete ? new Value.Real(d.spec().function().apply(values, found)) : null;
             // no value: the inputs' own stamp says why (BAD or STALE); a value is also range-checked
-            Quality q = v == null ? worse(worst, Quality.STALE) : worse(worst, quality(d.metric().kind(), v));
+            Quality q = v == null ? worst.worse(Quality.STALE) : worst.worse(quality(d.metric().kind(), v));
             out.add(reading(model, sequence, d.metric(), v, q, out.get(0).acquiredAt(), now));
         }
     }
@@ -185,20 +185,6 @@ final class Enricher {
             }
         }
         return null;
-    }
-
-    /** Order of trust: GOOD, UNCERTAIN, STALE, BAD. */
-    static Quality worse(Quality a, Quality b) {
-        return rank(a) >= rank(b) ? a : b;
-    }
-
-    private static int rank(Quality q) {
-        return switch (q) {
-            case GOOD -> 0;
-            case UNCERTAIN -> 1;
-            case STALE -> 2;
-            case BAD -> 3;
-        };
     }
 
     private static EnrichedReading reading(MeterModel model, Sequence sequence, MeterModel.Metric m, Value v,

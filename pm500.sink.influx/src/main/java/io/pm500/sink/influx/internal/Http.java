@@ -33,8 +33,10 @@ final class Http implements AutoCloseable {
         return b;
     }
 
+    /** Cancels a write in flight (its readings stay queued), then frees threads and connections. */
     @Override
     public void close() {
+        dispatcher.cancelAll();
         dispatcher.executorService().shutdown();
         pool.evictAll();
     }

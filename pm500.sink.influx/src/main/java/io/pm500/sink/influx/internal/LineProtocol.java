@@ -105,7 +105,7 @@ final class LineProtocol {
             if (linePhase(r.phase()) != phase) {
                 continue;
             }
-            worst = worse(worst, r.quality());
+            worst = worst.worse(r.quality());
             seq = Math.min(seq, r.sequence());
             field(r, out);
         }
@@ -190,19 +190,5 @@ final class LineProtocol {
             }
             out.append(c);
         }
-    }
-
-    /** BAD is worst, then STALE, UNCERTAIN, GOOD. */
-    private static Quality worse(Quality a, Quality b) {
-        return rank(b) < rank(a) ? b : a;
-    }
-
-    private static int rank(Quality q) {
-        return switch (q) {
-            case BAD -> 0;
-            case STALE -> 1;
-            case UNCERTAIN -> 2;
-            case GOOD -> 3;
-        };
     }
 }
