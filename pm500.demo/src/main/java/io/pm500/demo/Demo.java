@@ -3,6 +3,7 @@ package io.pm500.demo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -80,10 +81,21 @@ public final class Demo {
      * {@code MQTT 5 broker listening on tcp://127.0.0.1:<port>} once it accepts connections ({@code --port 0}: a free
      * port), which tests wait for: they run it in its own JVM because HiveMQ's Guava clashes with the gateway's.
      */
-    static int broker(Options o) throws InterruptedException {
+    static int broker(Options o) throws InterruptedException, IOException, GeneralSecurityException {
         int port = o.number("port", 1883, 0, 65535);
         Path home = Path.of(o.get("home", "pm500.demo/target/broker-home")).toAbsolutePath();
-        EmbeddedBroker broker = EmbeddedBroker.start(home, port);
+        String tlsDir = o.get("tls", "");
+        EmbeddedBroker broker;
+        if (tlsDir.isEmpty()) {
+            broker = EmbeddedBroker.start(home, port);
+        } else {
+            // a TLS listener that requires client certificates, as AWS IoT Core does; the test PKI in --tls DIR
+            TestCertificates pki = TestCertificates.create(Path.of(tlsDir), "PM500 demo CA");
+            pki.caPem();
+            pki.clientPem("pm500-gateway");
+            broker = EmbeddedBroker.start(home, port, new EmbeddedBroker.Tls(pki.serverKeyStore(),
+                    TestCertificates.PASSWORD, pki.caTrustStore(), true));
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(broker::stop, "pm500-broker-stop"));
         System.out.println("MQTT 5 broker listening on " + broker.uri());
         Thread.currentThread().join();

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * (QuestDB). For process-level tests and tests inside Felix alike.
  */
 public final class DemoProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on ((?:tcp|http)://\\S+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on ((?:tcp|ssl|http)://\\S+)");
 
     private final Process process;
     private final String address;
@@ -90,6 +90,16 @@ public final class DemoProcess implements AutoCloseable {
     }
 
     /**
+     * The MQTT 5 broker on a free port with a TLS listener that requires client certificates, as AWS IoT Core does.
+     * It writes its test PKI to {@code tlsDir}: {@code ca.pem}, and the client's {@code pm500-gateway-cert.pem} and
+     * {@code pm500-gateway-key.pem}.
+     */
+    public static DemoProcess tlsBroker(Path demoTarget, Path home, Path tlsDir) throws IOException {
+        return new DemoProcess(demoTarget, "the MQTT broker", List.of("broker", "--port", "0", "--home",
+                home.toString(), "--tls", tlsDir.toString()));
+    }
+
+    /**
      * The historian with its data in {@code home}; start it again with the same port and home after {@link #close()}
      * for an outage.
      *
@@ -100,7 +110,7 @@ public final class DemoProcess implements AutoCloseable {
                 "--home", home.toString()));
     }
 
-    /** {@code tcp://127.0.0.1:port} for the broker, {@code http://127.0.0.1:port} for the historian. */
+    /** {@code tcp://127.0.0.1:port} or {@code ssl://localhost:port} for the broker, {@code http://…} for the historian. */
     public String address() {
         return address;
     }
