@@ -82,8 +82,9 @@ public final class InfluxThroughput {
             long lines = fleet.lines - linesBefore;
             historian.awaitTable(table);
             long stored = count(historian, table);
-            System.out.printf("api %s, gzip %s, batch %d, %4d meters: %,10.0f lines/s (%,10.0f readings/s) for %.0f s, %,d lines stored"
-                    + " of %,d sent%n", api, System.getProperty("gzip", "true"), READINGS_PER_BATCH, meters, lines / elapsed, readings / elapsed, elapsed, stored, fleet.lines);
+            System.out.printf("api %s, gzip %s, batch %d, %4d meters: %,10.0f lines/s (%,10.0f readings/s) for %.0f s,"
+                    + " %,d lines stored of %,d sent%n", api, System.getProperty("gzip", "true"), READINGS_PER_BATCH,
+                    meters, lines / elapsed, readings / elapsed, elapsed, stored, fleet.lines);
         } finally {
             sink.deactivate();
         }

@@ -30,11 +30,11 @@ public final class Main {
             case "broker" -> Demo.broker(new Options(rest, "port", "home", "tls"));
             case "historian" -> Demo.historian(new Options(rest, "port", "home"));
             default -> {
-                System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H]   gateway + simulated"
-                        + " meters + MQTT broker + historian");
+                System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H]   gateway +"
+                        + " simulated meters + MQTT broker + historian");
                 System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
-                System.err.println("       pm500 broker [--port P] [--tls DIR]   only the MQTT 5 broker, for a gateway of"
-                        + " your own (--tls: a test CA, client certificate and a TLS listener requiring it)");
+                System.err.println("       pm500 broker [--port P] [--tls DIR]   only the MQTT 5 broker, for a gateway"
+                        + " of your own (--tls: a test CA, client certificate and a TLS listener requiring it)");
                 System.err.println("       pm500 historian [--port P]   only the historian (QuestDB, InfluxDB line"
                         + " protocol), for a gateway of your own");
                 yield 2;

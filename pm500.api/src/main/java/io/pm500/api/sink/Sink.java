@@ -32,6 +32,22 @@ public interface Sink {
     String NAME = "sink.name";
 
     /**
+     * Checks a sink name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the
+     * outbox directory).
+     *
+     * @param where names the setting for the message, e.g. {@code sink route}
+     * @return the name
+     * @throws IllegalArgumentException naming {@code where}, the name and the rule
+     */
+    static String checkName(String name, String where) {
+        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException(where + ": sink name '" + name + "' must be 1 to 64 letters, digits,"
+                    + " '.', '_' or '-', starting with a letter or digit (it names the outbox on disk)");
+        }
+        return name;
+    }
+
+    /**
      * Delivers one batch, blocking until the destination confirms it or fails.
      *
      * @param batch      one or more readings, never empty

@@ -27,6 +27,7 @@ class SettingFilesTest {
     void aDirectoryIsNotAFile(@TempDir Path dir) {
         assertThat(SettingFiles.optionalFile("sink", "caFile", " ")).isNull();
         assertThatThrownBy(() -> SettingFiles.optionalFile("sink", "caFile", dir.toString()))
-                .hasMessage("sink: caFile '" + dir + "' is not a readable file; fix the path or the file's permissions");
+                .hasMessage("sink: caFile '" + dir + "' is not a readable file; fix the path or the file's"
+                        + " permissions");
     }
 }

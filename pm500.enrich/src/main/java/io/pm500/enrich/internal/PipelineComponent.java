@@ -124,7 +124,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
                         + " ≥ 0, got " + c.defaultMaxMegabytes() + " and " + c.syncIntervalMillis());
             }
             for (String name : c.retiredSinks()) {
-                RouteSettings.checkSinkName(name, "pipeline retiredSinks");
+                Sink.checkName(name, "pipeline retiredSinks");
             }
             MeterModel.checkOverrides(DeviceProfiles.builtIn(DeviceProfiles.PM500), settings);
             return settings;
@@ -172,7 +172,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         Object name = props.get(Sink.NAME);
         String sinkName = name == null ? null : name.toString();
         try {
-            RouteSettings.checkSinkName(sinkName, "sink service " + props.get("component.name"));
+            Sink.checkName(sinkName, "sink service " + props.get("component.name"));
         } catch (IllegalArgumentException e) {
             LOG.error("{}; the sink gets no readings until its {} property is fixed", e.getMessage(), Sink.NAME);
             return;

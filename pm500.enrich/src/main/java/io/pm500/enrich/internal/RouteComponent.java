@@ -1,5 +1,6 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.sink.Sink;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -74,7 +75,7 @@ public final class RouteComponent {
 
     static RouteSettings validate(Config c) {
         String name = c.sinkName() == null ? null : c.sinkName().trim();
-        RouteSettings.checkSinkName(name, "sink route");
+        Sink.checkName(name, "sink route");
         String where = "route of sink '" + name + "'";
         if (c.maxMegabytes() < 1) {
             throw new IllegalArgumentException(where + ": maxMegabytes is " + c.maxMegabytes() + "; give at least 1");

@@ -21,13 +21,6 @@ record RouteSettings(String sinkName, long maxBytes, int batchSize, long flushMi
         return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, 0, null);
     }
 
-    static void checkSinkName(String name, String where) {
-        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-            throw new IllegalArgumentException(where + ": sink name '" + name + "' must be 1 to 64 letters, digits,"
-                    + " '.', '_' or '-', starting with a letter or digit (it names the outbox on disk)");
-        }
-    }
-
     static Duration seconds(double s) {
         return Duration.ofMillis(Math.round(s * 1000));
     }

@@ -136,11 +136,7 @@ public final class AwsIotSinkComponent implements Sink {
     }
 
     static AwsSettings settings(Config c) {
-        String sink = c.sink_name() == null ? "" : c.sink_name().trim();
-        if (sink.isEmpty() || !sink.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("aws: sink.name '" + sink + "' must be letters, digits, '.', '_' or"
-                    + " '-' (it names the outbox directory)");
-        }
+        String sink = Sink.checkName(c.sink_name() == null ? "" : c.sink_name().trim(), "aws: sink.name");
         return new AwsSettings(sink, trim(c.endpoint()), c.port(), trim(c.thingName()),
                 SettingFiles.optionalFile("aws", "certFile", c.certFile()),
                 SettingFiles.optionalFile("aws", "keyFile", c.keyFile()),

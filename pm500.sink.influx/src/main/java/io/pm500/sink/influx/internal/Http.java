@@ -7,8 +7,9 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
 /**
- * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA. It owns the connection pool and dispatcher so that {@link #close()} frees connections and threads at
- * once, also those of the client influxdb-client-java builds from {@link #builder()}.
+ * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA. It owns the
+ * connection pool and dispatcher so that {@link #close()} frees connections and threads at once, also those of the
+ * client influxdb-client-java builds from {@link #builder()}.
  */
 final class Http implements AutoCloseable {
     private final InfluxSettings settings;

@@ -149,11 +149,7 @@ public final class InfluxSinkComponent implements Sink {
     }
 
     static InfluxSettings settings(Config c) {
-        String sink = c.sink_name() == null ? "" : c.sink_name().trim();
-        if (sink.isEmpty() || !sink.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("influx: sink.name '" + sink + "' must be letters, digits, '.', '_' or"
-                    + " '-' (it names the outbox directory)");
-        }
+        String sink = Sink.checkName(c.sink_name() == null ? "" : c.sink_name().trim(), "influx: sink.name");
         InfluxSettings.Api api = InfluxSettings.api(c.api());
         byte[] secret = api == InfluxSettings.Api.V2 ? SettingFiles.secret("influx", "tokenFile", c._token(),
                 c.tokenFile()) : SettingFiles.secret("influx", "passwordFile", c._password(), c.passwordFile());

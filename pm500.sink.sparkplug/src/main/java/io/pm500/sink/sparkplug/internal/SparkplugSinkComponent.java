@@ -210,11 +210,7 @@ public final class SparkplugSinkComponent implements Sink {
     }
 
     private SparkplugSettings settings(Config c) {
-        String sink = c.sink_name() == null ? "" : c.sink_name().trim();
-        if (sink.isEmpty() || !sink.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("sparkplug: sink.name '" + sink + "' must be letters, digits, '.',"
-                    + " '_' or '-' (it names the outbox directory)");
-        }
+        String sink = Sink.checkName(c.sink_name() == null ? "" : c.sink_name().trim(), "sparkplug: sink.name");
         String group = SparkplugSettings.checkId(c.groupId(), "groupId");
         String nodeId = SparkplugSettings.checkId(c.edgeNodeId().isBlank() ? derivedNodeId() : c.edgeNodeId().trim(),
                 c.edgeNodeId().isBlank() ? "edgeNodeId (derived from the assets' site and area)" : "edgeNodeId");
