@@ -13,7 +13,9 @@ import okhttp3.OkHttpClient;
  */
 final class Http implements AutoCloseable {
     private final InfluxSettings settings;
-    private final ConnectionPool pool = new ConnectionPool();
+    // idle connections close after 10 s (OkHttp's default is 5 min): a stopped sink's pool timer, and the runner
+    // thread waiting for it, end soon after
+    private final ConnectionPool pool = new ConnectionPool(5, 10, TimeUnit.SECONDS);
     private final Dispatcher dispatcher = new Dispatcher();
 
     Http(InfluxSettings settings) {
