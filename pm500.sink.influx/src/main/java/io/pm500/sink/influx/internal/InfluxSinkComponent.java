@@ -118,14 +118,15 @@ public final class InfluxSinkComponent implements Sink {
     @Modified
     void configure(Config config) {
         InfluxSettings settings;
+        Transport transport;
         try {
             settings = settings(config);
+            transport = settings.api() == InfluxSettings.Api.V2 ? new ClientTransport(settings)
+                    : new V1Transport(settings);
         } catch (IllegalArgumentException e) {
             LOG.error("{}", e.getMessage());
             throw e;
         }
-        Transport transport = settings.api() == InfluxSettings.Api.V2 ? new ClientTransport(settings)
-                : new V1Transport(settings);
         Writer old = writer;
         writer = new Writer(settings, new LineProtocol(settings.measurement(), settings.areaTag(), settings.meterTag(),
                 settings.precision()), transport);
