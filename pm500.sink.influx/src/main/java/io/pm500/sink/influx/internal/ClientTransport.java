@@ -9,7 +9,6 @@ import com.influxdb.exceptions.InfluxException;
 import io.pm500.api.sink.SinkException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code /api/v2/write} through influxdb-client-java's blocking write API: InfluxDB 2.x and 3.x, and 1.8+ through
@@ -21,7 +20,6 @@ final class ClientTransport implements Transport {
     private final InfluxSettings settings;
     private final Http http;
     private final InfluxDBClient client;
-    private final AtomicBoolean clientClosed = new AtomicBoolean();
     private final WriteApiBlocking writes;
     private final WritePrecision precision;
     // InfluxDB 1.8 and 3.x ignore the organisation, but the client wants one
@@ -69,12 +67,9 @@ final class ClientTransport implements Transport {
         return null;
     }
 
-    /** Idempotent: the sink closes again after a write that was in flight during the first close. */
     @Override
     public void close() {
-        if (clientClosed.compareAndSet(false, true)) {
-            client.close();
-        }
+        client.close();
         http.close();
     }
 }

@@ -107,7 +107,6 @@ public final class InfluxSinkComponent implements Sink {
     }
 
     private volatile Writer writer;
-    private volatile boolean active = true;
     // used by the pipeline's one delivery thread for this sink only
     private final StringBuilder body = new StringBuilder(1 << 16);
 
@@ -139,23 +138,15 @@ public final class InfluxSinkComponent implements Sink {
 
     @Deactivate
     public void deactivate() {
-        active = false;
         writer.transport().close();
     }
 
     @Override
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         Writer w = writer;
-        try {
-            body.setLength(0);
-            int lines = w.encoder().encode(batch, body);
-            w.transport().write(body.toString(), lines);
-        } finally {
-            if (!active || writer != w) {
-                // closed while this write was in flight: its connection came back to the pool afterwards
-                w.transport().close();
-            }
-        }
+        body.setLength(0);
+        int lines = w.encoder().encode(batch, body);
+        w.transport().write(body.toString(), lines);
     }
 
     static InfluxSettings settings(Config c) {

@@ -12,7 +12,6 @@ interface Transport extends AutoCloseable {
      */
     void write(String body, int lines) throws SinkException;
 
-    /** Frees connections and threads; may be called again. */
     @Override
     void close();
 }
