@@ -2,7 +2,6 @@ package io.pm500.itest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.testkit.process.DemoProcess;
 import java.nio.file.Files;
@@ -76,19 +75,14 @@ class AwsSinkBundleTest {
         p.put("caFile", tls.resolve("ca.pem").toString());
         p.put("timeoutSeconds", 5);
         sink.update(p);
-        Configuration feeder = configAdmin.getFactoryConfiguration("pm500.testkit.feeder", "aws-feed", "?");
-        configs.add(feeder);
-        Dictionary<String, Object> f = new Hashtable<>();
-        f.put("meterId", "aws-feed");
-        f.put("periodMillis", 50);
-        f.put("ackFile", Files.createTempFile("acks", ".txt").toString());
-        feeder.update(f);
+        configs.add(Feeders.start(configAdmin, "aws-feed", 50, Files.createTempFile("acks", ".txt")));
 
         Await.until(TIMEOUT, () -> "sink status: " + status(), () -> status().delivered() > 20);
         // the runtime deletes its copy once loaded; the mapping stays
         assertThat(Files.readAllLines(Path.of("/proc/self/maps"))).as("the JNI library, loaded from data/aws-crt")
                 .anyMatch(l -> l.contains(System.getProperty("aws.crt.lib.dir")) && l.contains("aws-crt-jni"));
         Bundle bundle = ComponentStates.bundle(context, "pm500.sink.aws");
+        assertThat(nativeResources(bundle)).as("the runtime's resources, tracked while the sink runs").isNotEmpty();
         int threadsBefore = Thread.activeCount();
         for (int i = 0; i < 20; i++) {
             bundle.stop();
@@ -106,9 +100,7 @@ class AwsSinkBundleTest {
     }
 
     private SinkStatus status() {
-        return StatusSources.sinks(context).stream().filter(s -> s.sinkName().equals("itest-aws")).findFirst()
-                .orElse(new SinkStatus("itest-aws", SinkState.ABSENT, 0, 0, 0, 0, 0, 0, 0,
-                        Duration.ZERO, "", null));
+        return StatusSources.sink(context, "itest-aws");
     }
 
     /** The runtime's own count of live native resources (tracked: aws.crt.debugnative=true), read in the bundle. */

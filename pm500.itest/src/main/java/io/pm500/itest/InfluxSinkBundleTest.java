@@ -209,20 +209,13 @@ class InfluxSinkBundleTest {
     }
 
     private Configuration feeder(String meterId, Path acks) throws Exception {
-        Configuration c = configAdmin.getFactoryConfiguration("pm500.testkit.feeder", meterId, "?");
+        Configuration c = Feeders.start(configAdmin, meterId, 20, acks);
         configs.add(c);
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("meterId", meterId);
-        p.put("periodMillis", 20);
-        p.put("ackFile", acks.toString());
-        c.update(p);
         return c;
     }
 
-    /** The sink's outbox status; all zero until the pipeline made its outbox. */
     private SinkStatus status(String name) {
-        return StatusSources.sinks(context).stream().filter(s -> s.sinkName().equals(name)).findFirst()
-                .orElse(new SinkStatus(name, SinkState.ABSENT, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
+        return StatusSources.sink(context, name);
     }
 
     private static long rows(String table) {

@@ -1,8 +1,10 @@
 package io.pm500.itest;
 
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -24,6 +26,12 @@ final class StatusSources {
 
     static List<SinkStatus> sinks(BundleContext context) {
         return collect(context, StatusSource::sinks);
+    }
+
+    /** One sink's outbox status; all zero and ABSENT until the pipeline made its outbox. */
+    static SinkStatus sink(BundleContext context, String name) {
+        return sinks(context).stream().filter(s -> s.sinkName().equals(name)).findFirst()
+                .orElse(new SinkStatus(name, SinkState.ABSENT, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
     }
 
     private static <T> List<T> collect(BundleContext context, Function<StatusSource, List<T>> what) {

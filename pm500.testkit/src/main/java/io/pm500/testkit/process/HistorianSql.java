@@ -30,10 +30,8 @@ public final class HistorianSql {
      * @throws IOException when the historian refuses the query (the message says why) or cannot be reached
      */
     public List<Map<String, Object>> query(String sql) throws IOException {
-        // one connection per query, closed after it: tests count the connections a sink leaves open
         HttpURLConnection http = (HttpURLConnection) URI.create(url + "/exec?query="
                 + URLEncoder.encode(sql, StandardCharsets.UTF_8)).toURL().openConnection();
-        http.setRequestProperty("Connection", "close");
         http.setConnectTimeout(5000);
         http.setReadTimeout(30_000);
         String text;
