@@ -2,7 +2,6 @@ package io.pm500.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,8 +37,7 @@ class GatewayCrashIT {
     @Test
     void nothingAcknowledgedIsLostWhenTheProcessIsKilled() throws Exception {
         gateway = new GatewayProcess(home);
-        Files.createDirectories(home.resolve("deploy"));
-        Files.copy(testkitJar(), home.resolve("deploy").resolve("pm500.testkit.jar"));
+        gateway.deployTestkit();
         Path acks = home.resolve("acks.txt");
         Path received = home.resolve("received.txt");
         // an outbox for sink "historian", which is not there yet: readings pile up on disk
@@ -99,12 +97,5 @@ class GatewayCrashIT {
             }
         }
         return values;
-    }
-
-    /** The test kit bundle, a test dependency of this module, from the class path. */
-    private static Path testkitJar() {
-        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(p -> p.contains("pm500.testkit") && p.endsWith(".jar")).map(Path::of).findFirst()
-                .orElseThrow(() -> new AssertionError("pm500.testkit jar not on the test class path"));
     }
 }

@@ -2,6 +2,7 @@ package io.pm500.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -79,6 +81,15 @@ final class GatewayProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** Copies the test kit bundle (a test dependency of this module, on the class path) into the home's deploy/. */
+    void deployTestkit() throws IOException {
+        Path jar = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> p.contains("pm500.testkit") && p.endsWith(".jar")).map(Path::of).findFirst()
+                .orElseThrow(() -> new AssertionError("pm500.testkit jar not on the test class path"));
+        Files.createDirectories(home.resolve("deploy"));
+        Files.copy(jar, home.resolve("deploy").resolve("pm500.testkit.jar"));
     }
 
     static int freePort() throws IOException {

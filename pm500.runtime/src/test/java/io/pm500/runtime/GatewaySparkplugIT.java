@@ -9,10 +9,16 @@ import io.pm500.testkit.process.DemoProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +97,111 @@ class GatewaySparkplugIT {
                         .isEqualTo(i % 256L);
             }
         }
+    }
+
+    /**
+     * With a primary host configured (the test plays it): births wait for its STATE online; when it goes offline the
+     * node sends NDEATH and the readings taken meanwhile stay in the outbox; when it is back they arrive flagged
+     * {@code is_historical}, none lost. The test kit's feeder plays the driver and logs each acknowledged value.
+     */
+    @Test
+    void readingsTakenWhileThePrimaryHostIsOfflineArriveAsHistoricalData() throws Exception {
+        List<Received> got = new CopyOnWriteArrayList<>();
+        try (DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
+                SparkplugSubscriber host = new SparkplugSubscriber(broker.address(), "it-scada", got::add);
+                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+            gateway.deployTestkit();
+            Path conf = gateway.home().resolve("conf");
+            Path acks = gateway.home().resolve("acks.txt");
+            Files.writeString(conf.resolve("pm500.route-sparkplug.cfg"), "sinkName=sparkplug\n");
+            Files.writeString(conf.resolve("pm500.sink.sparkplug-it.cfg"), String.join("\n", "sink.name=sparkplug",
+                    "edgeNodeId=it-node", "brokerUris=" + broker.address(), "primaryHostId=scada",
+                    "connectTimeoutSeconds=5", ""));
+            Files.writeString(conf.resolve("pm500.testkit.feeder-ph.cfg"),
+                    "meterId=ph-meter\nperiodMillis=20\nackFile=" + acks + "\n");
+            gateway.launch(GatewayProcess.freePort());
+            gateway.await(STARTED, Duration.ofSeconds(60));
+            Thread.sleep(2000);
+            assertThat(got).as("nothing before the primary host is online").noneMatch(r -> "it-node".equals(r.node()));
+
+            long ts = System.currentTimeMillis();
+            state(host, true, ts);
+            Received nbirth = awaitMessages(got, r -> "NBIRTH".equals(r.type()), 1, Duration.ofSeconds(30)).get(0);
+            awaitMessages(got, r -> "DDATA".equals(r.type()), 20, Duration.ofSeconds(30));
+
+            state(host, false, ts + 1);
+            Received ndeath = awaitMessages(got, r -> "NDEATH".equals(r.type()), 1, Duration.ofSeconds(30)).get(0);
+            assertThat(bdSeq(ndeath)).isEqualTo(bdSeq(nbirth));
+            Thread.sleep(3000); // the feeder goes on: these readings wait in the outbox
+            long backOnline = System.currentTimeMillis();
+            state(host, true, ts + 2);
+            Received again = awaitMessages(got, r -> "NBIRTH".equals(r.type()), 2, Duration.ofSeconds(30)).get(1);
+            assertThat(bdSeq(again)).isEqualTo(bdSeq(nbirth) + 1);
+            assertThat(got.subList(got.indexOf(ndeath), got.indexOf(again)))
+                    .as("nothing published while the primary host was offline")
+                    .noneMatch(r -> "it-node".equals(r.node()) && !"NDEATH".equals(r.type()));
+
+            Set<Long> acknowledged = acknowledged(acks);
+            Map<Long, Metric> received;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            Set<Long> missing;
+            do {
+                Thread.sleep(200);
+                received = counters(host, got);
+                missing = new HashSet<>(acknowledged);
+                missing.removeAll(received.keySet());
+            } while (!missing.isEmpty() && System.nanoTime() < deadline);
+            assertThat(missing).as("acknowledged values not received (of %d)", acknowledged.size()).isEmpty();
+
+            List<Metric> offline = received.values().stream().filter(m -> m.getTimestamp().getTime()
+                    >= ndeath.receivedAtMillis() && m.getTimestamp().getTime() < backOnline).toList();
+            assertThat(offline).as("readings taken while the primary host was offline").hasSizeGreaterThan(50)
+                    .allSatisfy(m -> assertThat(m.isHistorical()).as("is_historical of %s", m).isTrue());
+            System.out.printf("primary host offline ~3 s: %d readings held and sent as historical; %d acknowledged,"
+                    + " all received%n", offline.size(), acknowledged.size());
+            assertThat(received.values()).as("live readings after the return").anySatisfy(m -> {
+                assertThat(m.getTimestamp().getTime()).isGreaterThan(backOnline);
+                assertThat(m.isHistorical()).isFalse();
+            });
+        }
+    }
+
+    private static void state(SparkplugSubscriber host, boolean online, long timestamp) throws Exception {
+        host.publish("spBv1.0/STATE/scada", ("{\"online\":" + online + ",\"timestamp\":" + timestamp + "}")
+                .getBytes(StandardCharsets.UTF_8), 1, true).waitForCompletion(5000);
+    }
+
+    private static long bdSeq(Received r) {
+        return (Long) r.payload().getMetrics().stream().filter(m -> "bdSeq".equals(m.getName())).findFirst()
+                .orElseThrow().getValue();
+    }
+
+    /** The feeder's counter values as received in births and data, resolving aliases as a host does. */
+    private static Map<Long, Metric> counters(SparkplugSubscriber host, List<Received> got) {
+        Map<Long, Metric> values = new HashMap<>();
+        for (Received r : got) {
+            if ("ph-meter".equals(r.device()) && r.payload() != null) {
+                for (Metric m : r.payload().getMetrics()) {
+                    String name = m.hasName() ? m.getName() : host.nameOf(r.group() + "/" + r.node(), m.getAlias());
+                    if ("Counter".equals(name) && m.getValue() instanceof Long v) {
+                        values.putIfAbsent(v, m);
+                    }
+                }
+            }
+        }
+        return values;
+    }
+
+    /** The values the feeder logged once the pipeline acknowledged them (complete lines only). */
+    private static Set<Long> acknowledged(Path acks) throws IOException {
+        String text = Files.readString(acks);
+        Set<Long> values = new HashSet<>();
+        for (String line : text.substring(0, text.lastIndexOf('\n') + 1).split("\n")) {
+            if (!line.isEmpty()) {
+                values.add(Long.parseLong(line));
+            }
+        }
+        return values;
     }
 
     private static Received first(List<Received> got, String type) {
