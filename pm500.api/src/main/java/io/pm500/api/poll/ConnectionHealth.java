@@ -8,7 +8,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +30,7 @@ public final class ConnectionHealth {
     private final String driver;
     private final String endpoint;
     private final List<String> blocks;
+    private final Set<String> oncePerConnection;
     private final int lostAfter;
     private final Clock clock;
     private long polls;
@@ -41,15 +45,17 @@ public final class ConnectionHealth {
     private volatile MeterStatus status;
 
     /**
-     * @param driver   the driver's bundle symbolic name, for the status
-     * @param endpoint where the meter is read, for the status and logs
-     * @param blocks   the profile blocks polled, for the status
-     * @param enabled  false publishes the meter as DISABLED
+     * @param driver    the driver's bundle symbolic name, for the status
+     * @param endpoint  where the meter is read, for the status and logs
+     * @param intervals the blocks polled and their intervals in ms (0 = once per connection), for the status
+     * @param enabled   false publishes the meter as DISABLED
      */
-    public ConnectionHealth(String meterId, String driver, String endpoint, List<String> blocks, int lostAfter,
-            boolean enabled, Clock clock) {
+    public ConnectionHealth(String meterId, String driver, String endpoint, Map<String, Long> intervals,
+            int lostAfter, boolean enabled, Clock clock) {
         this.meterId = meterId;
-        this.blocks = List.copyOf(blocks);
+        this.blocks = List.copyOf(intervals.keySet());
+        this.oncePerConnection = intervals.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey)
+                .collect(Collectors.toUnmodifiableSet());
         this.driver = driver;
         this.endpoint = endpoint;
         this.lostAfter = lostAfter;
@@ -131,6 +137,7 @@ public final class ConnectionHealth {
 
     private void publish(boolean disabled) {
         status = new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state, polls,
-                failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks);
+                failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks,
+                oncePerConnection);
     }
 }

@@ -5,7 +5,7 @@
  * {@link io.pm500.api.poll.BlockIntervals} (the {@code <block>=<ms>} configuration).
  */
 @Export
-@Version("2.0.0")
+@Version("3.0.0")
 package io.pm500.api.poll;
 
 import org.osgi.annotation.bundle.Export;

@@ -3,6 +3,7 @@ package io.pm500.api.status;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A snapshot of one meter's acquisition, as one driver sees it.
@@ -19,10 +20,12 @@ import java.util.List;
  * @param lastSuccess         when the last read succeeded, {@code null} before the first
  * @param blocks              the profile blocks the driver reads from this meter, so consumers know what the meter
  *                            will report before its first sample
+ * @param oncePerConnection   those of the blocks read once when a connection opens (identity) rather than polled:
+ *                            that no new sample of them arrives while the connection lasts is normal
  */
 public record MeterStatus(String meterId, String driver, String endpoint, ConnectionState state, long polls,
         long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess,
-        List<String> blocks) {
+        List<String> blocks, Set<String> oncePerConnection) {
 
     public MeterStatus {
         if (meterId == null || driver == null || endpoint == null || state == null || lastLatency == null) {
@@ -30,5 +33,6 @@ public record MeterStatus(String meterId, String driver, String endpoint, Connec
         }
         lastError = lastError == null ? "" : lastError;
         blocks = blocks == null ? List.of() : List.copyOf(blocks);
+        oncePerConnection = oncePerConnection == null ? Set.of() : Set.copyOf(oncePerConnection);
     }
 }

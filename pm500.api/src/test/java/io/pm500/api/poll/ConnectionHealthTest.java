@@ -17,7 +17,7 @@ class ConnectionHealthTest {
     static final Instant T = Instant.parse("2026-11-27T10:00:00Z");
 
     static ConnectionHealth health(int lostAfter, boolean enabled) {
-        return new ConnectionHealth("m1", "pm500.driver.test", "10.0.0.1:502", List.of("b1"), lostAfter, enabled,
+        return new ConnectionHealth("m1", "pm500.driver.test", "10.0.0.1:502", Map.of("b1", 1000L), lostAfter, enabled,
                 Clock.systemUTC());
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class StatusTest {
@@ -15,13 +16,14 @@ class StatusTest {
             @Override
             public List<MeterStatus> meters() {
                 return List.of(new MeterStatus("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1",
-                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null, null));
+                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null, null, null));
             }
         };
         assertThat(meterOnly.sinks()).isEmpty();
         assertThat(meterOnly.meters()).singleElement().satisfies(m -> {
             assertThat(m.lastError()).isEmpty();
             assertThat(m.blocks()).isEmpty();
+            assertThat(m.oncePerConnection()).isEmpty();
         });
     }
 
@@ -29,6 +31,6 @@ class StatusTest {
     void statusNeedsItsKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
         assertThatIllegalArgumentException().isThrownBy(
-                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of()));
+                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of(), Set.of()));
     }
 }

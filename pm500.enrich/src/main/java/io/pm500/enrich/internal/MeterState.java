@@ -22,7 +22,7 @@ final class MeterState {
             stale = false;
         }
 
-        /** True once no sample arrived for {@code factor} intervals (never for once-per-connection blocks). */
+        /** True once no sample arrived for {@code factor} intervals (the gap between the last two samples). */
         boolean overdue(long nowNanos, int factor) {
             return !stale && intervalNanos > 0 && nowNanos - lastArrivalNanos > factor * intervalNanos;
         }

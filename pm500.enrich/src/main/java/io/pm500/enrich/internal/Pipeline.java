@@ -136,15 +136,19 @@ final class Pipeline implements AutoCloseable {
         o.append(EntryCodec.encode(readings, now));
     }
 
-    /** Blocks that stopped producing samples get their last values stamped STALE, once. */
-    void markStale() {
+    /**
+     * Blocks that stopped producing samples get their last values stamped STALE, once. Not blocks read once per
+     * connection (by meter id, as the drivers report them): their next sample comes with the next connection.
+     */
+    void markStale(Map<String, Set<String>> oncePerConnection) {
         int factor = enrichment.settings().staleFactor();
         for (MeterState meter : meters.values()) {
             synchronized (meter) {
                 long now = System.nanoTime();
+                Set<String> once = oncePerConnection.getOrDefault(meter.meterId, Set.of());
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
-                    if (block.overdue(now, factor)) {
+                    if (!once.contains(e.getKey()) && block.overdue(now, factor)) {
                         block.stale = true;
                         MeterModel model = enrichment.model(meter.meterId);
                         int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);

@@ -237,15 +237,17 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private void sweep() {
         try {
             Set<String> lost = new HashSet<>();
+            Map<String, Set<String>> oncePerConnection = new HashMap<>();
             for (StatusSource source : drivers) {
                 for (MeterStatus m : source.meters()) {
                     if (m.state() == ConnectionState.LOST) {
                         lost.add(m.meterId());
                     }
+                    oncePerConnection.put(m.meterId(), m.oncePerConnection());
                 }
             }
             pipeline.lostMeters(lost);
-            pipeline.markStale();
+            pipeline.markStale(oncePerConnection);
             pipeline.sampleRates();
         } catch (RuntimeException e) {
             LOG.error("Pipeline sweep failed: {}", e.toString(), e);

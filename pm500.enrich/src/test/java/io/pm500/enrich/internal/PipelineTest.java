@@ -11,10 +11,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Readings taken before any sink or route exists are kept, and the first route gets them. */
+/** Readings held before any route exists; which blocks are stamped STALE when their samples stop. */
 class PipelineTest {
     @TempDir
     Path dir;
@@ -47,6 +48,29 @@ class PipelineTest {
             assertThat(first.courier().outbox().readings()).as("6 held, then 2").isEqualTo(8);
             assertThat(second.courier().outbox().readings()).isEqualTo(1);
             assertThat(Files.exists(dir.resolve("outboxes").resolve(Outboxes.UNROUTED))).isFalse();
+        }
+    }
+
+    @Test
+    void aBlockReadOncePerConnectionIsNeverStaleByAbsence() throws InterruptedException {
+        try (Pipeline p = pipeline(dir)) {
+            Route route = p.route("historian");
+            for (int i = 0; i < 2; i++) { // two connections in a row: an interval can be learnt
+                p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
+                p.accept(sample(i));
+                Thread.sleep(20);
+            }
+            Thread.sleep(200); // well over 3 of those intervals
+            long before = route.courier().outbox().readings();
+            p.markStale(Map.of("m1", Set.of("identity")));
+            long polledStamped = route.courier().outbox().readings();
+            assertThat(polledStamped).as("the polled block stamped STALE").isGreaterThan(before);
+            p.markStale(Map.of("m1", Set.of("identity")));
+            assertThat(route.courier().outbox().readings()).as("stamped once, the other block left").isEqualTo(
+                    polledStamped);
+            p.markStale(Map.of());
+            assertThat(route.courier().outbox().readings()).as("without the drivers' word, identity is stamped too")
+                    .isGreaterThan(polledStamped);
         }
     }
 }

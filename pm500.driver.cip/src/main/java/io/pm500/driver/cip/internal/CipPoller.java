@@ -80,7 +80,7 @@ final class CipPoller {
         this.threads = threads;
         this.clock = clock;
         this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
-                settings.blocks().stream().map(b -> b.blockId()).toList(), settings.lostAfter(), settings.enabled(), clock);
+                settings.intervals(), settings.lostAfter(), settings.enabled(), clock);
     }
 
     MeterStatus status() {

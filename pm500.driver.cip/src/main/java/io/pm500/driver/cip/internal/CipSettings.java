@@ -7,6 +7,7 @@ import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +29,13 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
 
     /** One assembly to poll: how often (0 = once per connection) and its decoder. */
     record BlockPlan(String blockId, long intervalMillis, CipBlock block, CipDecoder decoder) {
+    }
+
+    /** Block id → interval in ms (0 = once per connection), in poll order. */
+    Map<String, Long> intervals() {
+        Map<String, Long> intervals = new LinkedHashMap<>();
+        blocks.forEach(b -> intervals.put(b.blockId(), b.intervalMillis()));
+        return intervals;
     }
 
     String endpoint() {

@@ -43,7 +43,7 @@ final class MeterPoller {
         this.consumer = consumer;
         this.clock = clock;
         this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
-                settings.blocks().stream().map(b -> b.blockId()).toList(), settings.lostAfter(), settings.enabled(), clock);
+                settings.intervals(), settings.lostAfter(), settings.enabled(), clock);
     }
 
     MeterStatus status() {

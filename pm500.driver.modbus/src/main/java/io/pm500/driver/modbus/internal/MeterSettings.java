@@ -8,6 +8,7 @@ import io.pm500.api.profile.ModbusDecoder;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.api.profile.WordOrder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +20,13 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
         int lostAfter, boolean enabled, List<BlockPlan> blocks) {
     /** One block to poll: how often (0 = once per connection), the reads, and its decoder. */
     record BlockPlan(String blockId, long intervalMillis, List<ReadRequest> requests, ModbusDecoder decoder) {
+    }
+
+    /** Block id → interval in ms (0 = once per connection), in poll order. */
+    Map<String, Long> intervals() {
+        Map<String, Long> intervals = new LinkedHashMap<>();
+        blocks.forEach(b -> intervals.put(b.blockId(), b.intervalMillis()));
+        return intervals;
     }
 
     String endpoint() {
