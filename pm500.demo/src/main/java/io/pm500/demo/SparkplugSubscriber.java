@@ -56,9 +56,14 @@ public final class SparkplugSubscriber implements AutoCloseable {
         if (socketFactory != null) {
             o.setSocketFactory(socketFactory);
         }
-        client.connect(o).waitForCompletion(10_000);
-        client.subscribe(new MqttSubscription[] { new MqttSubscription("spBv1.0/#", 1) }, null, null,
-                new MqttProperties()).waitForCompletion(10_000);
+        try {
+            client.connect(o).waitForCompletion(10_000);
+            client.subscribe(new MqttSubscription[] { new MqttSubscription("spBv1.0/#", 1) }, null, null,
+                    new MqttProperties()).waitForCompletion(10_000);
+        } catch (MqttException e) {
+            client.close(true);
+            throw e;
+        }
     }
 
     /** The metric name an edge node's births gave an alias, or null. */

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
@@ -39,7 +41,7 @@ final class Watch {
         SimpleDateFormat time = new SimpleDateFormat("HH:mm:ss.SSS");
         Set<String> rebirthAsked = ConcurrentHashMap.newKeySet();
         SparkplugSubscriber[] self = new SparkplugSubscriber[1];
-        SparkplugSubscriber sub = new SparkplugSubscriber(uri, "pm500-watch-" + ProcessHandle.current().pid(), r -> {
+        SparkplugSubscriber sub = connect(uri, "pm500-watch-" + ProcessHandle.current().pid(), r -> {
             StringBuilder line = new StringBuilder(time.format(new Date(r.receivedAtMillis()))).append(' ')
                     .append(String.format("%-7s", r.type())).append(' ');
             if (r.payload() == null) {
@@ -75,13 +77,34 @@ final class Watch {
         return 0;
     }
 
+    /** Started before the demo, the watcher waits for the broker rather than failing. */
+    private static SparkplugSubscriber connect(String uri, String clientId,
+            Consumer<SparkplugSubscriber.Received> consumer) throws MqttException, InterruptedException {
+        boolean told = false;
+        while (true) {
+            try {
+                return new SparkplugSubscriber(uri, clientId, consumer);
+            } catch (MqttException e) {
+                if (e.getReasonCode() != MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR) {
+                    throw e;
+                }
+                if (!told) {
+                    System.out.println("No MQTT broker at " + uri + " yet (" + e.getCause() + "); waiting for it"
+                            + " (start ./pm500 demo, or give --uri)");
+                    told = true;
+                }
+                TimeUnit.SECONDS.sleep(1);
+            }
+        }
+    }
+
     private static int latency(String uri, int seconds) throws MqttException, InterruptedException {
         long[] samples = new long[1 << 22];
         long[] inGateway = new long[samples.length];
         int[] count = { 0 };
         long[] messages = { 0 };
         long measureFrom = System.currentTimeMillis() + WARM_UP_MILLIS;
-        SparkplugSubscriber sub = new SparkplugSubscriber(uri, "pm500-latency-" + ProcessHandle.current().pid(), r -> {
+        SparkplugSubscriber sub = connect(uri, "pm500-latency-" + ProcessHandle.current().pid(), r -> {
             if (!"DDATA".equals(r.type()) || r.payload() == null || r.receivedAtMillis() < measureFrom) {
                 return;
             }

@@ -147,6 +147,37 @@ class PipelineBundleTest {
 
     // ---- fixtures ----
 
+    /**
+     * Every reading carries its meter's asset, up to the last one before the pipeline bundle stops and from the first
+     * one after it starts again: the registry is Config Admin's, not the asset components', which SCR may deactivate
+     * before (and activate after) the pipeline.
+     */
+    @Test
+    void everyReadingCarriesItsAssetAcrossPipelineRestarts() throws Exception {
+        String ref = referenceSink();
+        startMeters(1);
+        String meterId = "pipe-" + run + "-0";
+        String asset = "press-" + run;
+        factory("pm500.asset", "pipeline-" + run).update(props("meterId", meterId, "site", "plant", "area", "line",
+                "asset", asset));
+        Await.until(TIMEOUT, () -> "a reading of asset " + asset, () -> reference.stream()
+                .anyMatch(r -> r.asset().equals(asset)));
+        long firstWithAsset = reference.stream().filter(r -> r.asset().equals(asset))
+                .mapToLong(EnrichedReading::sequence).min().orElseThrow();
+        Bundle enrich = bundle("pm500.enrich");
+        for (int i = 0; i < 3; i++) {
+            enrich.stop();
+            enrich.start();
+            int restart = i;
+            Await.until(TIMEOUT, () -> "readings after restart #" + restart, () -> sinks().containsKey(ref)
+                    && sinks().get(ref).delivered() > 20);
+        }
+        stopSourcesAndDrain(ref, ref);
+        List<EnrichedReading> later = reference.stream().filter(r -> r.sequence() > firstWithAsset).toList();
+        assertThat(later).as("readings after the asset was configured").hasSizeGreaterThan(3 * 20)
+                .allSatisfy(r -> assertThat(r.asset()).as("asset of %s", r).isEqualTo(asset));
+    }
+
     private String name(String what) {
         String n = "it-" + what + "-" + run;
         sinkNames.add(n);

@@ -14,11 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One entry of the asset registry, a factory configuration {@code pm500.asset~<name>} per meter. The pipeline
- * tracks these services; a changed configuration is a new service, so this component has no modified method.
+ * One entry of the asset registry, a factory configuration {@code pm500.asset~<name>} per meter: this component
+ * gives it its form in the Web Console and refuses a bad one, with the fix, in the log and the console. The pipeline
+ * reads the registry itself from Config Admin with {@link #validate}.
  */
-@Component(configurationPid = AssetComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = AssetComponent.class)
+@Component(configurationPid = AssetComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {},
+        immediate = true)
 @Designate(ocd = AssetComponent.Config.class, factory = true)
 public final class AssetComponent {
     static final String PID = "pm500.asset";
@@ -60,20 +61,14 @@ public final class AssetComponent {
         String profile() default DeviceProfiles.PM500;
     }
 
-    private final AssetInfo info;
-
     @Activate
     public AssetComponent(Config config) {
         try {
-            info = validate(config);
+            validate(config);
         } catch (IllegalArgumentException e) {
             LOG.error(e.getMessage());
             throw e;
         }
-    }
-
-    AssetInfo info() {
-        return info;
     }
 
     static AssetInfo validate(Config c) {

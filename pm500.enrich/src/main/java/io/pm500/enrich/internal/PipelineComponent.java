@@ -11,8 +11,10 @@ import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Dictionary;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -25,6 +27,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationEvent;
+import org.osgi.service.cm.ConfigurationListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -37,18 +44,25 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.util.converter.Converters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline as a DS component: the {@link SampleConsumer} drivers feed, the {@link StatusSource} of the
- * sinks and the {@link MeterCatalog} of what each meter publishes. It tracks sinks, routes, assets and drivers' meter states and runs the once-a-second sweep; the work is
- * in {@link Pipeline}. Rules and guarantees: {@code docs/pipeline.md}.
+ * sinks and the {@link MeterCatalog} of what each meter publishes. It tracks sinks, routes, assets and drivers'
+ * meter states and runs the once-a-second sweep; the work is in {@link Pipeline}. Rules and guarantees:
+ * {@code docs/pipeline.md}.
+ *
+ * <p>The asset registry is read from Config Admin (every valid {@code pm500.asset} configuration), at activation and
+ * on each change, not from the asset components: after a restart drivers may poll before SCR has activated every
+ * asset component, and a reading enriched without its asset would carry the meter id and no CT/VT scaling.
  */
 @Component(configurationPid = PipelineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        service = { SampleConsumer.class, StatusSource.class, MeterCatalog.class }, immediate = true)
+        service = { SampleConsumer.class, StatusSource.class, MeterCatalog.class, ConfigurationListener.class },
+        immediate = true)
 @Designate(ocd = PipelineComponent.Config.class)
-public final class PipelineComponent implements SampleConsumer, StatusSource, MeterCatalog {
+public final class PipelineComponent implements SampleConsumer, StatusSource, MeterCatalog, ConfigurationListener {
     static final String PID = "pm500.pipeline";
     private static final Logger LOG = LoggerFactory.getLogger(PipelineComponent.class);
     private static final long MB = 1024L * 1024L;
@@ -84,18 +98,19 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         String[] retiredSinks() default {};
     }
 
+    private final ConfigurationAdmin configAdmin;
     private final Pipeline pipeline;
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
-    private final Map<AssetComponent, AssetInfo> assets = new ConcurrentHashMap<>();
     private final List<StatusSource> drivers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService sweeper;
 
     @Activate
-    public PipelineComponent(Config config, BundleContext context) {
+    public PipelineComponent(Config config, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
+        this.configAdmin = configAdmin;
         EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
         pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
-                config.syncIntervalMillis(), new Enrichment(settings, Map.of()), config.defaultMaxMegabytes() * MB,
+                config.syncIntervalMillis(), new Enrichment(settings, assetMap()), config.defaultMaxMegabytes() * MB,
                 Clock.systemUTC());
         pipeline.retire(config.retiredSinks(), sinks.keySet());
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -211,16 +226,11 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         pipeline.removeRouteConfig(route.settings());
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindAsset(AssetComponent asset) {
-        assets.put(asset, asset.info());
-        pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
-    }
-
-    void unbindAsset(AssetComponent asset) {
-        assets.remove(asset);
-        pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
+    @Override
+    public void configurationEvent(ConfigurationEvent event) {
+        if (AssetComponent.PID.equals(event.getFactoryPid())) {
+            pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
+        }
     }
 
     /** Drivers' status, to know which meters are lost; our own registration is filtered out. */
@@ -254,9 +264,29 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         }
     }
 
+    /** The valid asset configurations by meter id; an invalid one is left out (its component says why). */
     private Map<String, AssetInfo> assetMap() {
+        Configuration[] configs;
+        try {
+            configs = configAdmin.listConfigurations("(service.factoryPid=" + AssetComponent.PID + ")");
+        } catch (IOException | InvalidSyntaxException e) {
+            LOG.error("Cannot read the asset configurations ({}); meters are published under their meter ids until"
+                    + " an asset configuration changes", e.toString());
+            return Map.of();
+        }
         Map<String, AssetInfo> byMeter = new HashMap<>();
-        for (AssetInfo a : assets.values()) {
+        for (Configuration c : configs == null ? new Configuration[0] : configs) {
+            Dictionary<String, Object> properties = c.getProperties();
+            if (properties == null) {
+                continue;
+            }
+            AssetInfo a;
+            try {
+                a = AssetComponent.validate(Converters.standardConverter().convert(properties)
+                        .to(AssetComponent.Config.class));
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
             if (byMeter.putIfAbsent(a.meterId(), a) != null) {
                 LOG.error("Two assets name meter '{}'; one is ignored: remove one", a.meterId());
             }
