@@ -90,6 +90,10 @@ final class EdgeNode {
     /** Meters seen in readings: their catalogues join the definitions even when no driver reports them now. */
     private final Set<String> seenMeters = new LinkedHashSet<>();
     private ScheduledFuture<?> healthTask;
+    /** When the last NBIRTH went out (System.nanoTime), for the rebirth debounce. */
+    private long lastBirthNanos;
+    /** A rebirth asked for within the debounce window, answered at its end; null when none waits. */
+    private ScheduledFuture<?> pendingRebirth;
     // session thread only
     private int failures;
     private volatile boolean stopped;
@@ -329,8 +333,36 @@ final class EdgeNode {
             }
         }
         if (rebirth && online) {
+            rebirth();
+        }
+    }
+
+    /** NCMD Rebirth: births now, or, within the debounce window of the last ones, once at its end (§5.17). */
+    private void rebirth() throws MqttException {
+        long wait = lastBirthNanos + TimeUnit.MILLISECONDS.toNanos(s.rebirthDebounceMillis()) - System.nanoTime();
+        if (wait <= 0) {
             LOG.info("Sparkplug sink '{}': NCMD Rebirth", s.sinkName());
             birth();
+        } else if (pendingRebirth == null) {
+            long waitMillis = TimeUnit.NANOSECONDS.toMillis(wait);
+            LOG.info("Sparkplug sink '{}': NCMD Rebirth {} ms after the last births: answered in {} ms, once for every"
+                    + " request until then (rebirthDebounceMillis)", s.sinkName(), s.rebirthDebounceMillis() - waitMillis,
+                    waitMillis);
+            pendingRebirth = session.schedule(this::debouncedRebirth, wait, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void debouncedRebirth() {
+        lock.lock();
+        try {
+            pendingRebirth = null;
+            if (online) {
+                birth();
+            }
+        } catch (MqttException e) {
+            LOG.warn("Sparkplug sink '{}': rebirth failed: {}", s.sinkName(), e.getMessage());
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -421,6 +453,11 @@ final class EdgeNode {
             templates = new Templates(catalogues);
         }
         publish(topic("NBIRTH"), payloads.nbirth(bdSeq, scanRate, published, uptime(), templates));
+        lastBirthNanos = System.nanoTime();
+        if (pendingRebirth != null) {
+            pendingRebirth.cancel(false); // these births answer it
+            pendingRebirth = null;
+        }
         seq = 1;
         int born = 0;
         for (Device d : devices.values()) {
@@ -543,6 +580,10 @@ final class EdgeNode {
         if (healthTask != null) {
             healthTask.cancel(false);
             healthTask = null;
+        }
+        if (pendingRebirth != null) {
+            pendingRebirth.cancel(false); // the next session starts with births anyway
+            pendingRebirth = null;
         }
         MqttAsyncClient c = client;
         client = null;

@@ -13,12 +13,14 @@ import java.util.Set;
  * refuses activation with a message a controls engineer can act on.
  *
  * @param password  never logged; {@link #toString()} leaves it out
+ * @param rebirthDebounceMillis a node rebirth asked for sooner than this after the last births waits for the end
+ *                              of that window, and requests meanwhile share it; 0 = every request at once
  * @param templates group each meter's metrics into template instances (UDTs) instead of plain metrics
  */
 record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, List<String> brokerUris,
         String clientId, String username, byte[] password, Path caFile, Path clientCertFile, Path clientKeyFile,
         String primaryHostId, int keepAliveSeconds, int connectTimeoutSeconds, long scanRateMillis,
-        boolean templates) {
+        long rebirthDebounceMillis, boolean templates) {
 
     private static final Set<String> SCHEMES = Set.of("tcp", "ssl");
 

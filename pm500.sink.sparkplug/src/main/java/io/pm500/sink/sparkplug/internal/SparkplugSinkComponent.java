@@ -112,6 +112,11 @@ public final class SparkplugSinkComponent implements Sink {
         @AttributeDefinition(name = "Scan rate (ms)", description = "How often the gateway's health NDATA is sent;"
                 + " hosts may change it with NCMD Node Control/Scan Rate. At least 1000.")
         long scanRateMillis() default 10_000;
+
+        @AttributeDefinition(name = "Rebirth debounce (ms)", description = "An NCMD Rebirth sooner than this after"
+                + " the last births is answered at the end of that window, once for all requests meanwhile, so a"
+                + " host in a loop cannot make the node re-send every birth back to back. 0 = answer each at once.")
+        long rebirthDebounceMillis() default 5000;
     }
 
     private final BundleContext context;
@@ -215,10 +220,11 @@ public final class SparkplugSinkComponent implements Sink {
         String nodeId = SparkplugSettings.checkId(c.edgeNodeId().isBlank() ? derivedNodeId() : c.edgeNodeId().trim(),
                 c.edgeNodeId().isBlank() ? "edgeNodeId (derived from the assets' site and area)" : "edgeNodeId");
         String clientId = c.clientId().isBlank() ? group + "-" + nodeId : c.clientId().trim();
-        if (c.keepAliveSeconds() < 1 || c.connectTimeoutSeconds() < 1 || c.scanRateMillis() < 1000) {
-            throw new IllegalArgumentException("sparkplug: keepAliveSeconds and connectTimeoutSeconds must be ≥ 1"
-                    + " and scanRateMillis ≥ 1000; got " + c.keepAliveSeconds() + ", " + c.connectTimeoutSeconds()
-                    + ", " + c.scanRateMillis());
+        if (c.keepAliveSeconds() < 1 || c.connectTimeoutSeconds() < 1 || c.scanRateMillis() < 1000
+                || c.rebirthDebounceMillis() < 0) {
+            throw new IllegalArgumentException("sparkplug: keepAliveSeconds and connectTimeoutSeconds must be ≥ 1,"
+                    + " scanRateMillis ≥ 1000 and rebirthDebounceMillis ≥ 0; got " + c.keepAliveSeconds() + ", "
+                    + c.connectTimeoutSeconds() + ", " + c.scanRateMillis() + ", " + c.rebirthDebounceMillis());
         }
         Path cert = SettingFiles.optionalFile("sparkplug", "clientCertFile", c.clientCertFile());
         Path key = SettingFiles.optionalFile("sparkplug", "clientKeyFile", c.clientKeyFile());
@@ -230,7 +236,8 @@ public final class SparkplugSinkComponent implements Sink {
         byte[] password = SettingFiles.secret("sparkplug", "passwordFile", c._password(), c.passwordFile());
         SparkplugSettings s = new SparkplugSettings(sink, group, nodeId, SparkplugSettings.checkUris(c.brokerUris()),
                 clientId, c.username().trim(), password, SettingFiles.optionalFile("sparkplug", "caFile", c.caFile()),
-                cert, key, host, c.keepAliveSeconds(), c.connectTimeoutSeconds(), c.scanRateMillis(), c.templates());
+                cert, key, host, c.keepAliveSeconds(), c.connectTimeoutSeconds(), c.scanRateMillis(),
+                c.rebirthDebounceMillis(), c.templates());
         if (s.usesTls()) {
             // refuse a broken CA, certificate or key now, not at connect
             PemTls.context("sparkplug", s.caFile(), cert, key);

@@ -185,7 +185,7 @@ class EdgeNodeTest {
         meters = () -> List.of("meter-feeder-11", "meter-feeder-12");
         SparkplugSettings plain = settings(node, List.of(broker.uri()), "");
         EdgeNode n = start(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
-                plain.brokerUris(), plain.clientId(), "", null, null, null, null, "", 30, 5, 60_000, true));
+                plain.brokerUris(), plain.clientId(), "", null, null, null, null, "", 30, 5, 60_000, 0, true));
 
         Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
         Metric def = metric(nbirth, "tpl_device_process");
@@ -358,6 +358,27 @@ class EdgeNodeTest {
             assertThat(session.get(i).payload().getSeq()).isEqualTo((long) (i - from) % 256);
         }
         assertThat(data.device()).isEqualTo("feeder-4");
+    }
+
+    @Test
+    void aRebirthStormIsAnsweredOncePerDebounceWindow() throws Exception {
+        SparkplugSettings plain = settings(node, List.of(broker.uri()), "");
+        start(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(), plain.brokerUris(),
+                plain.clientId(), "", null, null, null, null, "", 30, 5, 60_000, 2000, false));
+        rec.awaitOne(node, "NBIRTH", 0);
+        long stormFrom = System.currentTimeMillis();
+        for (int i = 0; i < 10; i++) {
+            publishCommand("NCMD", node, "Node Control/Rebirth", true);
+        }
+        Received answer = rec.awaitOne(node, "NBIRTH", 1);
+        assertThat(answer.receivedAtMillis() - stormFrom).as("answered at the end of the window").isGreaterThan(1000);
+        SparkplugFixture.sleep(3000);
+        assertThat(rec.of(node, "NBIRTH")).as("ten requests, one rebirth").hasSize(2);
+
+        long after = System.currentTimeMillis();
+        publishCommand("NCMD", node, "Node Control/Rebirth", true);
+        Received prompt = rec.awaitOne(node, "NBIRTH", 2);
+        assertThat(prompt.receivedAtMillis() - after).as("outside the window: at once").isLessThan(1000);
     }
 
     @Test

@@ -29,7 +29,7 @@ final class SparkplugFixture {
 
     static SparkplugSettings settings(String node, List<String> uris, String primaryHost) {
         return new SparkplugSettings("sparkplug", "pm500", node, uris, "pm500-" + node, "", null, null, null, null,
-                primaryHost, 30, 5, 60_000, false);
+                primaryHost, 30, 5, 60_000, 0, false);
     }
 
     static EnrichedReading reading(String asset, String metric, Value value, Quality q, String unit, Instant at) {

@@ -33,7 +33,7 @@ class SparkplugSettingsTest {
     @Test
     void settingsNeverPrintThePassword() {
         SparkplugSettings s = new SparkplugSettings("sparkplug", "g", "n", java.util.List.of("tcp://h:1"), "c", "u",
-                "hunter2".getBytes(StandardCharsets.UTF_8), null, null, null, "", 30, 10, 10_000, false);
+                "hunter2".getBytes(StandardCharsets.UTF_8), null, null, null, "", 30, 10, 10_000, 5000, false);
         assertThat(s.toString()).doesNotContain("hunter2");
     }
 }

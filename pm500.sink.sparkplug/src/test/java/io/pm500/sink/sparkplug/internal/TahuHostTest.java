@@ -58,7 +58,7 @@ class TahuHostTest {
             List<MetricInfo> catalogue = List.of(new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
                     new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
             EdgeNode node = new EdgeNode(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
-                    plain.brokerUris(), plain.clientId(), "", null, null, null, null, "tahu-host", 30, 5, 60_000,
+                    plain.brokerUris(), plain.clientId(), "", null, null, null, null, "tahu-host", 30, 5, 60_000, 0,
                     templates), new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, id -> catalogue,
                     () -> List.of("meter-feeder-1", "meter-feeder-2"));
             try {

@@ -41,7 +41,7 @@ class TlsTest {
 
     static SparkplugSettings settings(String node, Path ca, Path cert, Path key) {
         return new SparkplugSettings("sparkplug", "pm500", node, List.of(broker.uri()), "pm500-" + node, "", null, ca,
-                cert, key, "", 30, 5, 60_000, false);
+                cert, key, "", 30, 5, 60_000, 0, false);
     }
 
     @Test
