@@ -72,6 +72,8 @@ final class EdgeNode {
     private final Device.Aliases aliases = new Device.Aliases(Payloads.FIRST_DEVICE_ALIAS);
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, String> warnedIds = new HashMap<>();
+    /** The device each meter's live readings were last published as. */
+    private final Map<String, String> liveDeviceOfMeter = new HashMap<>();
 
     // session state, guarded by lock (written by the session thread only)
     private MqttAsyncClient client;
@@ -528,9 +530,13 @@ final class EdgeNode {
                 if (wasDead) {
                     ddeath(d);
                 }
-            } else if (readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
+                continue;
+            }
+            retireFormerDevice(readings.get(0).meterId(), d.id);
+            if (readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
                 if (d.born) {
                     ddeath(d);
+                    LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
                 }
                 d.dead = true;
             } else if (!d.born || d.changed) {
@@ -553,7 +559,24 @@ final class EdgeNode {
         publish(deviceTopic("DDEATH", d), payloads.ddeath(nextSeq()));
         d.born = false;
         d.dead = true;
-        LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
+    }
+
+    /**
+     * A meter's live readings under another device id than before (its asset was renamed, or the readings before
+     * were taken before its asset was configured): the former device gets DDEATH (§5.7), so hosts do not keep it
+     * online forever, unless another meter still publishes it.
+     */
+    private void retireFormerDevice(String meterId, String deviceId) throws MqttException {
+        String former = liveDeviceOfMeter.put(meterId, deviceId);
+        if (former == null || former.equals(deviceId) || liveDeviceOfMeter.containsValue(former)) {
+            return;
+        }
+        Device old = devices.get(former);
+        if (old != null && old.born) {
+            ddeath(old);
+            LOG.info("Sparkplug sink '{}': meter '{}' is now published as device '{}': DDEATH for device '{}'",
+                    s.sinkName(), meterId, deviceId, former);
+        }
     }
 
     /** NDEATH (QoS 1, confirmed), then DISCONNECT with reason "with will message" (§5.5), then close. */

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
+import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
@@ -273,6 +274,32 @@ class EdgeNodeTest {
         assertThat(metric(reborn, "Voltage/L2-N").getProperties().getPropertyValue("Quality").getValue())
                 .isEqualTo(500);
         assertThat(rec.of(node, "DDATA")).isEmpty();
+    }
+
+    @Test
+    void aMeterPublishedUnderAnotherAssetRetiresItsFormerDevice() throws Exception {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(asAsset("meter-9", good("feeder-9", "voltage.l1n", 230, t))), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+        deliver(n, List.of(good("feeder-9", "voltage.l1n", 231, t.plusSeconds(1))), false); // the asset is now known
+        Received death = rec.awaitOne(node, "DDEATH", 0);
+        assertThat(death.device()).isEqualTo("meter-9");
+        Received birth = rec.awaitOne(node, "DBIRTH", 1);
+        assertThat(birth.device()).isEqualTo("feeder-9");
+        assertThat(birth.payload().getSeq()).isEqualTo(death.payload().getSeq() + 1);
+
+        publishCommand("NCMD", node, "Node Control/Rebirth", true);
+        rec.awaitOne(node, "NBIRTH", 1);
+        rec.awaitOne(node, "DBIRTH", 2);
+        SparkplugFixture.sleep(500);
+        assertThat(rec.of(node, "DBIRTH").subList(2, rec.of(node, "DBIRTH").size())).as("births after the rebirth")
+                .extracting(Received::device).containsExactly("feeder-9");
+    }
+
+    private static EnrichedReading asAsset(String asset, EnrichedReading r) {
+        return new EnrichedReading(r.sequence(), r.meterId(), "", "", asset, r.metric(), r.phase(), r.unit(),
+                r.value(), r.quality(), r.acquiredAt(), r.enrichedAt());
     }
 
     @Test
