@@ -1,9 +1,13 @@
 package io.pm500.demo;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +77,55 @@ public final class Demo {
             historian.stop();
         }, "pm500-demo-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
+        if (awaitSimulator(gateway, simPort, meters, Duration.ofSeconds(60))) {
+            writeDrivers(home, meters, simPort);
+        } else if (gateway.isAlive()) {
+            System.err.println("pm500 demo: the simulated meters did not listen on 127.0.0.1:" + simPort + "+ within"
+                    + " 60 s; see the gateway's log in " + home.resolve("logs") + " (or choose --sim-port)");
+        }
         return gateway.waitFor();
+    }
+
+    /**
+     * Waits until every simulated meter of the gateway accepts connections. The demo configures the drivers only
+     * then, so that their first polls find the meters (none starts LOST) and every other configuration, the assets
+     * included, is in place before the first reading.
+     *
+     * @return false when the gateway ended or the meters did not listen in time
+     */
+    public static boolean awaitSimulator(Process gateway, int simPort, int meters, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int i = 1; i <= meters; i++) {
+            while (!accepts(cipPort(simPort, i))) {
+                if (!gateway.isAlive() || System.nanoTime() > deadline) {
+                    return false;
+                }
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+        }
+        return true;
+    }
+
+    /** The drivers' configuration: meter i read over EtherNet/IP from the simulator. */
+    public static void writeDrivers(Path home, int meters, int simPort) throws IOException {
+        for (int i = 1; i <= meters; i++) {
+            write(home.resolve("conf"), "pm500.driver.cip-meter" + i + ".cfg", "meterId=meter-" + i,
+                    "host=127.0.0.1", "port=" + cipPort(simPort, i), "profile=pm500");
+        }
+    }
+
+    private static int cipPort(int simPort, int meter) {
+        return simPort + 2 * (meter - 1) + 1;
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket probe = new Socket()) {
+            probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**
@@ -113,7 +165,8 @@ public final class Demo {
     }
 
     /**
-     * The demo's configuration files, rewritten on every start so a smaller --meters leaves no extra meter.
+     * The demo's configuration files but the drivers' ({@link #writeDrivers}), rewritten on every start so a smaller
+     * --meters leaves no extra meter.
      *
      * @param historianUrl the historian the InfluxDB sink writes to, or null for none
      */
@@ -131,8 +184,6 @@ public final class Demo {
         write(conf, "pm500.simulator.cfg", "meters=" + meters, "host=127.0.0.1", "basePort=" + simPort, "seed=1",
                 "profile=pm500");
         for (int i = 1; i <= meters; i++) {
-            write(conf, "pm500.driver.cip-meter" + i + ".cfg", "meterId=meter-" + i, "host=127.0.0.1",
-                    "port=" + (simPort + 2 * (i - 1) + 1), "profile=pm500");
             write(conf, "pm500.asset-meter" + i + ".cfg", "meterId=meter-" + i, "site=demo", "area=line1",
                     "asset=feeder-" + i, "profile=pm500");
         }

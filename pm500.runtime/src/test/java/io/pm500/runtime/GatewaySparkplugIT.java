@@ -45,11 +45,16 @@ class GatewaySparkplugIT {
         try (DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
                 SparkplugSubscriber sub = new SparkplugSubscriber(broker.address(), "it-subscriber", got::add);
                 GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+            int simPort = freePortRange(6);
             Demo.writeConfiguration(gateway.home(), GatewayProcess.JAR.resolveSibling("conf/logback.xml"), 3,
-                    freePortRange(6), broker.port(), null);
+                    simPort, broker.port(), null);
             gateway.launch(GatewayProcess.freePort());
             gateway.await(STARTED, Duration.ofSeconds(60));
             long started = System.nanoTime();
+            // as ./pm500 demo does: the drivers once the simulated meters listen
+            assertThat(Demo.awaitSimulator(gateway.process(), simPort, 3, Duration.ofSeconds(60)))
+                    .as("simulated meters listening").isTrue();
+            Demo.writeDrivers(gateway.home(), 3, simPort);
             awaitMessages(got, r -> "DDATA".equals(r.type()), 3, Duration.ofSeconds(30));
             System.out.printf("gateway + Sparkplug: first data %d ms after the gateway reported started%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
@@ -64,14 +69,14 @@ class GatewaySparkplugIT {
             Metric v = feeder1.payload().getMetrics().stream().filter(m -> "Voltage/L1-N".equals(m.getName()))
                     .findFirst().orElseThrow();
             assertThat(v.getProperties().getPropertyValue("engUnit").getValue()).isEqualTo("V");
-            // the first polls may have failed (the simulator starts with the gateway): look for a good value
+            // a voltage in the simulated meter's range
             List<Received> voltages = awaitMessages(got, r -> "feeder-1".equals(r.device()) && r.payload() != null
                     && r.payload().getMetrics().stream().anyMatch(m -> v.getAlias().equals(m.getAlias())
                             && m.getValue() instanceof Double d && d > 200 && d < 260), 1, Duration.ofSeconds(30));
             assertThat(voltages).isNotEmpty();
 
-            // the catalogue declares each meter's metrics in its first DBIRTH; the EtherNet/IP identity points, read
-            // at session open, may add one more when the meters started after the drivers' first attempt
+            // the catalogue declares each meter's metrics in its first DBIRTH; the EtherNet/IP identity points, not
+            // in it, may add one more when they arrive after the first data
             for (String feeder : List.of("feeder-1", "feeder-2", "feeder-3")) {
                 List<Received> births = got.stream().filter(r -> "DBIRTH".equals(r.type())
                         && feeder.equals(r.device())).toList();

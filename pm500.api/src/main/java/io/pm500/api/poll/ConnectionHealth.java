@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -30,7 +29,7 @@ public final class ConnectionHealth {
     private final String driver;
     private final String endpoint;
     private final List<String> blocks;
-    private final Set<String> oncePerConnection;
+    private final Map<String, Duration> intervals;
     private final int lostAfter;
     private final Clock clock;
     private long polls;
@@ -54,8 +53,8 @@ public final class ConnectionHealth {
             int lostAfter, boolean enabled, Clock clock) {
         this.meterId = meterId;
         this.blocks = List.copyOf(intervals.keySet());
-        this.oncePerConnection = intervals.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey)
-                .collect(Collectors.toUnmodifiableSet());
+        this.intervals = intervals.entrySet().stream()
+                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> Duration.ofMillis(e.getValue())));
         this.driver = driver;
         this.endpoint = endpoint;
         this.lostAfter = lostAfter;
@@ -138,6 +137,6 @@ public final class ConnectionHealth {
     private void publish(boolean disabled) {
         status = new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state, polls,
                 failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks,
-                oncePerConnection);
+                intervals);
     }
 }

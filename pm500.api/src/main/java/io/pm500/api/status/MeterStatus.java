@@ -3,7 +3,7 @@ package io.pm500.api.status;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * A snapshot of one meter's acquisition, as one driver sees it.
@@ -20,12 +20,12 @@ import java.util.Set;
  * @param lastSuccess         when the last read succeeded, {@code null} before the first
  * @param blocks              the profile blocks the driver reads from this meter, so consumers know what the meter
  *                            will report before its first sample
- * @param oncePerConnection   those of the blocks read once when a connection opens (identity) rather than polled:
- *                            that no new sample of them arrives while the connection lasts is normal
+ * @param intervals           how often the driver reads each of the blocks; {@link Duration#ZERO}: once when a
+ *                            connection opens (identity), so no new sample while the connection lasts is normal
  */
 public record MeterStatus(String meterId, String driver, String endpoint, ConnectionState state, long polls,
         long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess,
-        List<String> blocks, Set<String> oncePerConnection) {
+        List<String> blocks, Map<String, Duration> intervals) {
 
     public MeterStatus {
         if (meterId == null || driver == null || endpoint == null || state == null || lastLatency == null) {
@@ -33,6 +33,6 @@ public record MeterStatus(String meterId, String driver, String endpoint, Connec
         }
         lastError = lastError == null ? "" : lastError;
         blocks = blocks == null ? List.of() : List.copyOf(blocks);
-        oncePerConnection = oncePerConnection == null ? Set.of() : Set.copyOf(oncePerConnection);
+        intervals = intervals == null ? Map.of() : Map.copyOf(intervals);
     }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StatusTest {
@@ -23,7 +23,7 @@ class StatusTest {
         assertThat(meterOnly.meters()).singleElement().satisfies(m -> {
             assertThat(m.lastError()).isEmpty();
             assertThat(m.blocks()).isEmpty();
-            assertThat(m.oncePerConnection()).isEmpty();
+            assertThat(m.intervals()).isEmpty();
         });
     }
 
@@ -31,6 +31,6 @@ class StatusTest {
     void statusNeedsItsKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
         assertThatIllegalArgumentException().isThrownBy(
-                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of(), Set.of()));
+                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of(), Map.of()));
     }
 }

@@ -22,9 +22,14 @@ final class MeterState {
             stale = false;
         }
 
-        /** True once no sample arrived for {@code factor} intervals (the gap between the last two samples). */
-        boolean overdue(long nowNanos, int factor) {
-            return !stale && intervalNanos > 0 && nowNanos - lastArrivalNanos > factor * intervalNanos;
+        /**
+         * True once no sample arrived for {@code factor} intervals: the driver's, else (0) the gap between the last
+         * two samples. A gap learnt at start-up may be short (the first read waits for the connection), so the
+         * driver's interval is used wherever it is known.
+         */
+        boolean overdue(long nowNanos, int factor, long driverIntervalNanos) {
+            long interval = driverIntervalNanos > 0 ? driverIntervalNanos : intervalNanos;
+            return !stale && interval > 0 && nowNanos - lastArrivalNanos > factor * interval;
         }
     }
 

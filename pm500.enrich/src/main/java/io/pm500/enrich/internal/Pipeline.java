@@ -5,6 +5,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.status.SinkStatus;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -137,18 +138,22 @@ final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Blocks that stopped producing samples get their last values stamped STALE, once. Not blocks read once per
-     * connection (by meter id, as the drivers report them): their next sample comes with the next connection.
+     * Blocks that stopped producing samples get their last values stamped STALE, once.
+     *
+     * @param intervals each meter's block intervals as its driver reports them (meters fed by something else: the
+     *                  gap between a block's last two samples); a block read once per connection is never overdue
      */
-    void markStale(Map<String, Set<String>> oncePerConnection) {
+    void markStale(Map<String, Map<String, Duration>> intervals) {
         int factor = enrichment.settings().staleFactor();
         for (MeterState meter : meters.values()) {
             synchronized (meter) {
                 long now = System.nanoTime();
-                Set<String> once = oncePerConnection.getOrDefault(meter.meterId, Set.of());
+                Map<String, Duration> polled = intervals.getOrDefault(meter.meterId, Map.of());
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
-                    if (!once.contains(e.getKey()) && block.overdue(now, factor)) {
+                    Duration interval = polled.get(e.getKey());
+                    if (!Duration.ZERO.equals(interval)
+                            && block.overdue(now, factor, interval == null ? 0 : interval.toNanos())) {
                         block.stale = true;
                         MeterModel model = enrichment.model(meter.meterId);
                         int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);

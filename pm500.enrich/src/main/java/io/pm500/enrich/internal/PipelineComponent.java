@@ -14,6 +14,7 @@ import io.pm500.api.status.StatusSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Dictionary;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -247,17 +248,17 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private void sweep() {
         try {
             Set<String> lost = new HashSet<>();
-            Map<String, Set<String>> oncePerConnection = new HashMap<>();
+            Map<String, Map<String, Duration>> intervals = new HashMap<>();
             for (StatusSource source : drivers) {
                 for (MeterStatus m : source.meters()) {
                     if (m.state() == ConnectionState.LOST) {
                         lost.add(m.meterId());
                     }
-                    oncePerConnection.put(m.meterId(), m.oncePerConnection());
+                    intervals.put(m.meterId(), m.intervals());
                 }
             }
             pipeline.lostMeters(lost);
-            pipeline.markStale(oncePerConnection);
+            pipeline.markStale(intervals);
             pipeline.sampleRates();
         } catch (RuntimeException e) {
             LOG.error("Pipeline sweep failed: {}", e.toString(), e);

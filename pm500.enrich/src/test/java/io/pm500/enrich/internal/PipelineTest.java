@@ -8,10 +8,10 @@ import io.pm500.api.sample.Value;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,10 +62,10 @@ class PipelineTest {
             }
             Thread.sleep(200); // well over 3 of those intervals
             long before = route.courier().outbox().readings();
-            p.markStale(Map.of("m1", Set.of("identity")));
+            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO)));
             long polledStamped = route.courier().outbox().readings();
             assertThat(polledStamped).as("the polled block stamped STALE").isGreaterThan(before);
-            p.markStale(Map.of("m1", Set.of("identity")));
+            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO)));
             assertThat(route.courier().outbox().readings()).as("stamped once, the other block left").isEqualTo(
                     polledStamped);
             p.markStale(Map.of());
