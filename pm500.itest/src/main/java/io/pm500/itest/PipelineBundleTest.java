@@ -145,8 +145,6 @@ class PipelineBundleTest {
                 newest.get(newest.size() - 1)).isEqualTo(newest);
     }
 
-    // ---- fixtures ----
-
     /**
      * Every reading carries its meter's asset, up to the last one before the pipeline bundle stops and from the first
      * one after it starts again: the registry is Config Admin's, not the asset components', which SCR may deactivate
@@ -177,6 +175,8 @@ class PipelineBundleTest {
         assertThat(later).as("readings after the asset was configured").hasSizeGreaterThan(3 * 20)
                 .allSatisfy(r -> assertThat(r.asset()).as("asset of %s", r).isEqualTo(asset));
     }
+
+    // ---- fixtures ----
 
     private String name(String what) {
         String n = "it-" + what + "-" + run;

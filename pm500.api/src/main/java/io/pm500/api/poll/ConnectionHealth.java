@@ -136,7 +136,6 @@ public final class ConnectionHealth {
 
     private void publish(boolean disabled) {
         status = new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state, polls,
-                failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks,
-                intervals);
+                failures, consecutiveFailures, lastError, lastLatency, lastSuccess, blocks, intervals);
     }
 }
