@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewaySparkplugIT {
     private static final Pattern STARTED = Pattern.compile("(PM500 gateway \\S+ started)");
+    private static final Pattern WAITING_FOR_HOST = Pattern.compile("(waiting for primary host 'scada' STATE online)");
 
     @TempDir
     Path dir;
@@ -126,7 +127,7 @@ class GatewaySparkplugIT {
                     "meterId=ph-meter\nperiodMillis=20\nackFile=" + acks + "\n");
             gateway.launch(GatewayProcess.freePort());
             gateway.await(STARTED, Duration.ofSeconds(60));
-            Thread.sleep(2000);
+            gateway.await(WAITING_FOR_HOST, Duration.ofSeconds(30)); // connected and subscribed, births held
             assertThat(got).as("nothing before the primary host is online").noneMatch(r -> "it-node".equals(r.node()));
 
             long ts = System.currentTimeMillis();
