@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -237,16 +238,16 @@ class PipelineBundleTest {
                 () -> sinks().get(sink).queued() == 0 && sinks().get(ref).queued() == 0 && quiet(ref));
     }
 
-    /** The reference sink's last reading of the meter's metric is STALE. */
+    /**
+     * The newest reading (highest sequence: the pipeline numbers a meter's readings in order) of the meter's metric
+     * the reference sink got is STALE. Not the last to arrive: backlog replayed after a restart comes in after live
+     * readings.
+     */
     private boolean lastIsStale(String meterId, String metric) {
-        List<EnrichedReading> snapshot = List.copyOf(reference); // the sink keeps adding
-        for (int i = snapshot.size() - 1; i >= 0; i--) {
-            EnrichedReading r = snapshot.get(i);
-            if (r.meterId().equals(meterId) && r.metric().equals(metric)) {
-                return r.quality() == Quality.STALE;
-            }
-        }
-        return false;
+        return List.copyOf(reference).stream() // the sink keeps adding
+                .filter(r -> r.meterId().equals(meterId) && r.metric().equals(metric))
+                .max(Comparator.comparingLong(EnrichedReading::sequence))
+                .map(r -> r.quality() == Quality.STALE).orElse(false);
     }
 
     /** No new readings for the reference sink over half a second. */

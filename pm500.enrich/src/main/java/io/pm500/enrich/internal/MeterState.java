@@ -12,6 +12,8 @@ final class MeterState {
         Sample lastOk;
         long lastArrivalNanos;
         long intervalNanos; // gap between the last two samples; 0 until two arrived
+        /** The interval the block's driver last reported: -1 none yet, 0 read once per connection. */
+        long reportedIntervalNanos = -1;
         boolean stale;
 
         void arrived(long nowNanos) {
@@ -23,12 +25,12 @@ final class MeterState {
         }
 
         /**
-         * True once no sample arrived for {@code factor} intervals: the driver's, else (0) the gap between the last
-         * two samples. A gap learnt at start-up may be short (the first read waits for the connection), so the
-         * driver's interval is used wherever it is known.
+         * True once no sample arrived for {@code factor} intervals: the one the driver reported (kept after the driver
+         * has gone), else the gap between the last two samples — a gap learnt at start-up may be short, the first
+         * read having waited for the connection. Never for a block read once per connection.
          */
-        boolean overdue(long nowNanos, int factor, long driverIntervalNanos) {
-            long interval = driverIntervalNanos > 0 ? driverIntervalNanos : intervalNanos;
+        boolean overdue(long nowNanos, int factor) {
+            long interval = reportedIntervalNanos >= 0 ? reportedIntervalNanos : intervalNanos;
             return !stale && interval > 0 && nowNanos - lastArrivalNanos > factor * interval;
         }
     }

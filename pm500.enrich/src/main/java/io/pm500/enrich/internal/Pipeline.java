@@ -140,8 +140,8 @@ final class Pipeline implements AutoCloseable {
     /**
      * Blocks that stopped producing samples get their last values stamped STALE, once.
      *
-     * @param intervals each meter's block intervals as its driver reports them (meters fed by something else: the
-     *                  gap between a block's last two samples); a block read once per connection is never overdue
+     * @param intervals each meter's block intervals as its driver reports them now; a block remembers the last one
+     *                  (see {@link MeterState.Block#overdue})
      */
     void markStale(Map<String, Map<String, Duration>> intervals) {
         int factor = enrichment.settings().staleFactor();
@@ -151,9 +151,11 @@ final class Pipeline implements AutoCloseable {
                 Map<String, Duration> polled = intervals.getOrDefault(meter.meterId, Map.of());
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
-                    Duration interval = polled.get(e.getKey());
-                    if (!Duration.ZERO.equals(interval)
-                            && block.overdue(now, factor, interval == null ? 0 : interval.toNanos())) {
+                    Duration reported = polled.get(e.getKey());
+                    if (reported != null) {
+                        block.reportedIntervalNanos = reported.toNanos();
+                    }
+                    if (block.overdue(now, factor)) {
                         block.stale = true;
                         MeterModel model = enrichment.model(meter.meterId);
                         int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);

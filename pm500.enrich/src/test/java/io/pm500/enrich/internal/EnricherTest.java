@@ -141,28 +141,31 @@ class EnricherTest {
     void staleRuleNeedsTwoArrivalsAndAFactorOfIntervals() {
         MeterState.Block b = new MeterState.Block();
         b.arrived(1_000_000_000L);
-        assertThat(b.overdue(100_000_000_000L, 3, 0)).as("one arrival: interval unknown").isFalse();
+        assertThat(b.overdue(100_000_000_000L, 3)).as("one arrival: interval unknown").isFalse();
         b.arrived(2_000_000_000L);
-        assertThat(b.overdue(5_000_000_000L, 3, 0)).as("exactly 3 intervals").isFalse();
-        assertThat(b.overdue(5_000_000_001L, 3, 0)).isTrue();
+        assertThat(b.overdue(5_000_000_000L, 3)).as("exactly 3 intervals").isFalse();
+        assertThat(b.overdue(5_000_000_001L, 3)).isTrue();
         b.stale = true;
-        assertThat(b.overdue(9_000_000_000L, 3, 0)).as("stamped once").isFalse();
+        assertThat(b.overdue(9_000_000_000L, 3)).as("stamped once").isFalse();
         b.arrived(9_000_000_000L);
         assertThat(b.stale).isFalse();
     }
 
     @Test
-    void theDriversIntervalWinsOverAShortGapLearntAtStartUp() {
+    void theDriversIntervalWinsOverAShortGapLearntAtStartUpAndOutlivesTheDriver() {
         MeterState.Block b = new MeterState.Block();
         b.arrived(1_000_000_000L); // the first read, late: it waited for the connection
         b.arrived(1_200_000_000L); // the second, on schedule
-        assertThat(b.overdue(2_000_000_000L, 3, 0)).as("learnt: 3 x 0.2 s passed").isTrue();
-        assertThat(b.overdue(2_000_000_000L, 3, 1_000_000_000L)).as("driver's 1 s interval").isFalse();
-        assertThat(b.overdue(4_200_000_001L, 3, 1_000_000_000L)).isTrue();
-        MeterState.Block once = new MeterState.Block();
-        once.arrived(1_000_000_000L);
-        assertThat(once.overdue(4_000_000_001L, 3, 1_000_000_000L)).as("one arrival is enough with the driver's")
-                .isTrue();
+        assertThat(b.overdue(2_000_000_000L, 3)).as("learnt: 3 x 0.2 s passed").isTrue();
+        b.reportedIntervalNanos = 1_000_000_000L; // the driver's 1 s, remembered when the driver has gone
+        assertThat(b.overdue(2_000_000_000L, 3)).as("driver's 1 s interval").isFalse();
+        assertThat(b.overdue(4_200_000_001L, 3)).isTrue();
+        MeterState.Block single = new MeterState.Block();
+        single.arrived(1_000_000_000L);
+        single.reportedIntervalNanos = 1_000_000_000L;
+        assertThat(single.overdue(4_000_000_001L, 3)).as("one arrival is enough with the driver's").isTrue();
+        single.reportedIntervalNanos = 0;
+        assertThat(single.overdue(100_000_000_000L, 3)).as("read once per connection: never").isFalse();
     }
 
     @Test

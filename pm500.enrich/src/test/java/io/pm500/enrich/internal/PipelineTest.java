@@ -52,25 +52,35 @@ class PipelineTest {
     }
 
     @Test
-    void aBlockReadOncePerConnectionIsNeverStaleByAbsence() throws InterruptedException {
-        try (Pipeline p = pipeline(dir)) {
-            Route route = p.route("historian");
-            for (int i = 0; i < 2; i++) { // two connections in a row: an interval can be learnt
-                p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
-                p.accept(sample(i));
-                Thread.sleep(20);
-            }
-            Thread.sleep(200); // well over 3 of those intervals
+    void aBlockReadOncePerConnectionIsNeverStaleByAbsenceEvenAfterItsDriverHasGone() throws InterruptedException {
+        long withoutWord;
+        try (Pipeline p = pipeline(dir.resolve("a"))) {
+            Route route = feedTwoConnections(p);
             long before = route.courier().outbox().readings();
-            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO)));
-            long polledStamped = route.courier().outbox().readings();
-            assertThat(polledStamped).as("the polled block stamped STALE").isGreaterThan(before);
-            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO)));
-            assertThat(route.courier().outbox().readings()).as("stamped once, the other block left").isEqualTo(
-                    polledStamped);
             p.markStale(Map.of());
-            assertThat(route.courier().outbox().readings()).as("without the drivers' word, identity is stamped too")
-                    .isGreaterThan(polledStamped);
+            withoutWord = route.courier().outbox().readings() - before;
         }
+        try (Pipeline p = pipeline(dir.resolve("b"))) {
+            Route route = feedTwoConnections(p);
+            long before = route.courier().outbox().readings();
+            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMillis(20))));
+            long stamped = route.courier().outbox().readings();
+            assertThat(stamped - before).as("the polled block stamped STALE, identity not").isPositive()
+                    .isLessThan(withoutWord);
+            p.markStale(Map.of()); // the driver has gone: its word is remembered
+            assertThat(route.courier().outbox().readings()).as("nothing more").isEqualTo(stamped);
+        }
+    }
+
+    /** Two connections in a row, about 20 ms apart (a gap to learn), then far more than 3 such gaps of silence. */
+    private static Route feedTwoConnections(Pipeline p) throws InterruptedException {
+        Route route = p.route("historian");
+        for (int i = 0; i < 2; i++) {
+            p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
+            p.accept(sample(i));
+            Thread.sleep(20);
+        }
+        Thread.sleep(1000);
+        return route;
     }
 }
