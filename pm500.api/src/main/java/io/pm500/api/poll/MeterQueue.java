@@ -6,20 +6,35 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
- * Runs one meter's polls one after another on the shared pool. A block whose previous poll has not run yet is
- * not queued again: the cycle is counted as missed instead of piling up behind a slow meter.
+ * Runs one meter's polls one after another on its driver's shared threads. A block whose previous poll has not run
+ * yet is not queued again: the cycle is counted as missed instead of piling up behind a slow meter.
+ * <p>
+ * Two lanes keep a slow meter from costing the others their polls: while the meter answers promptly its polls run
+ * on the fast lane (a few threads shared by every meter); while it is slow (not connected, timing out, replying
+ * late, see {@link ConnectionHealth#slow()}) they run on the slow lane, where a blocked poll holds a thread of its
+ * own. A meter that turns slow during a run hands the rest of its queue to the slow lane.
  */
 public final class MeterQueue {
-    private final Executor pool;
+    private final Executor fast;
+    private final Executor slowLane;
+    private final BooleanSupplier slow;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong missed = new AtomicLong();
 
-    public MeterQueue(Executor pool) {
-        this.pool = pool;
+    /**
+     * @param fast     the lane for a meter that answers promptly
+     * @param slowLane the lane for a meter whose polls may block
+     * @param slow     whether the meter's polls may block now
+     */
+    public MeterQueue(Executor fast, Executor slowLane, BooleanSupplier slow) {
+        this.fast = fast;
+        this.slowLane = slowLane;
+        this.slow = slow;
     }
 
     /** Queues a block's poll unless the previous one of the same block is still waiting. */
@@ -42,18 +57,24 @@ public final class MeterQueue {
 
     private void drain() {
         if (running.compareAndSet(false, true)) {
-            pool.execute(() -> {
-                try {
-                    for (Runnable next; (next = queue.poll()) != null;) {
-                        next.run();
-                    }
-                } finally {
-                    running.set(false);
-                    if (!queue.isEmpty()) {
-                        drain();
-                    }
+            boolean onSlowLane = slow.getAsBoolean();
+            (onSlowLane ? slowLane : fast).execute(() -> run(onSlowLane));
+        }
+    }
+
+    private void run(boolean onSlowLane) {
+        try {
+            for (Runnable next; (next = queue.poll()) != null;) {
+                next.run();
+                if (!onSlowLane && slow.getAsBoolean()) {
+                    break; // turned slow: the rest waits on the slow lane, not in front of other meters
                 }
-            });
+            }
+        } finally {
+            running.set(false);
+            if (!queue.isEmpty()) {
+                drain();
+            }
         }
     }
 }

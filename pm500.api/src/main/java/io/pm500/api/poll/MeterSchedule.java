@@ -4,11 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 
 /**
  * One meter's polls on a driver's threads: each block at its own fixed rate, the first run jittered so meters do
  * not fire together, all of them through one {@link MeterQueue} (one poll at a time). A block read once per
- * connection (interval 0) is offered every second; its poll decides whether there is anything to read.
+ * connection (interval 0) is offered every second; its poll decides whether there is anything to read. The queue
+ * puts the polls on the fast or the slow lane as the meter's health says.
  */
 public final class MeterSchedule implements AutoCloseable {
     private static final long ONCE_PER_CONNECTION_CHECK_MILLIS = 1000;
@@ -20,8 +22,8 @@ public final class MeterSchedule implements AutoCloseable {
     private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
     private final MeterQueue queue;
 
-    private MeterSchedule(PollThreads threads, List<Block> blocks) {
-        queue = new MeterQueue(threads.io());
+    private MeterSchedule(PollThreads threads, List<Block> blocks, BooleanSupplier slow) {
+        queue = new MeterQueue(threads.io(), threads.slowLane(), slow);
         for (Block block : blocks) {
             long period = block.intervalMillis() == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : block.intervalMillis();
             long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
@@ -29,8 +31,11 @@ public final class MeterSchedule implements AutoCloseable {
         }
     }
 
-    public static MeterSchedule start(PollThreads threads, List<Block> blocks) {
-        return new MeterSchedule(threads, blocks);
+    /**
+     * @param slow whether the meter's polls may block now (its {@link ConnectionHealth#slow()})
+     */
+    public static MeterSchedule start(PollThreads threads, List<Block> blocks, BooleanSupplier slow) {
+        return new MeterSchedule(threads, blocks, slow);
     }
 
     /** Polls skipped because the previous one of their block had not run yet. */

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param polls               block reads attempted since the driver started
  * @param failures            block reads that failed
  * @param consecutiveFailures failures since the last good read
+ * @param reconnects          connections (or sessions) opened after the first one since the driver started
  * @param lastError           the last failure's description, empty if none
  * @param lastLatency         round-trip time of the last successful read, {@link Duration#ZERO} before the first
  * @param lastSuccess         when the last read succeeded, {@code null} before the first
@@ -24,8 +25,8 @@ import java.util.Map;
  *                            connection opens (identity), so no new sample while the connection lasts is normal
  */
 public record MeterStatus(String meterId, String driver, String endpoint, ConnectionState state, long polls,
-        long failures, int consecutiveFailures, String lastError, Duration lastLatency, Instant lastSuccess,
-        List<String> blocks, Map<String, Duration> intervals) {
+        long failures, int consecutiveFailures, long reconnects, String lastError, Duration lastLatency,
+        Instant lastSuccess, List<String> blocks, Map<String, Duration> intervals) {
 
     public MeterStatus {
         if (meterId == null || driver == null || endpoint == null || state == null || lastLatency == null) {

@@ -26,19 +26,19 @@ class ConnectionHealthTest {
         ConnectionHealth h = health(3, true);
         assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTING);
         h.pollStarted();
-        h.succeeded(2_000_000);
+        h.succeeded("b1", 2_000_000);
         assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTED);
         assertThat(h.status().lastLatency()).isEqualTo(Duration.ofMillis(2));
         for (int i = 0; i < 2; i++) {
-            h.failed(AcquisitionStatus.DEVICE_ERROR, "code 4", false);
+            h.failed("b1", AcquisitionStatus.DEVICE_ERROR, "code 4", false);
         }
-        assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTING);
-        h.failed(AcquisitionStatus.DEVICE_ERROR, "code 4", false);
+        assertThat(h.status().state()).as("a refused block keeps the connection").isEqualTo(ConnectionState.CONNECTED);
+        h.failed("b1", AcquisitionStatus.DEVICE_ERROR, "code 4", false);
         assertThat(h.status().state()).isEqualTo(ConnectionState.LOST);
         assertThat(h.status().consecutiveFailures()).isEqualTo(3);
         assertThat(h.status().lastError()).isEqualTo("DEVICE_ERROR: code 4");
         assertThat(h.backingOff()).as("a device error keeps the connection: no backoff").isFalse();
-        h.succeeded(1_000_000);
+        h.succeeded("b1", 1_000_000);
         assertThat(h.status().state()).isEqualTo(ConnectionState.CONNECTED);
         assertThat(h.status().consecutiveFailures()).isZero();
         assertThat(h.status().failures()).isEqualTo(3);
@@ -51,7 +51,7 @@ class ConnectionHealthTest {
         long[] base = { 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000 };
         for (int i = 0; i < base.length; i++) {
             long before = System.nanoTime();
-            h.failed(AcquisitionStatus.CONNECTION_LOST, "refused", true);
+            h.failed("b1", AcquisitionStatus.CONNECTION_LOST, "refused", true);
             assertThat(h.backingOff()).isTrue();
             long delay = h.untilNextAttempt().toMillis();
             // the clock runs between failed() and the read (the first call also loads the logger)
@@ -63,7 +63,7 @@ class ConnectionHealthTest {
     @Test
     void outageSampleSaysWhenAndWhy() {
         ConnectionHealth h = health(3, true);
-        h.failed(AcquisitionStatus.TIMEOUT, "no reply in 1000 ms", true);
+        h.failed("b1", AcquisitionStatus.TIMEOUT, "no reply in 1000 ms", true);
         Sample s = h.outage("energy", T);
         assertThat(s.status()).isEqualTo(AcquisitionStatus.CONNECTION_LOST);
         assertThat(s.blockId()).isEqualTo("energy");

@@ -16,7 +16,7 @@ class StatusTest {
             @Override
             public List<MeterStatus> meters() {
                 return List.of(new MeterStatus("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1",
-                        ConnectionState.CONNECTED, 10, 1, 0, null, Duration.ofMillis(3), null, null, null));
+                        ConnectionState.CONNECTED, 10, 1, 0, 0, null, Duration.ofMillis(3), null, null, null));
             }
         };
         assertThat(meterOnly.sinks()).isEmpty();
@@ -31,6 +31,6 @@ class StatusTest {
     void statusNeedsItsKeys() {
         assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
         assertThatIllegalArgumentException().isThrownBy(
-                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, "", Duration.ZERO, null, List.of(), Map.of()));
+                () -> new MeterStatus("m1", "d", "e", null, 0, 0, 0, 0, "", Duration.ZERO, null, List.of(), Map.of()));
     }
 }

@@ -105,7 +105,8 @@ public final class CipMeterComponent implements StatusSource {
         }
         CipPoller p = poller;
         schedule = MeterSchedule.start(threads.poll(), settings.blocks().stream()
-                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList());
+                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList(),
+                p::slow);
         LOG.info("EtherNet/IP meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
                 settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
     }

@@ -87,6 +87,11 @@ final class CipPoller {
         return health.status();
     }
 
+    /** Whether the next poll may block for long; any thread may ask (see {@link ConnectionHealth#slow()}). */
+    boolean slow() {
+        return health.slow();
+    }
+
     /** How long until the next session may be opened; zero when open or due. */
     synchronized Duration reconnectDelay() {
         return client != null ? Duration.ZERO : health.untilNextAttempt();
@@ -119,7 +124,7 @@ final class CipPoller {
             sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e), describe(e));
         }
         if (sample.status() == AcquisitionStatus.OK) {
-            health.succeeded(System.nanoTime() - t0);
+            health.succeeded(block.blockId(), System.nanoTime() - t0);
             readThisSession.add(block.blockId());
         } else {
             failed(sample);
@@ -137,6 +142,7 @@ final class CipPoller {
         readThisSession.clear();
         sizeMismatch.clear();
         await(client.connect());
+        health.connected();
         CipIdentityItem id = await(client.listIdentity()).getIdentity()
                 .orElseThrow(() -> new IOException("the device answered ListIdentity without an identity"));
         try {
@@ -264,7 +270,7 @@ final class CipPoller {
         if (backOff) {
             closeSession();
         }
-        health.failed(status, sample.detail(), backOff);
+        health.failed(sample.blockId(), status, sample.detail(), backOff);
     }
 
     static AcquisitionStatus classify(Throwable e) {

@@ -18,17 +18,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The EtherNet/IP driver's threads, shared by every meter: the polling threads every driver has
- * ({@link PollThreads}: a timer and {@value #IO_THREADS} threads that wait for replies), and the ethernet-ip
+ * ({@link PollThreads}: a timer, {@value #IO_THREADS} threads that wait for replies of prompt meters and a slow lane
+ * of up to {@value #SLOW_LANE_THREADS} for the others), and the ethernet-ip
  * library's own — one Netty event loop, one timeout wheel and one callback executor — created here rather than
  * taken from the library's static shared ones, so that stopping the bundle ends every one of them.
  */
 @Component(service = CipThreads.class)
 public final class CipThreads {
     static final int IO_THREADS = 4;
+    /** Polls of sessions being opened or timing out, blocked at once (see {@link PollThreads}). */
+    static final int SLOW_LANE_THREADS = 32;
     private static final Logger LOG = LoggerFactory.getLogger(CipThreads.class);
 
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-    private final PollThreads poll = new PollThreads("cip", IO_THREADS);
+    private final PollThreads poll = new PollThreads("cip", IO_THREADS, SLOW_LANE_THREADS);
     private final NioEventLoopGroup eventLoop = new NioEventLoopGroup(1, named("netty"));
     private final HashedWheelTimer wheelTimer = new HashedWheelTimer(named("timeouts"));
     private final ExecutorService callbacks = Executors.newFixedThreadPool(1, named("callbacks"));

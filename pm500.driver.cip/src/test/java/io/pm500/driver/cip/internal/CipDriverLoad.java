@@ -52,7 +52,7 @@ public final class CipDriverLoad {
                                 roundTrips[i] = rtt;
                             }
                         }
-                    })).toList()));
+                    })).toList(), poller::slow));
             pollers.add(poller);
         }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

@@ -17,6 +17,7 @@ import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,18 @@ final class MeterPoller {
     private static final Logger LOG = LoggerFactory.getLogger(MeterPoller.class);
 
     private final MeterSettings settings;
+    /** j2mod's words for a reply that was not the answer to the request sent (transaction id). */
+    private static final String MISMATCH = "Executing transaction failed (tried";
+    /** What to do about each Modbus exception code (Modbus Application Protocol v1.1b3, 7). */
+    private static final Map<Integer, String> EXCEPTION_FIXES = Map.of(
+            1, "the meter does not support this function code; check the block's functionCode in the profile",
+            2, "the meter has no such register; check the profile's map against this meter's model and firmware",
+            3, "the meter refuses the request's size; lower maxRegistersPerRequest",
+            4, "the meter failed while reading; check the meter",
+            6, "the meter is busy; poll this block less often",
+            10, "a gateway has no path to this unit id; check unitId and the gateway's routing",
+            11, "the device behind a gateway does not answer; check unitId, its wiring and serial settings");
+
     private final SampleConsumer consumer;
     private final Clock clock;
     private final ConnectionHealth health;
@@ -48,6 +61,11 @@ final class MeterPoller {
 
     MeterStatus status() {
         return health.status();
+    }
+
+    /** Whether the next poll may block for long; any thread may ask (see {@link ConnectionHealth#slow()}). */
+    boolean slow() {
+        return health.slow();
     }
 
     /** How long until the next connection attempt; zero when connected or due. */
@@ -82,7 +100,7 @@ final class MeterPoller {
                     describe(e));
         }
         if (sample.status() == AcquisitionStatus.OK) {
-            health.succeeded(System.nanoTime() - t0);
+            health.succeeded(block.blockId(), System.nanoTime() - t0);
             readThisConnection.add(block.blockId());
         } else {
             failed(sample);
@@ -92,47 +110,62 @@ final class MeterPoller {
 
     /**
      * Reads the block's registers. A timeout or a broken connection is retried up to {@code retries} times, each
-     * on a fresh connection so that a late reply to the failed request cannot be taken for the next one.
+     * on a fresh connection so that a late reply to the failed request cannot be taken for the next one. A
+     * connection the meter closed while idle is reopened at once and the request sent again, once: it never reached
+     * the meter, so this costs no timeout and is not a retry.
      */
     private short[] read(BlockPlan block) throws Exception {
-        for (int attempt = 0;; attempt++) {
+        boolean reopened = false;
+        for (int attempt = 0;;) {
+            boolean reused = master != null;
             try {
                 if (master == null) {
                     connect();
                 }
-                short[] registers = new short[block.decoder().span()];
-                int base = block.decoder().firstWireAddress();
-                for (ReadRequest r : block.requests()) {
-                    InputRegister[] read = r.functionCode() == 4
-                            ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
-                            : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
-                    if (read.length != r.count()) {
-                        throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start()
-                                + ", got " + read.length);
-                    }
-                    for (int i = 0; i < read.length; i++) {
-                        registers[r.start() - base + i] = (short) read[i].getValue();
-                    }
-                }
-                return registers;
+                return transact(block);
             } catch (Exception e) {
                 AcquisitionStatus status = classify(e);
-                if (attempt >= settings.retries()
-                        || status != AcquisitionStatus.TIMEOUT && status != AcquisitionStatus.CONNECTION_LOST) {
+                if (status != AcquisitionStatus.TIMEOUT && status != AcquisitionStatus.CONNECTION_LOST) {
                     throw e;
                 }
                 disconnect();
+                if (status == AcquisitionStatus.CONNECTION_LOST && reused && !reopened) {
+                    reopened = true;
+                } else if (attempt++ >= settings.retries()) {
+                    throw e;
+                }
             }
         }
     }
 
+    private short[] transact(BlockPlan block) throws ModbusException {
+        short[] registers = new short[block.decoder().span()];
+        int base = block.decoder().firstWireAddress();
+        for (ReadRequest r : block.requests()) {
+            InputRegister[] read = r.functionCode() == 4
+                    ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
+                    : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
+            if (read.length != r.count()) {
+                throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start() + ", got "
+                        + read.length);
+            }
+            for (int i = 0; i < read.length; i++) {
+                registers[r.start() - base + i] = (short) read[i].getValue();
+            }
+        }
+        return registers;
+    }
+
     private void connect() throws Exception {
         ModbusTCPMaster m = new ModbusTCPMaster(settings.host(), settings.port(), settings.timeoutMillis(), false);
-        m.setRetries(0); // retries are ours: a failed read becomes a sample, the next poll tries again
         m.connect();
+        // j2mod takes 0 retries for its default of 5, each on a new connection, and its transaction only exists
+        // once connected: 1 = one try. Retries are ours (read), so one poll costs at most retries + 1 timeouts.
+        m.setRetries(1);
         master = m;
         readThisConnection.clear();
-        LOG.info("Modbus meter {}: connected to {}", settings.meterId(), settings.endpoint());
+        health.connected();
+        LOG.debug("Modbus meter {}: connected to {}", settings.meterId(), settings.endpoint());
     }
 
     private void failed(Sample sample) {
@@ -143,7 +176,7 @@ final class MeterPoller {
         if (backOff || status == AcquisitionStatus.PROTOCOL_ERROR) {
             disconnect(); // garbage on the wire too: resynchronise on a new connection at the next poll
         }
-        health.failed(status, sample.detail(), backOff);
+        health.failed(sample.blockId(), status, sample.detail(), backOff);
     }
 
     static AcquisitionStatus classify(Throwable e) {
@@ -171,11 +204,24 @@ final class MeterPoller {
         return e instanceof ModbusException ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
     }
 
-    private static String describe(Throwable e) {
+    private String describe(Throwable e) {
         if (e instanceof ModbusSlaveException s) {
-            return "Modbus exception code " + s.getType() + " (" + ModbusSlaveException.getMessage(s.getType()) + ")";
+            return "Modbus exception " + s.getType() + " (" + ModbusSlaveException.getMessage(s.getType()) + "): "
+                    + EXCEPTION_FIXES.getOrDefault(s.getType(), "see the meter's manual for this code");
         }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
+        String message = String.valueOf(e.getMessage());
+        if (message.contains(MISMATCH)) {
+            return "the reply's transaction id did not match the request's (the device, or a gateway between,"
+                    + " answered another request); reconnected to resynchronise";
+        }
+        return switch (classify(e)) {
+            case TIMEOUT -> message.contains("connect timed out")
+                    ? "the meter did not accept the TCP connection within " + settings.timeoutMillis() + " ms"
+                    : "no reply within " + settings.timeoutMillis() + " ms from unit " + settings.unitId();
+            case CONNECTION_LOST -> message.contains("Premature end")
+                    ? "the meter closed the connection" : e.getClass().getSimpleName() + ": " + message;
+            default -> e.getClass().getSimpleName() + ": " + message;
+        };
     }
 
     private void deliver(Sample sample) {

@@ -109,7 +109,8 @@ public final class ModbusMeterComponent implements StatusSource {
         }
         MeterPoller p = poller;
         schedule = MeterSchedule.start(scheduler.threads(), settings.blocks().stream()
-                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList());
+                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList(),
+                p::slow);
         LOG.info("Modbus meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
                 settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
     }

@@ -26,7 +26,7 @@ public final class ModbusDriverLoad {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         SampleConsumer consumer = (Sample s) -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet();
-        PollScheduler scheduler = new PollScheduler();
+        PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS);
         List<MeterSchedule> schedules = new ArrayList<>();
         List<MeterPoller> pollers = new ArrayList<>();
         for (int m = 0; m < meters; m++) {
@@ -35,7 +35,7 @@ public final class ModbusDriverLoad {
             MeterPoller poller = new MeterPoller(settings, consumer, Clock.systemUTC());
             schedules.add(MeterSchedule.start(scheduler.threads(), settings.blocks().stream()
                     .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> poller.poll(b)))
-                    .toList()));
+                    .toList(), poller::slow));
             pollers.add(poller);
         }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
