@@ -45,6 +45,8 @@ final class Cip {
     /** Extended status of a connection failure: no more connections. */
     static final int EXT_OUT_OF_CONNECTIONS = 0x0113;
     static final int EXT_CONNECTION_NOT_FOUND = 0x0107;
+    /** Transport class and trigger combination not supported (the simulator serves Class 3 only). */
+    static final int EXT_TRANSPORT_NOT_SUPPORTED = 0x0103;
 
     static final int CLASS_IDENTITY = 0x01;
     static final int CLASS_ASSEMBLY = 0x04;

@@ -5,25 +5,36 @@ import io.pm500.api.profile.Identity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The EtherNet/IP side of the simulated meters: one selector thread serves every meter's TCP port. It speaks the
- * encapsulation protocol (ListIdentity, ListServices, RegisterSession, UnRegisterSession, SendRRData,
- * SendUnitData) and the CIP a PM500 answers: Get_Attribute_Single on Assembly (class 4) and Identity (class 1),
- * Get_Attributes_All on Identity, Unconnected_Send, Forward_Open/Large_Forward_Open/Forward_Close for Class 3
- * connected messaging (at most 18 connections per meter), with the CIP general status a device gives for an
- * unknown class, instance, attribute or service. Malformed frames close that connection only.
+ * The EtherNet/IP side of the simulated meters: one selector thread serves every meter's TCP port and answers
+ * ListIdentity on the UDP port of the same number (discovery). It speaks the encapsulation protocol (ListIdentity,
+ * ListServices, RegisterSession, UnRegisterSession, SendRRData, SendUnitData) and the CIP a PM500 answers:
+ * Get_Attribute_Single on Assembly (class 4) and Identity (class 1), Get_Attributes_All on Identity,
+ * Unconnected_Send, Forward_Open/Large_Forward_Open/Forward_Close for Class 3 connected messaging (at most 18
+ * connections per meter), with the CIP general status a device gives for an unknown class, instance, attribute or
+ * service. Like a real adapter it closes a Class 3 connection, and its TCP connection, that sees no request for
+ * RPI × timeout multiplier, and refuses the Class 1 (I/O) connections it does not serve (0x01/0x0103). Malformed
+ * frames close that connection only.
  */
 final class EnipServer extends NioServer {
     static final int MAX_CONNECTIONS_PER_METER = 18;
+    private static final Logger LOG = LoggerFactory.getLogger(EnipServer.class);
 
-    private final Map<SimulatedMeter, AtomicInteger> cipConnections = new HashMap<>();
+    /** Each meter's Class 3 connections, over all its TCP connections; read by other threads for diagnostics. */
+    private final Map<SimulatedMeter, Set<OpenConnection>> cipConnections = new ConcurrentHashMap<>();
     private final AtomicInteger nextSession = new AtomicInteger(0x1000);
     private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
 
@@ -33,7 +44,8 @@ final class EnipServer extends NioServer {
         try {
             for (int i = 0; i < meters.size(); i++) {
                 listen(host, ports[i], meters.get(i));
-                cipConnections.put(meters.get(i), new AtomicInteger());
+                listenUdp(host, port(i), meters.get(i));
+                cipConnections.put(meters.get(i), ConcurrentHashMap.newKeySet());
             }
         } catch (IOException e) {
             close();
@@ -46,11 +58,67 @@ final class EnipServer extends NioServer {
         return new Connection(meter, channel);
     }
 
+    /**
+     * A garbled EtherNet/IP reply as a device with a firmware fault sends it: the frame keeps its length (a client
+     * reads it whole rather than waiting for more), its command code is one no device sends (0x8E), the rest is
+     * noise.
+     */
+    @Override
+    ByteBuffer garbled(ByteBuffer frame) {
+        ByteBuffer noise = super.garbled(frame).order(ByteOrder.LITTLE_ENDIAN);
+        noise.putShort(0, (short) 0x8E).putShort(2, frame.getShort(frame.position() + 2));
+        return noise;
+    }
+
+    /** UDP: ListIdentity, as a scanner's discovery sends it; anything else is not answered. */
+    @Override
+    ByteBuffer datagram(SimulatedMeter meter, ByteBuffer request, DatagramChannel channel) {
+        if (request.remaining() < Cip.HEADER || (request.getShort(0) & 0xffff) != Cip.CMD_LIST_IDENTITY) {
+            return null;
+        }
+        byte[] context = new byte[8];
+        request.get(12, context);
+        InetSocketAddress local = (InetSocketAddress) channel.socket().getLocalSocketAddress();
+        ByteBuffer body = listIdentity(meter, local.getPort(), local.getAddress().getAddress());
+        ByteBuffer frame = Cip.le(Cip.HEADER + body.remaining());
+        frame.putShort((short) Cip.CMD_LIST_IDENTITY).putShort((short) body.remaining()).putInt(0).putInt(0)
+                .put(context).putInt(0).put(body);
+        return frame.flip();
+    }
+
+    /** ListIdentity's reply body: one identity item naming the meter's socket address and its identity. */
+    private static ByteBuffer listIdentity(SimulatedMeter meter, int port, byte[] address) {
+        ByteBuffer id = identityAttributes(meter);
+        int nameLength = id.limit() - 15;
+        ByteBuffer item = Cip.le(2 + 16 + 15 + nameLength + 1);
+        item.putShort((short) 1);
+        item.order(ByteOrder.BIG_ENDIAN).putShort((short) 2).putShort((short) port).put(address).putLong(0)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        item.put(id).put((byte) 3); // state: operational
+        item.flip();
+        ByteBuffer body = Cip.le(6 + item.remaining());
+        body.putShort((short) 1).putShort((short) Cip.ITEM_IDENTITY).putShort((short) item.remaining()).put(item);
+        return body.flip();
+    }
+
+    /** Identity attributes 1–7: vendor, device type, product code, revision, status, serial, name. */
+    private static ByteBuffer identityAttributes(SimulatedMeter meter) {
+        Identity id = meter.profile().identity();
+        byte[] name = (id == null ? "" : id.productName()).getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer b = Cip.le(15 + name.length);
+        b.putShort((short) (id == null ? 0 : id.vendorId())).putShort((short) (id == null ? 0 : id.deviceType()))
+                .putShort((short) meter.productCode()).put((byte) 2).put((byte) 7).putShort((short) 0x0030)
+                .putInt(940_000_000 + meter.index()).put((byte) name.length).put(name);
+        return b.flip();
+    }
+
     /** One TCP connection of one meter. */
     private final class Connection extends Peer {
         long session;
-        /** Class 3 connections opened over this TCP connection: O→T id we assigned → the client's T→O id. */
+        /** Class 3 connections opened over this TCP connection: O→T id we assigned → the connection. */
         final Map<Integer, OpenConnection> open = new HashMap<>();
+        /** Set by a data read while the meter hangs up on reads: the connection closes instead of answering. */
+        boolean hangUp;
 
         Connection(SimulatedMeter meter, SocketChannel channel) throws IOException {
             super(meter, channel);
@@ -77,8 +145,21 @@ final class EnipServer extends NioServer {
 
         @Override
         void closed() {
-            cipConnections.get(meter).addAndGet(-open.size());
+            cipConnections.get(meter).removeAll(open.values());
             open.clear();
+        }
+
+        /** A Class 3 connection without a request for RPI × multiplier ends, and a real adapter closes the socket. */
+        @Override
+        boolean expired(long nowNanos) {
+            for (OpenConnection c : open.values()) {
+                if (nowNanos - c.lastRequestNanos > c.watchdogNanos) {
+                    LOG.debug("meter {}: Class 3 connection 0x{} timed out after {} ms without a request; closing",
+                            meter.index(), Integer.toHexString(c.otId), c.watchdogNanos / 1_000_000);
+                    return true;
+                }
+            }
+            return false;
         }
 
         private void handle(ByteBuffer frame) throws IOException {
@@ -94,7 +175,8 @@ final class EnipServer extends NioServer {
                 case Cip.CMD_NOP -> {
                     // no reply, by definition
                 }
-                case Cip.CMD_LIST_IDENTITY -> reply(command, 0, 0, context, listIdentity());
+                case Cip.CMD_LIST_IDENTITY -> reply(command, 0, 0, context, listIdentity(meter,
+                        channel.socket().getLocalPort(), channel.socket().getLocalAddress().getAddress()));
                 case Cip.CMD_LIST_SERVICES -> reply(command, 0, 0, context, listServices());
                 case Cip.CMD_LIST_INTERFACES -> reply(command, 0, 0, context, Cip.le(2).putShort((short) 0).flip());
                 case Cip.CMD_REGISTER_SESSION -> {
@@ -128,6 +210,10 @@ final class EnipServer extends NioServer {
                 return;
             }
             ByteBuffer response = messageRouter(request);
+            if (hangUp) {
+                close();
+                return;
+            }
             ByteBuffer body = Cip.le(16 + response.remaining());
             body.putInt(0).putShort((short) 0).putShort((short) 2);
             body.putShort((short) Cip.ITEM_NULL_ADDRESS).putShort((short) 0);
@@ -144,8 +230,13 @@ final class EnipServer extends NioServer {
             if (connection == null || payload == null || payload.remaining() < 2) {
                 return; // a device drops connected data it cannot place
             }
+            connection.lastRequestNanos = System.nanoTime();
             int sequence = payload.getShort() & 0xffff;
             ByteBuffer response = messageRouter(payload.slice().order(ByteOrder.LITTLE_ENDIAN));
+            if (hangUp) {
+                close();
+                return;
+            }
             ByteBuffer body = Cip.le(22 + response.remaining());
             body.putInt(0).putShort((short) 0).putShort((short) 2);
             body.putShort((short) Cip.ITEM_CONNECTED_ADDRESS).putShort((short) 4).putInt(connection.toId);
@@ -216,6 +307,10 @@ final class EnipServer extends NioServer {
             if (r.attribute() == 4) {
                 return uint(r.service(), block.size());
             }
+            if (r.attribute() == block.attribute() && meter.faults().hangUpOnRead()) {
+                hangUp = true;
+                return Cip.le(0);
+            }
             byte[] data = r.attribute() == block.attribute()
                     ? meter.cipData(block.classId(), block.instance(), block.attribute()) : null;
             return data == null ? status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1)
@@ -226,7 +321,7 @@ final class EnipServer extends NioServer {
             if (r.instance() != 1) {
                 return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
             }
-            ByteBuffer all = identityAttributes();
+            ByteBuffer all = identityAttributes(meter);
             if (r.service() == Cip.SVC_GET_ATTRIBUTES_ALL) {
                 return success(r.service(), all);
             }
@@ -238,21 +333,6 @@ final class EnipServer extends NioServer {
                 return status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1);
             }
             return success(r.service(), all.position(offsets[r.attribute()]).limit(offsets[r.attribute() + 1]));
-        }
-
-        /** Identity attributes 1–7: vendor, device type, product code, revision, status, serial, name. */
-        private ByteBuffer identityAttributes() {
-            Identity id = meter.profile().identity();
-            byte[] name = (id == null ? "" : id.productName()).getBytes(StandardCharsets.US_ASCII);
-            ByteBuffer b = Cip.le(15 + name.length);
-            b.putShort((short) (id == null ? 0 : id.vendorId())).putShort((short) (id == null ? 0 : id.deviceType()))
-                    .putShort((short) meter.productCode()).put((byte) 2).put((byte) 7).putShort((short) 0x0030)
-                    .putInt(serialNumber()).put((byte) name.length).put(name);
-            return b.flip();
-        }
-
-        private int serialNumber() {
-            return 940_000_000 + meter.index();
         }
 
         private ByteBuffer connectionManager(Cip.Request r) {
@@ -280,19 +360,36 @@ final class EnipServer extends NioServer {
             int serial = d.getShort() & 0xffff;
             int vendor = d.getShort() & 0xffff;
             int originator = d.getInt();
-            AtomicInteger count = cipConnections.get(meter);
-            if (count.incrementAndGet() > MAX_CONNECTIONS_PER_METER) {
-                count.decrementAndGet();
-                ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
-                        .put((byte) 0).put((byte) 0);
-                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, b.flip());
+            int multiplier = d.get() & 0x07;
+            d.position(d.position() + 3); // reserved
+            long otRpiMicros = d.getInt() & 0xffffffffL;
+            skipParameters(service, d);
+            long toRpiMicros = d.getInt() & 0xffffffffL;
+            skipParameters(service, d);
+            int transport = d.get() & 0xff;
+            ByteBuffer refusal = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
+                    .put((byte) 0).put((byte) 0).flip();
+            if ((transport & 0x0F) != 3) { // Class 0/1 I/O is not served: refused, as a device refuses it
+                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);
+            }
+            Set<OpenConnection> table = cipConnections.get(meter);
+            if (table.size() >= MAX_CONNECTIONS_PER_METER) {
+                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, refusal);
             }
             int otId = nextConnectionId.getAndIncrement();
-            open.put(otId, new OpenConnection(otId, toId, serial, vendor, originator));
+            OpenConnection c = new OpenConnection(otId, toId, serial, vendor, originator, otRpiMicros,
+                    otRpiMicros * 1000 * (4L << multiplier));
+            open.put(otId, c);
+            table.add(c);
             ByteBuffer b = Cip.le(26);
             b.putInt(otId).putInt(toId).putShort((short) serial).putShort((short) vendor).putInt(originator)
-                    .putInt(2_000_000).putInt(2_000_000).put((byte) 0).put((byte) 0);
+                    .putInt((int) otRpiMicros).putInt((int) toRpiMicros).put((byte) 0).put((byte) 0);
             return success(service, b.flip());
+        }
+
+        /** Network connection parameters: a WORD in Forward_Open, a DWORD in Large_Forward_Open. */
+        private void skipParameters(int service, ByteBuffer d) {
+            d.position(d.position() + (service == Cip.SVC_LARGE_FORWARD_OPEN ? 4 : 2));
         }
 
         private ByteBuffer forwardClose(ByteBuffer d) {
@@ -311,7 +408,7 @@ final class EnipServer extends NioServer {
                         b.flip());
             }
             open.remove(found.otId);
-            cipConnections.get(meter).decrementAndGet();
+            cipConnections.get(meter).remove(found);
             return success(Cip.SVC_FORWARD_CLOSE, b.flip());
         }
 
@@ -350,20 +447,6 @@ final class EnipServer extends NioServer {
             return b.put(data).flip();
         }
 
-        private ByteBuffer listIdentity() {
-            ByteBuffer id = identityAttributes();
-            int nameLength = id.limit() - 15;
-            ByteBuffer item = Cip.le(2 + 16 + 15 + nameLength + 1);
-            item.putShort((short) 1);
-            item.order(ByteOrder.BIG_ENDIAN).putShort((short) 2).putShort((short) channel.socket().getLocalPort())
-                    .put(channel.socket().getLocalAddress().getAddress()).putLong(0).order(ByteOrder.LITTLE_ENDIAN);
-            item.put(id).put((byte) 3); // state: operational
-            item.flip();
-            ByteBuffer body = Cip.le(6 + item.remaining());
-            body.putShort((short) 1).putShort((short) Cip.ITEM_IDENTITY).putShort((short) item.remaining()).put(item);
-            return body.flip();
-        }
-
         private ByteBuffer listServices() {
             byte[] name = "Communications\0\0".getBytes(StandardCharsets.US_ASCII);
             ByteBuffer body = Cip.le(6 + 4 + name.length);
@@ -380,6 +463,32 @@ final class EnipServer extends NioServer {
         }
     }
 
-    private record OpenConnection(int otId, int toId, int serial, int vendor, int originator) {
+    /** A meter's connection table, as its diagnostics would show it. */
+    List<CipConnection> connections(SimulatedMeter meter) {
+        return cipConnections.get(meter).stream().map(c -> new CipConnection(c.vendor, c.originator & 0xffffffffL,
+                c.serial, c.rpiMicros, c.watchdogNanos / 1_000_000)).toList();
+    }
+
+    /** A Class 3 connection: its ids, the triple that names it, its RPI and inactivity watchdog. */
+    private static final class OpenConnection {
+        final int otId;
+        final int toId;
+        final int serial;
+        final int vendor;
+        final int originator;
+        final long rpiMicros;
+        final long watchdogNanos;
+        volatile long lastRequestNanos = System.nanoTime();
+
+        OpenConnection(int otId, int toId, int serial, int vendor, int originator, long rpiMicros,
+                long watchdogNanos) {
+            this.otId = otId;
+            this.toId = toId;
+            this.serial = serial;
+            this.vendor = vendor;
+            this.originator = originator;
+            this.rpiMicros = rpiMicros;
+            this.watchdogNanos = watchdogNanos;
+        }
     }
 }

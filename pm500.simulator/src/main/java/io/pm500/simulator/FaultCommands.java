@@ -17,7 +17,7 @@ import java.util.Locale;
  * </pre>
  */
 public final class FaultCommands {
-    public static final String HELP = "commands: fault <meter|all> noreply|garbage|truncate|freeze on|off"
+    public static final String HELP = "commands: fault <meter|all> noreply|garbage|truncate|freeze|hangup on|off"
             + " | fault <meter|all> delay <ms> | fault <meter|all> cip <status> | fault <meter|all> modbus <code>"
             + " | fault <meter|all> close|clear | fault <meter|all> reboot <seconds> | status [meter]";
 
@@ -55,6 +55,7 @@ public final class FaultCommands {
                 case "garbage" -> f.garbage(onOff(arg));
                 case "truncate" -> f.truncate(onOff(arg));
                 case "freeze" -> f.freeze(onOff(arg));
+                case "hangup" -> f.hangUpOnRead(onOff(arg));
                 case "delay" -> f.delay(Duration.ofMillis(number(arg)));
                 case "cip" -> f.cipStatus(number(arg));
                 case "modbus" -> f.modbusException(number(arg));

@@ -11,6 +11,7 @@ public final class Faults {
     private volatile long delayMillis;
     private volatile boolean garbage;
     private volatile boolean truncate;
+    private volatile boolean hangUpOnRead;
     private volatile int cipStatus;
     private volatile int modbusException;
     private volatile boolean frozen;
@@ -29,7 +30,10 @@ public final class Faults {
         return this;
     }
 
-    /** Replace every reply with random bytes of the same length. */
+    /**
+     * Replace every reply with random bytes of the same length (EtherNet/IP keeps the frame's length and sends
+     * command code 0x8E, so that the client reads a whole malformed frame).
+     */
     public Faults garbage(boolean on) {
         garbage = on;
         return this;
@@ -38,6 +42,16 @@ public final class Faults {
     /** Send only the first half of every reply. */
     public Faults truncate(boolean on) {
         truncate = on;
+        return this;
+    }
+
+    /**
+     * Close the connection instead of answering a read of data (an Assembly's data attribute, a Modbus register
+     * read), while sessions, CIP connections and every other request are served: a device that resets in the middle
+     * of a request.
+     */
+    public Faults hangUpOnRead(boolean on) {
+        hangUpOnRead = on;
         return this;
     }
 
@@ -84,6 +98,7 @@ public final class Faults {
         delayMillis = 0;
         garbage = false;
         truncate = false;
+        hangUpOnRead = false;
         cipStatus = 0;
         modbusException = 0;
         frozen = false;
@@ -104,6 +119,10 @@ public final class Faults {
 
     boolean truncate() {
         return truncate;
+    }
+
+    boolean hangUpOnRead() {
+        return hangUpOnRead;
     }
 
     int cipStatus() {
@@ -134,7 +153,7 @@ public final class Faults {
     @Override
     public String toString() {
         return "noReply=" + noReply + " delayMs=" + delayMillis + " garbage=" + garbage + " truncate=" + truncate
-                + " cipStatus=" + cipStatus + " modbusException=" + modbusException + " frozen=" + frozen
-                + " offline=" + offline();
+                + " hangUpOnRead=" + hangUpOnRead + " cipStatus=" + cipStatus + " modbusException=" + modbusException
+                + " frozen=" + frozen + " offline=" + offline();
     }
 }

@@ -76,6 +76,11 @@ final class ModbusProxy extends NioServer {
         @Override
         void received(ByteBuffer in) throws IOException {
             frames(in, request -> {
+                int function = request.get(7) & 0xff;
+                if (!channel.isOpen() || meter.faults().hangUpOnRead() && (function == 3 || function == 4)) {
+                    close();
+                    return;
+                }
                 int code = meter.faults().modbusException();
                 if (code != 0) {
                     ByteBuffer exception = ByteBuffer.allocate(9);

@@ -2,10 +2,12 @@ package io.pm500.simulator;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -37,6 +39,7 @@ abstract class NioServer implements AutoCloseable {
     private final String name;
     private final Selector selector;
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final List<DatagramChannel> datagrams = new ArrayList<>();
     private final Set<Peer> peers = new HashSet<>();
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final ScheduledExecutorService timer;
@@ -61,6 +64,40 @@ abstract class NioServer implements AutoCloseable {
         server.bind(new InetSocketAddress(host, port), 64);
         server.configureBlocking(false);
         server.register(selector, SelectionKey.OP_ACCEPT, meter);
+    }
+
+    /**
+     * Binds a meter's UDP port (discovery); a port another program holds is left out with a warning: the meter
+     * still serves TCP.
+     */
+    final void listenUdp(String host, int port, SimulatedMeter meter) throws IOException {
+        DatagramChannel udp = DatagramChannel.open();
+        try {
+            udp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            udp.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            udp.close();
+            LOG.warn("{} meter {}: UDP port {} is taken ({}); no UDP discovery for it", name, meter.index(), port,
+                    e.toString());
+            return;
+        }
+        udp.configureBlocking(false);
+        udp.register(selector, SelectionKey.OP_READ, new Udp(meter, udp));
+        datagrams.add(udp);
+    }
+
+    /** A reply turned to garbage: random bytes of the same length, unless the protocol keeps some framing. */
+    ByteBuffer garbled(ByteBuffer frame) {
+        byte[] noise = new byte[frame.remaining()];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = (byte) random.nextInt(256);
+        }
+        return ByteBuffer.wrap(noise);
+    }
+
+    /** The answer to a datagram a meter's UDP port received, or null for none. */
+    ByteBuffer datagram(SimulatedMeter meter, ByteBuffer request, DatagramChannel channel) {
+        return null;
     }
 
     /** Starts serving; the owner calls it once everything the connections need is up. */
@@ -94,8 +131,9 @@ abstract class NioServer implements AutoCloseable {
                     handle(key);
                 }
                 selector.selectedKeys().clear();
+                long now = System.nanoTime();
                 for (Peer peer : List.copyOf(peers)) {
-                    if (peer.meter.faults().connectionEpoch() != peer.epoch) {
+                    if (peer.meter.faults().connectionEpoch() != peer.epoch || peer.expired(now)) {
                         peer.close();
                     }
                 }
@@ -130,6 +168,10 @@ abstract class NioServer implements AutoCloseable {
                 }
                 return;
             }
+            if (key.attachment() instanceof Udp udp) {
+                udp.readable();
+                return;
+            }
             Peer peer = (Peer) key.attachment();
             if (key.isReadable()) {
                 peer.readable();
@@ -161,11 +203,42 @@ abstract class NioServer implements AutoCloseable {
         for (Peer peer : List.copyOf(peers)) {
             peer.close();
         }
+        for (DatagramChannel udp : datagrams) {
+            try {
+                udp.close();
+            } catch (IOException e) {
+                LOG.warn("{}: closing a UDP port failed: {}", name, e.toString());
+            }
+        }
         for (ServerSocketChannel server : listeners) {
             try {
                 server.close();
             } catch (IOException e) {
                 LOG.warn("{}: closing a listener failed: {}", name, e.toString());
+            }
+        }
+    }
+
+    /** A meter's UDP port: each datagram answered at once, unless the meter is down or silent. */
+    private final class Udp {
+        final SimulatedMeter meter;
+        final DatagramChannel channel;
+        final ByteBuffer in = ByteBuffer.allocate(MAX_FRAME).order(ByteOrder.LITTLE_ENDIAN);
+
+        Udp(SimulatedMeter meter, DatagramChannel channel) {
+            this.meter = meter;
+            this.channel = channel;
+        }
+
+        void readable() throws IOException {
+            in.clear();
+            SocketAddress from = channel.receive(in);
+            if (from == null || meter.faults().offline() || meter.faults().noReply()) {
+                return;
+            }
+            ByteBuffer answer = datagram(meter, in.flip(), channel);
+            if (answer != null) {
+                channel.send(answer, from);
             }
         }
     }
@@ -194,6 +267,11 @@ abstract class NioServer implements AutoCloseable {
         void closed() {
         }
 
+        /** True when the device would close this connection by itself now (an idle connection's timeout). */
+        boolean expired(long nowNanos) {
+            return false;
+        }
+
         final void readable() throws IOException {
             if (channel.read(in) < 0 || meter.faults().connectionEpoch() != epoch) {
                 // a request after a drop or reboot never reaches the meter, however soon it follows
@@ -212,11 +290,7 @@ abstract class NioServer implements AutoCloseable {
                 return;
             }
             if (faults.garbage()) {
-                byte[] noise = new byte[frame.remaining()];
-                for (int i = 0; i < noise.length; i++) {
-                    noise[i] = (byte) random.nextInt(256);
-                }
-                frame = ByteBuffer.wrap(noise);
+                frame = garbled(frame);
             }
             if (faults.truncate()) {
                 frame.limit(frame.position() + frame.remaining() / 2);

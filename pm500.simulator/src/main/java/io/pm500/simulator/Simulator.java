@@ -124,6 +124,11 @@ public final class Simulator implements AutoCloseable {
         return enip.port(meter);
     }
 
+    /** A meter's Class 3 connection table: who holds its connections, at what RPI and timeout. */
+    public List<CipConnection> cipConnections(int meter) {
+        return enip.connections(meters.get(meter));
+    }
+
     /** j2mod's slave takes a port number, so a free one is found first (loopback only, closed at once). */
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {

@@ -1,5 +1,6 @@
 package io.pm500.api.poll;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -10,7 +11,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Runs one meter's polls one after another on its driver's shared threads. A block whose previous poll has not run
- * yet is not queued again: the cycle is counted as missed instead of piling up behind a slow meter.
+ * yet is not queued again, nor one whose previous poll started too recently (it ran late, behind a connection being
+ * opened: the next is not sent right after it): the cycle is counted as missed instead of piling up behind a slow
+ * meter or bursting after it.
  * <p>
  * Two lanes keep a slow meter from costing the others their polls: while the meter answers promptly its polls run
  * on the fast lane (a few threads shared by every meter); while it is slow (not connected, timing out, replying
@@ -23,6 +26,7 @@ public final class MeterQueue {
     private final BooleanSupplier slow;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicLong> started = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong missed = new AtomicLong();
 
@@ -37,20 +41,29 @@ public final class MeterQueue {
         this.slow = slow;
     }
 
-    /** Queues a block's poll unless the previous one of the same block is still waiting. */
-    public void submit(String blockId, Runnable poll) {
-        if (!pending.add(blockId)) {
+    /**
+     * Queues a block's poll unless the previous one of the same block is still waiting or started less than
+     * {@code minGapNanos} ago.
+     */
+    public void submit(String blockId, Runnable poll, long minGapNanos) {
+        AtomicLong last = started.get(blockId);
+        if (last == null) {
+            last = started.computeIfAbsent(blockId, b -> new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2));
+        }
+        if (System.nanoTime() - last.get() < minGapNanos || !pending.add(blockId)) {
             missed.incrementAndGet();
             return;
         }
+        AtomicLong startedAt = last;
         queue.add(() -> {
             pending.remove(blockId);
+            startedAt.set(System.nanoTime());
             poll.run();
         });
         drain();
     }
 
-    /** Polls skipped because the previous one of their block had not run yet. */
+    /** Polls skipped because the previous one of their block had not run yet, or had only just run. */
     public long missed() {
         return missed.get();
     }

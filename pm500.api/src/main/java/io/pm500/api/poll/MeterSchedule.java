@@ -27,7 +27,11 @@ public final class MeterSchedule implements AutoCloseable {
         for (Block block : blocks) {
             long period = block.intervalMillis() == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : block.intervalMillis();
             long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
-            schedules.add(threads.atFixedRate(() -> queue.submit(block.id(), block.poll()), jitter, period));
+            // a poll that started late is not followed within half an interval by the next (once-per-connection
+            // blocks, whose polls return at once while read, have no such gap)
+            long minGapNanos = block.intervalMillis() * 500_000L;
+            schedules.add(threads.atFixedRate(() -> queue.submit(block.id(), block.poll(), minGapNanos), jitter,
+                    period));
         }
     }
 
@@ -38,7 +42,7 @@ public final class MeterSchedule implements AutoCloseable {
         return new MeterSchedule(threads, blocks, slow);
     }
 
-    /** Polls skipped because the previous one of their block had not run yet. */
+    /** Polls skipped because the previous one of their block had not run yet, or had only just run. */
     public long missed() {
         return queue.missed();
     }

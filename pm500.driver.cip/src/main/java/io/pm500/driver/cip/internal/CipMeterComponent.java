@@ -78,13 +78,16 @@ public final class CipMeterComponent implements StatusSource {
 
     private final SampleConsumer consumer;
     private final CipThreads threads;
+    private final Originator originator;
     private MeterSchedule schedule;
     private volatile CipPoller poller; // read by status readers on other threads
 
     @Activate
-    public CipMeterComponent(Config config, @Reference SampleConsumer consumer, @Reference CipThreads threads) {
+    public CipMeterComponent(Config config, @Reference SampleConsumer consumer, @Reference CipThreads threads,
+            @Reference Originator originator) {
         this.consumer = consumer;
         this.threads = threads;
+        this.originator = originator;
         configure(config);
     }
 
@@ -98,7 +101,7 @@ public final class CipMeterComponent implements StatusSource {
             throw e;
         }
         stop();
-        poller = new CipPoller(settings, consumer, threads, Clock.systemUTC());
+        poller = new CipPoller(settings, consumer, threads, originator, Clock.systemUTC());
         if (!settings.enabled()) {
             LOG.info("EtherNet/IP meter {}: disabled", settings.meterId());
             return;

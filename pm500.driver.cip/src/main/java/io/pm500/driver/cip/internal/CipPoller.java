@@ -1,9 +1,6 @@
 package io.pm500.driver.cip.internal;
 
 import com.digitalpetri.enip.EtherNetIpClientConfig;
-import com.digitalpetri.enip.cip.CipClient;
-import com.digitalpetri.enip.cip.CipConnectionPool;
-import com.digitalpetri.enip.cip.CipConnectionPool.CipConnection;
 import com.digitalpetri.enip.cip.CipResponseException;
 import com.digitalpetri.enip.cip.epath.EPath.PaddedEPath;
 import com.digitalpetri.enip.cip.epath.LogicalSegment.AttributeId;
@@ -34,6 +31,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,10 +45,12 @@ import org.slf4j.LoggerFactory;
  * status; nothing escapes to the scheduler.
  *
  * <p>A session is one TCP connection with an EtherNet/IP session and, in connected mode, one CIP connection
- * (Forward_Open). On opening it the poller reads the Identity (ListIdentity) and checks it against the profile, and
- * publishes it as a sample of block {@value #IDENTITY_BLOCK}; each assembly's size (attribute 4) is checked against
- * the profile before its first read. After a timeout or a broken connection the whole session is dropped and a new
- * one opened after the backoff: never more than one CIP connection per meter.
+ * (Forward_Open, {@link ClassThree}). On opening it the poller reads the Identity (ListIdentity) and checks it
+ * against the profile, and publishes it as a sample of block {@value #IDENTITY_BLOCK}; each assembly's size
+ * (attribute 4) is checked against the profile before its first read. After a timeout or a broken connection the
+ * whole session is dropped — every TCP connection the library made for it closed — and a new one opened after the
+ * backoff; a session the device closed while idle is replaced at once. Never more than one TCP connection and one
+ * CIP connection per meter.
  */
 final class CipPoller {
     static final String DRIVER = "pm500.driver.cip";
@@ -58,7 +58,6 @@ final class CipPoller {
     private static final int CLASS_ASSEMBLY = 4;
     private static final int ATTRIBUTE_DATA = 3;
     private static final int ATTRIBUTE_SIZE = 4;
-    private static final int CONNECTION_SIZE = 500; // bytes; the largest assembly is 72
     private static final Logger LOG = LoggerFactory.getLogger(CipPoller.class);
 
     private final CipSettings settings;
@@ -66,19 +65,22 @@ final class CipPoller {
     private final CipThreads threads;
     private final Clock clock;
     private final ConnectionHealth health;
-    private CipClient client;
-    private CipConnectionPool pool;
-    private CipConnection connection;
+    private final Originator originator;
+    private final ClassThree.Timing timing;
+    private SessionClient client;
+    private ClassThree.Connection connection;
     private final Set<String> readThisSession = new HashSet<>();
     private final Map<String, String> sizeMismatch = new HashMap<>(); // block → why, checked once a session
     private String identityMismatch;
     private boolean closed;
 
-    CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Clock clock) {
+    CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Originator originator, Clock clock) {
         this.settings = settings;
         this.consumer = consumer;
         this.threads = threads;
+        this.originator = originator;
         this.clock = clock;
+        this.timing = ClassThree.Timing.forGap(settings.requestGap(), settings.timeoutMillis());
         this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
                 settings.intervals(), settings.lostAfter(), settings.enabled(), clock);
     }
@@ -99,10 +101,22 @@ final class CipPoller {
 
     /** Polls one assembly: opens a session if needed, reads, decodes, hands the sample on. */
     synchronized void poll(BlockPlan block) {
-        if (closed || block.intervalMillis() == 0 && readThisSession.contains(block.blockId())) {
-            return; // closed, or once per session and done
+        if (closed) {
+            return;
         }
-        if (client == null && health.backingOff()) {
+        boolean replaced = false;
+        if (client != null && !client.intact()) {
+            // the device closed the session while idle (its connection timeout, a restart), or the library opened
+            // another behind it: a request never reached the meter, so a new session is opened now, not retried
+            LOG.debug("EtherNet/IP meter {}: session ended ({}); opening a new one", settings.meterId(),
+                    Optional.ofNullable(client.ended()).map(Throwable::getMessage).orElse("reopened by the library"));
+            closeSession();
+            replaced = true;
+        }
+        if (block.intervalMillis() == 0 && readThisSession.contains(block.blockId())) {
+            return; // once per session and done
+        }
+        if (client == null && health.backingOff() && !replaced) {
             if (block.intervalMillis() != 0) { // a once-per-session block waits for the session
                 deliver(health.outage(block.blockId(), clock.instant()));
             }
@@ -115,7 +129,7 @@ final class CipPoller {
             if (client == null) {
                 open();
             }
-            String mismatch = checkSize(block.block());
+            String mismatch = hasSize(block.block()) ? checkSize(block.block()) : null;
             sample = mismatch != null
                     ? Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
                             AcquisitionStatus.PROTOCOL_ERROR, mismatch)
@@ -137,8 +151,7 @@ final class CipPoller {
         EtherNetIpClientConfig config = EtherNetIpClientConfig.builder(settings.host()).setPort(settings.port())
                 .setTimeout(Duration.ofMillis(settings.timeoutMillis())).setEventLoop(threads.eventLoop())
                 .setWheelTimer(threads.wheelTimer()).setExecutor(threads.callbacks()).build();
-        // the PM500 is the end of the path: no route to a backplane slot
-        client = new CipClient(config, new PaddedEPath());
+        client = new SessionClient(config);
         readThisSession.clear();
         sizeMismatch.clear();
         await(client.connect());
@@ -152,12 +165,13 @@ final class CipPoller {
             throw e;
         }
         if (settings.messaging() == Messaging.CONNECTED) {
-            pool = new CipConnectionPool(1, client, new PaddedEPath(), CONNECTION_SIZE);
-            connection = await(pool.acquire());
+            connection = await(ClassThree.open(client, originator, timing, Duration.ofMillis(settings.timeoutMillis())));
         }
-        LOG.info("EtherNet/IP meter {}: session open at {} ({} '{}', serial {}, revision {}.{})", settings.meterId(),
-                settings.endpoint(), id.getProductCode(), id.getProductName(), id.getSerialNumber(),
-                id.getRevisionMajor(), id.getRevisionMinor());
+        LOG.debug("EtherNet/IP meter {}: session open at {} ({} '{}', serial {}, revision {}.{}){}",
+                settings.meterId(), settings.endpoint(), id.getProductCode(), id.getProductName(),
+                id.getSerialNumber(), id.getRevisionMajor(), id.getRevisionMinor(), connection == null ? ""
+                        : ", connection RPI " + timing.rpi().toMillis() + " ms, times out after "
+                                + timing.watchdog().toMillis() + " ms");
         deliver(Sample.ok(settings.meterId(), IDENTITY_BLOCK, clock.instant(), List.of(
                 new PointValue("identity.vendor", Value.of((long) id.getVendorId())),
                 new PointValue("identity.device.type", Value.of((long) id.getDeviceType())),
@@ -196,6 +210,11 @@ final class CipPoller {
         }
     }
 
+    /** An assembly's data attribute has its size in attribute 4; other objects' attributes have no such check. */
+    private static boolean hasSize(CipBlock block) {
+        return block.classId() == CLASS_ASSEMBLY && block.attribute() == ATTRIBUTE_DATA;
+    }
+
     /** Null when the assembly's size on the meter (attribute 4) is the profile's, else why not; once a session. */
     private String checkSize(CipBlock block) throws Exception {
         if (sizeMismatch.containsKey(block.id())) {
@@ -203,7 +222,7 @@ final class CipPoller {
         }
         ByteBuf reply;
         try {
-            reply = await(invoke(path(block.instance(), ATTRIBUTE_SIZE)));
+            reply = await(invoke(path(CLASS_ASSEMBLY, block.instance(), ATTRIBUTE_SIZE)));
         } catch (Exception e) {
             if (CipResponseException.extract(e).isEmpty()) {
                 throw e; // the session failed: the caller's failure handling applies
@@ -231,7 +250,8 @@ final class CipPoller {
     }
 
     private Sample read(BlockPlan block) throws Exception {
-        ByteBuf reply = await(invoke(path(block.block().instance(), ATTRIBUTE_DATA)));
+        CipBlock b = block.block();
+        ByteBuf reply = await(invoke(path(b.classId(), b.instance(), b.attribute())));
         try {
             ByteBuffer data = reply.nioBuffer().order(ByteOrder.LITTLE_ENDIAN);
             return block.decoder().decode(settings.meterId(), clock.instant(), data);
@@ -242,16 +262,22 @@ final class CipPoller {
 
     private CompletableFuture<ByteBuf> invoke(PaddedEPath path) {
         GetAttributeSingleService service = new GetAttributeSingleService(path);
-        return connection != null ? client.invokeConnected(connection.getO2tConnectionId(), service)
-                : client.invoke(service);
+        return client.inFlight(connection != null ? client.invokeConnected(connection.o2tId(), service)
+                : client.invoke(service));
     }
 
-    private static PaddedEPath path(int instance, int attribute) {
-        return new PaddedEPath(new ClassId(CLASS_ASSEMBLY), new InstanceId(instance), new AttributeId(attribute));
+    private static PaddedEPath path(int classId, int instance, int attribute) {
+        return new PaddedEPath(new ClassId(classId), new InstanceId(instance), new AttributeId(attribute));
     }
 
-    /** Waits for a reply; the library times requests out itself, this bound only guards against it not doing so. */
+    /**
+     * Waits for a reply; the library times requests out itself, this bound only guards against it not doing so. A
+     * connection that ends meanwhile fails the wait at once ({@link SessionClient#inFlight}).
+     */
     private <T> T await(CompletableFuture<T> future) throws Exception {
+        if (client != null) {
+            client.inFlight(future);
+        }
         try {
             return future.get(settings.timeoutMillis() * 2L + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -277,6 +303,9 @@ final class CipPoller {
         if (e instanceof IdentityMismatch) {
             return AcquisitionStatus.DEVICE_ERROR;
         }
+        if (e instanceof SessionClient.Ended ended) {
+            return ended.malformed() ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
+        }
         if (CipResponseException.extract(e).isPresent()) {
             return AcquisitionStatus.DEVICE_ERROR;
         }
@@ -297,7 +326,7 @@ final class CipPoller {
     }
 
     static String describe(Throwable e) {
-        if (e instanceof IdentityMismatch) {
+        if (e instanceof IdentityMismatch || e instanceof SessionClient.Ended) {
             return e.getMessage();
         }
         var cip = CipResponseException.extract(e);
@@ -317,19 +346,29 @@ final class CipPoller {
     }
 
     /**
-     * Drops the session without waiting: the library's disconnect waits for a reply to UnRegisterSession that a
-     * device never sends, so it runs on its own and ends at the timeout, or at once when the socket is dead.
+     * Drops the session without waiting. While it is intact: Forward_Close, then UnRegisterSession (the library
+     * waits for a reply a device never sends, so this ends at the timeout), then every connection closed. A
+     * session that already ended is not spoken to again (that would make the library reconnect): its connections
+     * are closed at once.
      */
     private void closeSession() {
-        if (pool != null && connection != null) {
-            pool.remove(connection); // Forward_Close, best effort
-        }
-        if (client != null) {
-            client.disconnect();
-        }
-        pool = null;
-        connection = null;
+        SessionClient c = client;
+        ClassThree.Connection open = connection;
         client = null;
+        connection = null;
+        readThisSession.clear();
+        if (c == null) {
+            return;
+        }
+        if (!c.intact()) {
+            c.closeAll();
+            c.disconnect();
+            return;
+        }
+        CompletableFuture<?> forwardClose = open != null
+                ? ClassThree.close(c, open, Duration.ofMillis(settings.timeoutMillis()))
+                : CompletableFuture.completedFuture(null);
+        forwardClose.handle((r, e) -> c.disconnect()).thenCompose(f -> f).whenComplete((r, e) -> c.closeAll());
     }
 
     /** Closes the session; no poll runs after this returns. */

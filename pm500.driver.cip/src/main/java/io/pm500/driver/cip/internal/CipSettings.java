@@ -6,6 +6,7 @@ import io.pm500.api.profile.CipDecoder;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,11 +32,21 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
     record BlockPlan(String blockId, long intervalMillis, CipBlock block, CipDecoder decoder) {
     }
 
-    /** Block id → interval in ms (0 = once per connection), in poll order. */
+    /**
+     * Block id → interval in ms (0 = once per connection), in poll order; the identity, read when a session opens,
+     * first.
+     */
     Map<String, Long> intervals() {
         Map<String, Long> intervals = new LinkedHashMap<>();
+        intervals.put(CipPoller.IDENTITY_BLOCK, 0L);
         blocks.forEach(b -> intervals.put(b.blockId(), b.intervalMillis()));
         return intervals;
+    }
+
+    /** The longest time between two requests while all is well: the shortest periodic interval (none: 10 s). */
+    Duration requestGap() {
+        return Duration.ofMillis(blocks.stream().mapToLong(BlockPlan::intervalMillis).filter(i -> i > 0).min()
+                .orElse(ClassThree.MIN_WATCHDOG_SECONDS * 1000L));
     }
 
     String endpoint() {

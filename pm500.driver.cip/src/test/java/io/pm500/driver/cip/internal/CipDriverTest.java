@@ -9,10 +9,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.internal.logging.InternalLoggerFactory;
-import io.netty.util.internal.logging.JdkLoggerFactory;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import org.slf4j.LoggerFactory;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.AcquisitionStatus;
@@ -54,25 +54,18 @@ class CipDriverTest {
 
     @BeforeAll
     static void threads() {
-        // netty reports leaks through its logger: route it to java.util.logging (before netty makes its loggers)
-        // and collect the reports
-        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
-        java.util.logging.Logger.getLogger(ResourceLeakDetector.class.getName()).addHandler(new Handler() {
+        // netty reports leaks through its logger (SLF4J, logback in the tests): collect the reports
+        Logger leakLogger = (Logger) LoggerFactory.getLogger(ResourceLeakDetector.class);
+        AppenderBase<ILoggingEvent> collector = new AppenderBase<>() {
             @Override
-            public void publish(LogRecord r) {
-                if (String.valueOf(r.getMessage()).contains("LEAK")) {
-                    LEAKS.add(r.getMessage());
+            protected void append(ILoggingEvent e) {
+                if (e.getFormattedMessage().contains("LEAK")) {
+                    LEAKS.add(e.getFormattedMessage());
                 }
             }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        });
+        };
+        collector.start();
+        leakLogger.addAppender(collector);
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         threads = new CipThreads();
     }
@@ -136,7 +129,7 @@ class CipDriverTest {
 
     private CipSettings settings(CipConfigFixture config) {
         CipSettings s = CipSettings.of(config);
-        poller = new CipPoller(s, samples::add, threads, Clock.systemUTC());
+        poller = new CipPoller(s, samples::add, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED), Clock.systemUTC());
         return s;
     }
 
