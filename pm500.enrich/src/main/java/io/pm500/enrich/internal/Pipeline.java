@@ -138,23 +138,33 @@ final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Blocks that stopped producing samples get their last values stamped STALE, once.
-     *
-     * @param intervals each meter's block intervals as its driver reports them now; a block remembers the last one
-     *                  (see {@link MeterState.Block#overdue})
+     * The block intervals drivers report now; a block remembers the last one (see {@link MeterState.Block#overdue}),
+     * so its values still go STALE after its driver has gone.
      */
-    void markStale(Map<String, Map<String, Duration>> intervals) {
+    void reportIntervals(Map<String, Map<String, Duration>> intervals) {
+        intervals.forEach((meterId, polled) -> {
+            MeterState meter = meters.get(meterId);
+            if (meter != null) {
+                synchronized (meter) {
+                    polled.forEach((blockId, interval) -> {
+                        MeterState.Block block = meter.blocks.get(blockId);
+                        if (block != null) {
+                            block.reportedIntervalNanos = interval.toNanos();
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    /** Blocks that stopped producing samples get their last values stamped STALE, once. */
+    void markStale() {
         int factor = enrichment.settings().staleFactor();
         for (MeterState meter : meters.values()) {
             synchronized (meter) {
                 long now = System.nanoTime();
-                Map<String, Duration> polled = intervals.getOrDefault(meter.meterId, Map.of());
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
-                    Duration reported = polled.get(e.getKey());
-                    if (reported != null) {
-                        block.reportedIntervalNanos = reported.toNanos();
-                    }
                     if (block.overdue(now, factor)) {
                         block.stale = true;
                         MeterModel model = enrichment.model(meter.meterId);

@@ -242,23 +242,39 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     void unbindDriver(StatusSource source) {
+        // a driver that goes before the next sweep (a meter deleted right after a pipeline restart) still leaves the
+        // intervals of its blocks, so that their values go STALE
+        try {
+            pipeline.reportIntervals(intervals(List.of(source)));
+        } catch (RuntimeException e) {
+            LOG.debug("A departing driver's status could not be read: {}", e.toString());
+        }
         drivers.remove(source);
+    }
+
+    private static Map<String, Map<String, Duration>> intervals(List<StatusSource> sources) {
+        Map<String, Map<String, Duration>> intervals = new HashMap<>();
+        for (StatusSource source : sources) {
+            for (MeterStatus m : source.meters()) {
+                intervals.put(m.meterId(), m.intervals());
+            }
+        }
+        return intervals;
     }
 
     private void sweep() {
         try {
             Set<String> lost = new HashSet<>();
-            Map<String, Map<String, Duration>> intervals = new HashMap<>();
             for (StatusSource source : drivers) {
                 for (MeterStatus m : source.meters()) {
                     if (m.state() == ConnectionState.LOST) {
                         lost.add(m.meterId());
                     }
-                    intervals.put(m.meterId(), m.intervals());
                 }
             }
             pipeline.lostMeters(lost);
-            pipeline.markStale(intervals);
+            pipeline.reportIntervals(intervals(drivers));
+            pipeline.markStale();
             pipeline.sampleRates();
         } catch (RuntimeException e) {
             LOG.error("Pipeline sweep failed: {}", e.toString(), e);

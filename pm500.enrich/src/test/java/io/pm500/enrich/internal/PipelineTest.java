@@ -57,18 +57,32 @@ class PipelineTest {
         try (Pipeline p = pipeline(dir.resolve("a"))) {
             Route route = feedTwoConnections(p);
             long before = route.courier().outbox().readings();
-            p.markStale(Map.of());
+            p.markStale();
             withoutWord = route.courier().outbox().readings() - before;
         }
         try (Pipeline p = pipeline(dir.resolve("b"))) {
             Route route = feedTwoConnections(p);
             long before = route.courier().outbox().readings();
-            p.markStale(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMillis(20))));
+            p.reportIntervals(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMillis(20))));
+            p.markStale();
             long stamped = route.courier().outbox().readings();
             assertThat(stamped - before).as("the polled block stamped STALE, identity not").isPositive()
                     .isLessThan(withoutWord);
-            p.markStale(Map.of()); // the driver has gone: its word is remembered
+            p.markStale(); // the driver has gone: its word is remembered
             assertThat(route.courier().outbox().readings()).as("nothing more").isEqualTo(stamped);
+        }
+    }
+
+    @Test
+    void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverReportedOnLeaving() throws InterruptedException {
+        try (Pipeline p = pipeline(dir.resolve("c"))) {
+            Route route = p.route("historian");
+            p.accept(sample(0)); // one sample: no gap to learn
+            p.reportIntervals(Map.of("m1", Map.of("status", Duration.ofMillis(20)))); // the driver unbinding
+            Thread.sleep(100);
+            long before = route.courier().outbox().readings();
+            p.markStale();
+            assertThat(route.courier().outbox().readings()).as("STALE stamps").isGreaterThan(before);
         }
     }
 

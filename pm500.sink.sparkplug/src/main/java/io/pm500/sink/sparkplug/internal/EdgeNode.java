@@ -7,6 +7,7 @@ import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.tls.PemTls;
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -37,9 +38,6 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.MqttReturnCode;
-import org.eclipse.tahu.message.SparkplugBPayloadDecoder;
-import org.eclipse.tahu.message.model.Metric;
-import org.eclipse.tahu.message.model.SparkplugBPayload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +78,8 @@ final class EdgeNode {
     private IMqttToken lastToken;
     private int serverIndex;
     private long bdSeq;
+    /** A bdSeq drawn for a connect that never sent its CONNECT: the next attempt uses it (session thread only). */
+    private long unsentBdSeq = -1;
     private int seq;
     private boolean online;
     private boolean hostOnline;
@@ -195,8 +195,12 @@ final class EdgeNode {
         }
         String uri = s.brokerUris().get(serverIndex);
         MqttAsyncClient c = null;
+        long nextBdSeq = -1;
         try {
-            long nextBdSeq = bdSeqStore.next();
+            // a bdSeq is used up by a CONNECT that went out with its will, not by an attempt that never reached a
+            // broker (§6.4.5: +1 per CONNECT)
+            nextBdSeq = unsentBdSeq >= 0 ? unsentBdSeq : bdSeqStore.next();
+            unsentBdSeq = -1;
             c = new MqttAsyncClient(uri, s.clientId(), new MemoryPersistence());
             c.setCallback(new Callback(c));
             lock.lock();
@@ -237,8 +241,26 @@ final class EdgeNode {
                 lock.unlock();
             }
         } catch (MqttException | IOException | RuntimeException e) {
+            if (nextBdSeq >= 0 && connectNotSent(e)) {
+                unsentBdSeq = nextBdSeq;
+            }
             failed(c, uri, e);
         }
+    }
+
+    /** True when the failure came before an MQTT CONNECT went out: no TCP connection, or no TLS session. */
+    static boolean connectNotSent(Throwable e) {
+        if (e instanceof MqttException m
+                && m.getReasonCode() == MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.net.NoRouteToHostException || t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void failed(MqttAsyncClient c, String uri, Exception e) {
@@ -287,11 +309,10 @@ final class EdgeNode {
                 state(payload);
                 return;
             }
-            SparkplugBPayload p;
+            List<Payloads.Command> p;
             try {
-                p = new SparkplugBPayloadDecoder().buildFromByteArray(payload,
-                        Payloads.commandTypes(devices.values()));
-            } catch (Exception e) {
+                p = Payloads.commands(payload);
+            } catch (InvalidProtocolBufferException e) {
                 LOG.warn("Sparkplug sink '{}': ignored a malformed command on {}: {}", s.sinkName(), topic,
                         e.toString());
                 return;
@@ -309,20 +330,20 @@ final class EdgeNode {
         }
     }
 
-    private void nodeCommand(SparkplugBPayload p) throws MqttException {
+    private void nodeCommand(List<Payloads.Command> p) throws MqttException {
         boolean rebirth = false;
-        for (Metric m : p.getMetrics()) {
-            String name = m.hasName() ? m.getName() : nodeMetricName(m.getAlias());
-            if (Payloads.REBIRTH.equals(name) && Boolean.TRUE.equals(m.getValue())) {
+        for (Payloads.Command m : p) {
+            String name = m.name() != null ? m.name() : nodeMetricName(m.alias());
+            if (Payloads.REBIRTH.equals(name) && Boolean.TRUE.equals(m.value())) {
                 rebirth = true; // several in one message: one rebirth
-            } else if (Payloads.NEXT_SERVER.equals(name) && Boolean.TRUE.equals(m.getValue())) {
+            } else if (Payloads.NEXT_SERVER.equals(name) && Boolean.TRUE.equals(m.value())) {
                 LOG.info("Sparkplug sink '{}': NCMD Next Server: leaving {}", s.sinkName(),
                         s.brokerUris().get(serverIndex));
                 disconnectIntentionally("moving to the next server");
                 serverIndex = (serverIndex + 1) % s.brokerUris().size();
                 schedule(this::connect, 0);
                 return;
-            } else if (Payloads.SCAN_RATE.equals(name) && m.getValue() instanceof Long rate && rate >= 1000) {
+            } else if (Payloads.SCAN_RATE.equals(name) && m.value() instanceof Long rate && rate >= 1000) {
                 scanRate = rate;
                 scheduleHealth();
                 if (online) {
@@ -331,7 +352,7 @@ final class EdgeNode {
                 LOG.info("Sparkplug sink '{}': NCMD Scan Rate: health every {} ms", s.sinkName(), rate);
             } else {
                 LOG.warn("Sparkplug sink '{}': ignored NCMD metric {} = {} (this node accepts Node Control/Rebirth,"
-                        + " Next Server and Scan Rate ≥ 1000 ms)", s.sinkName(), name, m.getValue());
+                        + " Next Server and Scan Rate ≥ 1000 ms)", s.sinkName(), name, m.value());
             }
         }
         if (rebirth && online) {
@@ -368,19 +389,19 @@ final class EdgeNode {
         }
     }
 
-    private void deviceCommand(String deviceId, SparkplugBPayload p) throws MqttException {
+    private void deviceCommand(String deviceId, List<Payloads.Command> p) throws MqttException {
         Device d = devices.get(deviceId);
-        for (Metric m : p.getMetrics()) {
-            boolean rebirth = d != null && (Payloads.DEVICE_REBIRTH.equals(m.getName())
-                    || (!m.hasName() && m.hasAlias() && m.getAlias() == d.rebirthAlias));
-            if (rebirth && Boolean.TRUE.equals(m.getValue())) {
+        for (Payloads.Command m : p) {
+            boolean rebirth = d != null && (Payloads.DEVICE_REBIRTH.equals(m.name())
+                    || (m.name() == null && m.alias() != null && m.alias() == d.rebirthAlias));
+            if (rebirth && Boolean.TRUE.equals(m.value())) {
                 if (online && d.born) {
                     LOG.info("Sparkplug sink '{}': DCMD Rebirth for device '{}'", s.sinkName(), deviceId);
                     dbirth(d);
                 }
             } else {
                 LOG.warn("Sparkplug sink '{}': ignored DCMD {} for device '{}' (meters are read-only; only Device"
-                        + " Control/Rebirth is accepted)", s.sinkName(), m.hasName() ? m.getName() : m.getAlias(),
+                        + " Control/Rebirth is accepted)", s.sinkName(), m.name() != null ? m.name() : m.alias(),
                         deviceId);
             }
         }
@@ -403,10 +424,10 @@ final class EdgeNode {
             return;
         }
         if (timestamp < hostTimestamp) {
-            return; // an older state delivered late
+            return; // older than the newest STATE seen, online or offline: delivered late
         }
+        hostTimestamp = timestamp;
         if (isOnline) {
-            hostTimestamp = timestamp;
             if (!hostOnline) {
                 hostOnline = true;
                 LOG.info("Sparkplug sink '{}': primary host '{}' is online", s.sinkName(), s.primaryHostId());
@@ -705,9 +726,6 @@ final class EdgeNode {
     private static String nodeMetricName(Long alias) {
         if (alias == null) {
             return "";
-        }
-        if (alias == Payloads.ALIAS_REBIRTH) {
-            return Payloads.REBIRTH;
         }
         if (alias == Payloads.ALIAS_NEXT_SERVER) {
             return Payloads.NEXT_SERVER;

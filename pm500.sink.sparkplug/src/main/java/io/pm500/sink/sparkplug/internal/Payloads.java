@@ -3,6 +3,7 @@ package io.pm500.sink.sparkplug.internal;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import java.io.IOException;
+import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -17,7 +18,7 @@ import org.eclipse.tahu.message.model.PropertySet;
 import org.eclipse.tahu.message.model.PropertyValue;
 import org.eclipse.tahu.message.model.SparkplugBPayload;
 import org.eclipse.tahu.message.model.Template;
-import org.eclipse.tahu.model.MetricDataTypeMap;
+import org.eclipse.tahu.protobuf.SparkplugBProto;
 
 /**
  * The Sparkplug B payloads of this edge node, built with Eclipse Tahu. The node metrics and their aliases are
@@ -32,7 +33,6 @@ final class Payloads {
     static final String QUALITY = "Quality";
     static final String ENG_UNIT = "engUnit";
 
-    static final long ALIAS_REBIRTH = 1;
     static final long ALIAS_NEXT_SERVER = 2;
     static final long ALIAS_SCAN_RATE = 3;
     static final long ALIAS_METERS = 4;
@@ -54,7 +54,9 @@ final class Payloads {
     byte[] nbirth(long bdSeq, long scanRate, NodeHealth h, long uptimeSeconds, Templates templates) {
         List<Metric> metrics = new ArrayList<>();
         metrics.add(metric(BD_SEQ, null, MetricDataType.Int64, bdSeq));
-        metrics.add(metric(REBIRTH, ALIAS_REBIRTH, MetricDataType.Boolean, false));
+        // no alias: a host must be able to ask for a rebirth by name before it has seen one (TCK
+        // operational-behavior-data-commands-rebirth-name-aliases)
+        metrics.add(metric(REBIRTH, null, MetricDataType.Boolean, false));
         metrics.add(metric(NEXT_SERVER, ALIAS_NEXT_SERVER, MetricDataType.Boolean, false));
         metrics.add(metric(SCAN_RATE, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
         health(metrics, h, null, uptimeSeconds, true);
@@ -217,15 +219,31 @@ final class Payloads {
     }
 
     /** The datatypes hosts may address by alias only in commands: the node controls and the device rebirths. */
-    static MetricDataTypeMap commandTypes(Iterable<Device> devices) {
-        MetricDataTypeMap map = new MetricDataTypeMap();
-        map.addMetricDataType(ALIAS_REBIRTH, MetricDataType.Boolean);
-        map.addMetricDataType(ALIAS_NEXT_SERVER, MetricDataType.Boolean);
-        map.addMetricDataType(ALIAS_SCAN_RATE, MetricDataType.Int64);
-        for (Device d : devices) {
-            map.addMetricDataType(d.rebirthAlias, MetricDataType.Boolean);
+    /** One metric of an NCMD or DCMD: its name or alias and its value, whatever datatype the host gave. */
+    record Command(String name, Long alias, Object value) {
+    }
+
+    /**
+     * The metrics of a command. Read from the protobuf directly: a command's datatype is optional (Sparkplug 3.0
+     * §6.4.16; Tahu's host sends Node Control/Rebirth by name without one), and a decoder that needs it drops such
+     * a metric. Integer values come as {@code Long}, floating-point ones as {@code Double}.
+     */
+    static List<Command> commands(byte[] payload) throws InvalidProtocolBufferException {
+        SparkplugBProto.Payload p = SparkplugBProto.Payload.parseFrom(payload);
+        List<Command> commands = new ArrayList<>(p.getMetricsCount());
+        for (SparkplugBProto.Payload.Metric m : p.getMetricsList()) {
+            Object value = switch (m.getValueCase()) {
+                case BOOLEAN_VALUE -> m.getBooleanValue();
+                case INT_VALUE -> Integer.toUnsignedLong(m.getIntValue());
+                case LONG_VALUE -> m.getLongValue();
+                case FLOAT_VALUE -> (double) m.getFloatValue();
+                case DOUBLE_VALUE -> m.getDoubleValue();
+                case STRING_VALUE -> m.getStringValue();
+                default -> null;
+            };
+            commands.add(new Command(m.hasName() ? m.getName() : null, m.hasAlias() ? m.getAlias() : null, value));
         }
-        return map;
+        return commands;
     }
 
     private static Metric metric(String name, Long alias, MetricDataType type, Object value) {

@@ -98,6 +98,8 @@ class EdgeNodeTest {
         assertThat(nbirth.payload().getSeq()).isZero();
         assertThat(metric(nbirth, "bdSeq").getValue()).isEqualTo(0L);
         assertThat(metric(nbirth, "Node Control/Rebirth").getValue()).isEqualTo(false);
+        assertThat(metric(nbirth, "Node Control/Rebirth").hasAlias())
+                .as("tck-id-operational-behavior-data-commands-rebirth-name-aliases: no alias").isFalse();
         assertThat(metric(nbirth, "Node Control/Next Server").getDataType()).isEqualTo(MetricDataType.Boolean);
         assertThat(metric(nbirth, "Node Control/Scan Rate").getValue()).isEqualTo(60_000L);
         assertThat(metric(nbirth, "Gateway/Meters Online").getValue()).isEqualTo(2);
@@ -388,6 +390,46 @@ class EdgeNodeTest {
     }
 
     @Test
+    void rebirthByNameWithoutDatatypeAsTahusHostSendsItIsAnswered() throws Exception {
+        EdgeNode n = start();
+        deliver(n, List.of(good("feeder-7", "voltage.l1n", 230, Instant.parse("2026-11-27T10:00:00Z"))), false);
+        Received dbirth = rec.awaitOne(node, "DBIRTH", 0);
+        long deviceRebirthAlias = metric(dbirth, "Device Control/Rebirth").getAlias();
+        publishCommand("NCMD", node, "Node Control/Rebirth", true, null, true); // the datatype is optional (§6.4.16)
+        rec.awaitOne(node, "NBIRTH", 1);
+        rec.awaitOne(node, "DBIRTH", 1);
+        publishCommand("DCMD", node + "/feeder-7", null, true, deviceRebirthAlias, true); // by alias, no datatype
+        assertThat(rec.awaitOne(node, "DBIRTH", 2).device()).isEqualTo("feeder-7");
+    }
+
+    @Test
+    void aStateOlderThanTheLastOfflineIsIgnored() throws Exception {
+        start(settings(node, List.of(broker.uri()), "scada-" + node));
+        long ts = System.currentTimeMillis();
+        state(true, ts);
+        rec.awaitOne(node, "NBIRTH", 0);
+        state(false, ts + 10);
+        rec.awaitOne(node, "NDEATH", 0);
+        state(true, ts + 5); // an online STATE from before the offline one, delivered late
+        SparkplugFixture.sleep(2000);
+        assertThat(rec.of(node, "NBIRTH")).as("no births while the host is offline").hasSize(1);
+        state(true, ts + 20);
+        rec.awaitOne(node, "NBIRTH", 1);
+    }
+
+    @Test
+    void bdSeqAdvancesOncePerConnectSentNotPerRefusedAttempt() throws Exception {
+        int refused;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            refused = closed.getLocalPort();
+        }
+        // two refused attempts (the failover list starts with a port nobody listens on), then the broker
+        start(settings(node, List.of("tcp://127.0.0.1:" + refused, "tcp://127.0.0.1:" + refused, broker.uri()), ""));
+        Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
+        assertThat(metric(nbirth, "bdSeq").getValue()).as("the first CONNECT sent").isEqualTo(0L);
+    }
+
+    @Test
     void aRebirthStormIsAnsweredOncePerDebounceWindow() throws Exception {
         SparkplugSettings plain = settings(node, List.of(broker.uri()), "");
         start(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(), plain.brokerUris(),
@@ -484,10 +526,17 @@ class EdgeNodeTest {
     }
 
     private void publishCommand(String type, String target, String name, Object value) {
+        publishCommand(type, target, name, value, null, false);
+    }
+
+    /** A command by name or alias, with its datatype or, as a host may send it, without. */
+    private void publishCommand(String type, String target, String name, Object value, Long alias,
+            boolean withoutDatatype) {
         try {
             MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean : MetricDataType.Double;
             byte[] payload = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new java.util.Date(),
-                    List.of(new Metric.MetricBuilder(name, dt, value).createMetric())), false);
+                    List.of(new Metric.MetricBuilder(name, dt, value).alias(alias).createMetric())),
+                    withoutDatatype);
             rec.subscriber.publish("spBv1.0/pm500/" + type + "/" + target, payload, 1, false).waitForCompletion(5000);
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -46,14 +46,54 @@ class TahuHostTest {
         run(dir, true);
     }
 
+    /**
+     * tck-id-operational-behavior-data-commands-rebirth-name (and -name-aliases): a host that joins after the node is
+     * online sees data from a node it has no birth of, asks for a rebirth — Tahu's host by name, without a datatype —
+     * and gets NBIRTH and every DBIRTH, then data it can decode.
+     */
+    @Test
+    void aTahuHostThatJoinsLateAsksForARebirthAndGetsTheBirths(@TempDir Path dir) throws Exception {
+        try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("broker"), 0);
+                Recorder rec = new Recorder(broker.uri(), "rec-tahu-late")) {
+            EdgeNode node = new EdgeNode(SparkplugFixture.settings("tahu-late", List.of(broker.uri()), ""),
+                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, id -> List.of(), List::of);
+            Events events = new Events();
+            HostApplication host = host(events, broker);
+            try {
+                node.start();
+                Instant t = Instant.parse("2026-11-27T10:00:00Z");
+                SparkplugFixture.deliver(node, List.of(good("feeder-1", "voltage.l1n", 230, t),
+                        good("feeder-2", "voltage.l1n", 240, t)), false);
+                host.start(true);
+                for (int i = 1; i < 120 && !(events.nodeBirths.get() >= 1 && events.devices.size() == 2
+                        && events.data.get() > 0); i++) {
+                    SparkplugFixture.deliver(node, List.of(good("feeder-1", "voltage.l1n", 230 + i, t.plusSeconds(i)),
+                            good("feeder-2", "voltage.l1n", 240 + i, t.plusSeconds(i))), false);
+                    SparkplugFixture.sleep(500);
+                }
+                assertThat(rec.of("tahu-late", "NCMD")).as("the host asked for a rebirth").isNotEmpty();
+                assertThat(events.nodeBirths.get()).as("NBIRTH after its request").isPositive();
+                assertThat(events.devices).containsExactlyInAnyOrder("feeder-1", "feeder-2");
+                assertThat(events.data.get()).as("data decoded with the births' aliases").isPositive();
+            } finally {
+                node.stop();
+                host.shutdown();
+            }
+        }
+    }
+
+    private static HostApplication host(Events events, EmbeddedBroker broker) throws Exception {
+        return new HostApplication(events, "tahu-host", List.of("spBv1.0/#"),
+                List.of(new MqttServerDefinition(new MqttServerName("test"), new MqttClientId("tahu-host", false),
+                        new MqttServerUrl(broker.uri()), null, null, 30, null)),
+                null, new SparkplugBPayloadDecoder(), false);
+    }
+
     private static void run(Path dir, boolean templates) throws Exception {
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("broker"), 0);
                 Recorder rec = new Recorder(broker.uri(), "rec-tahu")) {
             Events events = new Events();
-            HostApplication host = new HostApplication(events, "tahu-host", List.of("spBv1.0/#"),
-                    List.of(new MqttServerDefinition(new MqttServerName("test"), new MqttClientId("tahu-host", false),
-                            new MqttServerUrl(broker.uri()), null, null, 30, null)),
-                    null, new SparkplugBPayloadDecoder(), false);
+            HostApplication host = host(events, broker);
             SparkplugSettings plain = SparkplugFixture.settings("tahu-node", List.of(broker.uri()), "tahu-host");
             List<MetricInfo> catalogue = List.of(new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
                     new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
