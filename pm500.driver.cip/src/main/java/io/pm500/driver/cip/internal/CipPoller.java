@@ -99,7 +99,7 @@ final class CipPoller {
         return client != null ? Duration.ZERO : health.untilNextAttempt();
     }
 
-    /** Polls one assembly: opens a session if needed, reads, decodes, hands the sample on. */
+    /** Polls one block: opens a session if needed, reads, decodes, hands the sample on. */
     synchronized void poll(BlockPlan block) {
         if (closed) {
             return;

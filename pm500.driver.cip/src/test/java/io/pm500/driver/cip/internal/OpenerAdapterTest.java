@@ -110,9 +110,10 @@ class OpenerAdapterTest {
         CipSettings s = meter("connected", profile.toString(), "error", "assembly.100=200");
         assertExact(poll(s, "assembly.100"));
         opener.kill();
-        for (int i = 0; i < 4 && poller.status().state() != ConnectionState.LOST; i++) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (poller.status().state() != ConnectionState.LOST && System.nanoTime() < deadline) {
             poll(s, "assembly.100");
-            Thread.sleep(200);
+            Thread.sleep(poller.reconnectDelay().toMillis() + 20); // each attempt after its backoff
         }
         assertThat(poller.status().state()).isEqualTo(ConnectionState.LOST);
         opener.run();

@@ -144,7 +144,8 @@ class SessionFaultsTest {
         awaitReconnectWindow();
         assertThat(poll(s, "assembly.101").status()).isEqualTo(AcquisitionStatus.OK);
         simulator.meters().get(0).faults().closeConnections();
-        Thread.sleep(200); // the simulator drops the connection on its next sweep
+        assertThat(awaitEstablished(0)).as("the simulator dropped the connection on its next sweep").isZero();
+        Thread.sleep(100); // and the client's event loop has seen it go
         Sample closed = poll(s, "assembly.101");
         assertThat(closed.status()).as(closed.detail()).isEqualTo(AcquisitionStatus.OK); // replaced at once
         assertThat(poller.status().reconnects()).isEqualTo(2);
