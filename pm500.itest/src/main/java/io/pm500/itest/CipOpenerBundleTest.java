@@ -6,39 +6,20 @@ import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.testkit.process.OpenerProcess;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
 /**
  * The gateway's EtherNet/IP meters against an adapter we did not write (OpENer), through the pipeline to a sink:
  * the REALs written into OpENer's assembly 150 with a Set_Attribute_Single of our own arrive exactly, GOOD, in both
  * messaging modes at once (two meters on one adapter), with one TCP connection each.
  */
-@ExtendWith(FailureReport.class)
-class CipOpenerBundleTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+class CipOpenerBundleTest extends PeerPipelineTest {
     private static final float[] VALUES = { 229.5f, 230.75f, 231.0f, 10.25f, -0.5f, 3.0e-4f, 50.01f, 0.96875f };
     private static OpenerProcess opener;
-
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    ConfigurationAdmin configAdmin;
-
-    private TestConfigs configs;
-    private final String run = Long.toString(System.nanoTime(), 36);
-    private CollectingSink sink;
 
     @BeforeAll
     static void startOpener() throws Exception {
@@ -51,22 +32,8 @@ class CipOpenerBundleTest {
         opener.close();
     }
 
-    @BeforeEach
-    void configs() {
-        configs = new TestConfigs(configAdmin);
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        configs.close();
-        if (sink != null) {
-            sink.close();
-        }
-    }
-
     @Test
     void exactValuesArriveGoodInBothMessagingModes() throws Exception {
-        sink = new CollectingSink(context, configAdmin, "opener-" + run);
         String profile = OpenerProcess.profile().toString();
         List<String> meters = List.of("opener-connected-" + run, "opener-unconnected-" + run);
         meter(meters.get(0), "connected", profile);

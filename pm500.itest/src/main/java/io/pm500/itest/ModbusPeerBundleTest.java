@@ -10,40 +10,21 @@ import io.pm500.api.status.MeterStatus;
 import io.pm500.testkit.process.KnownRegisters;
 import io.pm500.testkit.process.PyModbusPeer;
 import io.pm500.testkit.process.PyModbusPeer.Server;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
 /**
  * The gateway's Modbus meters against servers we did not write (Debian's pymodbus), through the pipeline to a sink:
  * exact values with GOOD quality (counters past 2^48, the serial, REALs), a refused block BAD with its exception
  * code in the meter's status, and a meter whose replies come late LOST and never GOOD. One pymodbus process.
  */
-@ExtendWith(FailureReport.class)
-class ModbusPeerBundleTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+class ModbusPeerBundleTest extends PeerPipelineTest {
     private static KnownRegisters known;
     private static PyModbusPeer peer;
-
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    ConfigurationAdmin configAdmin;
-
-    private TestConfigs configs;
-    private final String run = Long.toString(System.nanoTime(), 36);
-    private CollectingSink sink;
 
     @BeforeAll
     static void startPymodbus() throws Exception {
@@ -59,22 +40,8 @@ class ModbusPeerBundleTest {
         peer.close();
     }
 
-    @BeforeEach
-    void configs() {
-        configs = new TestConfigs(configAdmin);
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        configs.close();
-        if (sink != null) {
-            sink.close();
-        }
-    }
-
     @Test
     void exactValuesGoodARefusedBlockBadWithItsCodeALateMeterLost() throws Exception {
-        sink = new CollectingSink(context, configAdmin, "pymodbus-" + run);
         String good = "pymodbus-good-" + run;
         String holes = "pymodbus-holes-" + run;
         String late = "pymodbus-late-" + run;
