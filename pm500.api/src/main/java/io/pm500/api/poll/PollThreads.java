@@ -60,11 +60,6 @@ public final class PollThreads implements AutoCloseable {
         return slowLane;
     }
 
-    /** Threads of the slow lane now, for the driver's status and tests. */
-    public int slowLaneThreadsAlive() {
-        return slowLane.getPoolSize();
-    }
-
     /** Stops both executors and waits (at most 10 s) until every thread they made has ended. */
     @Override
     public void close() throws InterruptedException {
