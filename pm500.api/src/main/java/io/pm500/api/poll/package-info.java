@@ -1,7 +1,8 @@
 /**
  * What every driver polls with, so all drivers follow the same rules: {@link io.pm500.api.poll.PollThreads}
  * (one timer keeping fixed rates, a small I/O pool and an elastic slow lane), {@link io.pm500.api.poll.MeterQueue}
- * (one meter's polls one at a time on the lane its health chooses, missed cycles counted), {@link io.pm500.api.poll.ConnectionHealth} (backoff, lost detection, status) and
+ * (one meter's polls one at a time on the lane its health chooses, missed cycles counted),
+ * {@link io.pm500.api.poll.ConnectionHealth} (backoff, lost detection, fault reports, status) and
  * {@link io.pm500.api.poll.BlockIntervals} (the {@code <block>=<ms>} configuration).
  */
 @Export

@@ -165,7 +165,8 @@ final class CipPoller {
             throw e;
         }
         if (settings.messaging() == Messaging.CONNECTED) {
-            connection = await(ClassThree.open(client, originator, timing, Duration.ofMillis(settings.timeoutMillis())));
+            connection = await(ClassThree.open(client, originator, timing,
+                    Duration.ofMillis(settings.timeoutMillis())));
         }
         LOG.debug("EtherNet/IP meter {}: session open at {} ({} '{}', serial {}, revision {}.{}){}",
                 settings.meterId(), settings.endpoint(), id.getProductCode(), id.getProductName(),

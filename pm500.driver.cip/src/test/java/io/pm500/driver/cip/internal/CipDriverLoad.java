@@ -40,7 +40,8 @@ public final class CipDriverLoad {
             CipSettings settings = CipSettings.of(CipConfigFixture.meter("m" + m, base + 2 * m + 1, messaging,
                     "assembly.100=0", "assembly.101=1000", "assembly.102=1000", "assembly.107=5000",
                     "assembly.108=1000"));
-            CipPoller poller = new CipPoller(settings, consumer, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+            CipPoller poller = new CipPoller(settings, consumer, threads,
+                    new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
                     Clock.systemUTC());
             schedules.add(MeterSchedule.start(threads.poll(), settings.blocks().stream()
                     .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> {

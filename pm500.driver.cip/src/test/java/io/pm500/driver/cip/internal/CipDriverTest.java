@@ -129,7 +129,8 @@ class CipDriverTest {
 
     private CipSettings settings(CipConfigFixture config) {
         CipSettings s = CipSettings.of(config);
-        poller = new CipPoller(s, samples::add, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED), Clock.systemUTC());
+        poller = new CipPoller(s, samples::add, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+                Clock.systemUTC());
         return s;
     }
 
