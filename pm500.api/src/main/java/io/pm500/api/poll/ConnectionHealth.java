@@ -153,10 +153,12 @@ public final class ConnectionHealth {
         if (lastSuccess == null) {
             LOG.info("{} meter {}: polling {}", driver, meterId, endpoint);
         }
-        cleared(CONNECTION, "reads " + endpoint + " again", now);
-        cleared(blockId, "block " + blockId + " reads again", now);
-        if (now - connectTimes[0] >= MINUTE_MILLIS) {
-            cleared(RECONNECTS, "reconnects are back to at most " + RECONNECTS_PER_MINUTE + " a minute", now);
+        if (!faults.isEmpty()) { // a healthy meter's poll builds no messages
+            cleared(CONNECTION, "reads " + endpoint + " again", now);
+            cleared(blockId, "block " + blockId + " reads again", now);
+            if (now - connectTimes[0] >= MINUTE_MILLIS) {
+                cleared(RECONNECTS, "reconnects are back to at most " + RECONNECTS_PER_MINUTE + " a minute", now);
+            }
         }
         state = ConnectionState.CONNECTED;
         consecutiveFailures = 0;
