@@ -6,6 +6,7 @@ import io.pm500.demo.Demo;
 import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
 import io.pm500.testkit.process.DemoProcess;
+import io.pm500.testkit.process.OpenerProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -173,6 +174,83 @@ class GatewaySparkplugIT {
                 assertThat(m.isHistorical()).isFalse();
             });
         }
+    }
+
+    /**
+     * An EtherNet/IP meter on an adapter we did not write (OpENer), through the real pipeline to Sparkplug: after the
+     * sink is reconfigured its DBIRTH still carries the identity read once per connection, with values and
+     * acquisition times (issue 17, fault 4); killed, the meter goes LOST and its device gets DDEATH, with no DBIRTH
+     * while it stays lost (faults 2 and 3); back, it is born again with a fresh identity.
+     */
+    @Test
+    void aLostEtherNetIpMeterDiesAndIsBornAgainAndItsBirthsKeepItsIdentityAcrossASinkReconfiguration()
+            throws Exception {
+        List<Received> got = new CopyOnWriteArrayList<>();
+        try (OpenerProcess opener = OpenerProcess.start();
+                DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
+                SparkplugSubscriber host = new SparkplugSubscriber(broker.address(), "it-opener-host", got::add);
+                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+            Path conf = gateway.home().resolve("conf");
+            Path sinkCfg = conf.resolve("pm500.sink.sparkplug-it.cfg");
+            Files.writeString(sinkCfg, String.join("\n", "sink.name=sparkplug", "edgeNodeId=it-opener",
+                    "brokerUris=" + broker.address(), "connectTimeoutSeconds=5", ""));
+            Files.writeString(conf.resolve("pm500.driver.cip-opener.cfg"), String.join("\n", "meterId=opener-1",
+                    "host=127.0.0.1", "port=" + OpenerProcess.PORT, "profile=" + OpenerProcess.profile(),
+                    "blockIntervals=assembly.100=500", ""));
+            gateway.launch(GatewayProcess.freePort());
+            gateway.await(STARTED, Duration.ofSeconds(60));
+            Predicate<Received> birth = r -> "DBIRTH".equals(r.type()) && "opener-1".equals(r.device());
+            Received first = awaitMessages(got, birth.and(GatewaySparkplugIT::hasIdentity), 1,
+                    Duration.ofSeconds(60)).get(0);
+            assertThat(metric(first, "Identity/Product/Name").getValue()).isEqualTo("OpENer PC");
+
+            // a sink reconfiguration: a new session whose first DBIRTH is as complete as the last one
+            int nbirths = (int) got.stream().filter(r -> "NBIRTH".equals(r.type())).count();
+            Files.writeString(sinkCfg, Files.readString(sinkCfg) + "keepAliveSeconds=20\n");
+            Received nbirth = awaitMessages(got, r -> "NBIRTH".equals(r.type()), nbirths + 1,
+                    Duration.ofSeconds(30)).get(nbirths);
+            Received reborn = awaitMessages(got, birth.and(r -> got.indexOf(r) > got.indexOf(nbirth)), 1,
+                    Duration.ofSeconds(30)).get(0);
+            assertThat(reborn.payload().getMetrics()).as("metrics of the DBIRTH after the reconfiguration")
+                    .extracting(Metric::getName)
+                    .containsExactlyInAnyOrderElementsOf(first.payload().getMetrics().stream()
+                            .map(Metric::getName).toList());
+            for (String name : List.of("Identity/Vendor", "Identity/Serial", "Identity/Product/Name")) {
+                Metric m = metric(reborn, name);
+                assertThat(m.getIsNull()).as("%s is_null", name).isFalse();
+                assertThat(m.getValue()).as(name).isEqualTo(metric(first, name).getValue());
+                assertThat(m.getTimestamp()).as("%s acquired", name).isEqualTo(metric(first, name).getTimestamp());
+                assertThat(m.getProperties().getPropertyValue("Quality").getValue()).as(name).isEqualTo(192);
+            }
+
+            opener.kill();
+            long killed = System.nanoTime();
+            Received death = awaitMessages(got, r -> "DDEATH".equals(r.type()) && "opener-1".equals(r.device()), 1,
+                    Duration.ofSeconds(30)).get(0);
+            System.out.printf("OpENer killed: DDEATH after %d ms%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
+            Thread.sleep(5000); // lost: the driver retries with back-off, failed reads go on
+            assertThat(got.subList(got.indexOf(death) + 1, got.size())).as("messages of the lost device")
+                    .noneMatch(r -> "opener-1".equals(r.device()));
+
+            opener.run();
+            Received back = awaitMessages(got, birth.and(r -> got.indexOf(r) > got.indexOf(death)), 1,
+                    Duration.ofSeconds(60)).get(0);
+            assertThat(metric(back, "Identity/Vendor").getProperties().getPropertyValue("Quality").getValue())
+                    .isEqualTo(192);
+            assertThat(metric(back, "Identity/Vendor").getTimestamp()).isAfter(metric(first, "Identity/Vendor")
+                    .getTimestamp());
+        }
+    }
+
+    private static boolean hasIdentity(Received r) {
+        return r.payload().getMetrics().stream().anyMatch(m -> "Identity/Vendor".equals(m.getName())
+                && !m.getIsNull());
+    }
+
+    private static Metric metric(Received r, String name) {
+        return r.payload().getMetrics().stream().filter(m -> name.equals(m.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError(r.topic() + " has no metric " + name));
     }
 
     private static void state(SparkplugSubscriber host, boolean online, long timestamp) throws Exception {

@@ -16,4 +16,11 @@ public interface MeterCatalog {
      * Cheap enough to call once per meter and session, not per reading.
      */
     List<MetricInfo> metrics(String meterId);
+
+    /**
+     * The newest reading of every metric of a meter the pipeline has made since it started (a value read once per
+     * connection included), whatever its quality; empty for a meter it has not seen. A sink that publishes a meter's
+     * whole state at once (a Sparkplug DBIRTH after a reconfiguration) starts from here. Cheap: no copy of values.
+     */
+    List<EnrichedReading> newest(String meterId);
 }

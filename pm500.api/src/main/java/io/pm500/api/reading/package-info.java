@@ -3,7 +3,7 @@
  * {@link io.pm500.api.reading.MeterCatalog} of what each meter will publish.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.pm500.api.reading;
 
 import org.osgi.annotation.bundle.Export;

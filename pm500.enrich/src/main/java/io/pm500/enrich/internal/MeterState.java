@@ -1,15 +1,19 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sample.Sample;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** What the pipeline remembers of one meter between samples; callers hold its monitor. */
 final class MeterState {
 
-    /** One block of the meter: its last good sample and when samples arrive. */
+    /** One block of the meter: its last good sample, its newest readings and when samples arrive. */
     static final class Block {
         Sample lastOk;
+        /** The readings this block last produced (a sample's, or a STALE stamp); empty before its first sample. */
+        List<EnrichedReading> newest = List.of();
         long lastArrivalNanos;
         long intervalNanos; // gap between the last two samples; 0 until two arrived
         /** The interval the block's driver last reported: -1 none yet, 0 read once per connection. */

@@ -70,8 +70,57 @@ final class Pipeline implements AutoCloseable {
         routes.forEach((name, route) -> route.apply(settingsFor(name)));
     }
 
+    /**
+     * The meters the drivers report LOST now. A meter that has just become lost gets the values it reads once per
+     * connection (its identity) stamped STALE, once: they describe a device nobody can see now, and a sink that
+     * tells hosts which devices are alive must see every value of a lost meter go STALE.
+     */
     void lostMeters(Set<String> lost) {
+        Set<String> before = lostMeters;
         lostMeters = lost;
+        for (String meterId : lost) {
+            MeterState meter = before.contains(meterId) ? null : meters.get(meterId);
+            if (meter != null) {
+                staleReadOnceBlocks(meter);
+            }
+        }
+    }
+
+    private void staleReadOnceBlocks(MeterState meter) {
+        synchronized (meter) {
+            for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
+                MeterState.Block block = e.getValue();
+                if (block.reportedIntervalNanos == 0 && !block.stale && block.lastOk != null) {
+                    stamp(meter, e.getKey(), block);
+                    LOG.info("Meter {} is lost: the values of block {}, read once per connection, are STALE until"
+                            + " it reconnects", meter.meterId, e.getKey());
+                }
+            }
+        }
+    }
+
+    /** The block's last values stamped STALE now; caller holds the meter's monitor. */
+    private void stamp(MeterState meter, String blockId, MeterState.Block block) {
+        block.stale = true;
+        MeterModel model = enrichment.model(meter.meterId);
+        int capacity = Enricher.capacity(model, blockId, 0, block.lastOk);
+        List<EnrichedReading> readings = Enricher.stale(model, blockId, block.lastOk,
+                new Enricher.Sequence(store.reserve(capacity), capacity), clock.instant());
+        block.newest = readings;
+        append(readings);
+    }
+
+    /** The newest reading of every metric of a meter, block by block; empty for a meter not seen. */
+    List<EnrichedReading> newest(String meterId) {
+        MeterState meter = meters.get(meterId);
+        if (meter == null) {
+            return List.of();
+        }
+        List<EnrichedReading> out = new ArrayList<>();
+        synchronized (meter) {
+            meter.blocks.values().forEach(b -> out.addAll(b.newest));
+        }
+        return out;
     }
 
     /**
@@ -91,6 +140,7 @@ final class Pipeline implements AutoCloseable {
             if (sample.status().isOk()) {
                 block.lastOk = sample;
             }
+            block.newest = readings;
             append(readings);
         }
     }
@@ -166,11 +216,7 @@ final class Pipeline implements AutoCloseable {
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
                     if (block.overdue(now, factor)) {
-                        block.stale = true;
-                        MeterModel model = enrichment.model(meter.meterId);
-                        int capacity = Enricher.capacity(model, e.getKey(), 0, block.lastOk);
-                        append(Enricher.stale(model, e.getKey(), block.lastOk,
-                                new Enricher.Sequence(store.reserve(capacity), capacity), clock.instant()));
+                        stamp(meter, e.getKey(), block);
                         LOG.info("Meter {}: no sample of block {} for {} poll intervals; its values are STALE",
                                 meter.meterId, e.getKey(), factor);
                     }

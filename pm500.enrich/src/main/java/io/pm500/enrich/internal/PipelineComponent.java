@@ -3,6 +3,7 @@ package io.pm500.enrich.internal;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.sample.SampleConsumer;
@@ -180,6 +181,11 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             }
         }
         return blocks.isEmpty() ? List.of() : pipeline.enrichment().model(meterId).catalog(blocks);
+    }
+
+    @Override
+    public List<EnrichedReading> newest(String meterId) {
+        return pipeline.newest(meterId);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

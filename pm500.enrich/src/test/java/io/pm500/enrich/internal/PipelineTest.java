@@ -1,7 +1,10 @@
 package io.pm500.enrich.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
@@ -12,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +87,42 @@ class PipelineTest {
             long before = route.courier().outbox().readings();
             p.markStale();
             assertThat(route.courier().outbox().readings()).as("STALE stamps").isGreaterThan(before);
+        }
+    }
+
+    /**
+     * Issue 17, fault 2: a meter the driver reports LOST has its identity (read once per connection) stamped STALE,
+     * once per loss, so every value of a lost meter is STALE; the newest readings (what a Sparkplug birth starts
+     * from) follow.
+     */
+    @Test
+    void aMeterThatBecomesLostHasItsReadOnceBlocksStampedStaleOncePerLoss() {
+        try (Pipeline p = pipeline(dir.resolve("d"))) {
+            Route route = p.route("historian");
+            p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
+            p.accept(sample(0));
+            p.reportIntervals(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMinutes(1))));
+            assertThat(p.newest("m1")).extracting(EnrichedReading::metric, EnrichedReading::quality)
+                    .containsExactlyInAnyOrder(tuple("serial", Quality.GOOD), tuple("alarms.virtual", Quality.GOOD));
+
+            long before = route.courier().outbox().readings();
+            p.lostMeters(Set.of("m1"));
+            assertThat(route.courier().outbox().readings() - before).as("the identity stamped").isEqualTo(1);
+            assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
+                    .satisfies(r -> {
+                        assertThat(r.quality()).isEqualTo(Quality.STALE);
+                        assertThat(r.value()).isEqualTo(Value.of(7L));
+                    });
+            p.lostMeters(Set.of("m1"));
+            assertThat(route.courier().outbox().readings() - before).as("once per loss").isEqualTo(1);
+
+            p.lostMeters(Set.of());
+            p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(8L)))));
+            assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
+                    .extracting(EnrichedReading::quality).isEqualTo(Quality.GOOD);
+            p.lostMeters(Set.of("m1"));
+            assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3);
+            assertThat(p.newest("unknown")).isEmpty();
         }
     }
 

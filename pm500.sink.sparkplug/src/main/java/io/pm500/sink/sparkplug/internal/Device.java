@@ -37,6 +37,16 @@ final class Device {
             this.type = type;
             this.unit = unit;
         }
+
+        /** A reading becomes the current value unless the slot holds a newer one (a replayed backlog). */
+        void update(EnrichedReading r) {
+            long at = r.acquiredAt().toEpochMilli();
+            if (at >= timestamp) {
+                value = tahuValue(r.value(), type);
+                quality = r.quality();
+                timestamp = at;
+            }
+        }
     }
 
     final String id;
@@ -45,8 +55,8 @@ final class Device {
     private final Map<String, Long> instanceAliases = new LinkedHashMap<>();
     /** DBIRTH published in the current MQTT session. */
     boolean born;
-    /** DDEATH published, or lost before it was ever born: no DDATA until fresh values come. */
-    boolean dead;
+    /** DDEATH published, or no fresh value seen yet: nothing is published until one comes. */
+    boolean dead = true;
     /** A metric was added or changed datatype since the last DBIRTH. */
     boolean changed;
 

@@ -3,6 +3,7 @@ package io.pm500.sink.sparkplug.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.SinkException;
@@ -24,7 +25,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
@@ -61,7 +61,7 @@ final class EdgeNode {
     private final SparkplugSettings s;
     private final BdSeqStore bdSeqStore;
     private final Supplier<NodeHealth> health;
-    private final Function<String, List<MetricInfo>> catalog;
+    private final MeterCatalog catalog;
     private final Supplier<List<String>> meterIds;
     private final String nodeTopic;
     private final ScheduledExecutorService session;
@@ -103,12 +103,13 @@ final class EdgeNode {
     private volatile Thread sessionThread;
 
     /**
-     * @param catalog  what a meter will publish (by meter id), declared in its first DBIRTH; empty: learnt from the
-     *                 readings, each new metric then bringing a new DBIRTH
+     * @param catalog  what a meter will publish (by meter id), declared in its first DBIRTH (empty: learnt from the
+     *                 readings, each new metric then bringing a new DBIRTH), and its newest readings, which a device
+     *                 new to this node starts from
      * @param meterIds the meters the drivers know, whose catalogues make the template definitions
      */
     EdgeNode(SparkplugSettings settings, BdSeqStore bdSeqStore, Supplier<NodeHealth> health,
-            Function<String, List<MetricInfo>> catalog, Supplier<List<String>> meterIds) {
+            MeterCatalog catalog, Supplier<List<String>> meterIds) {
         this.s = settings;
         this.bdSeqStore = bdSeqStore;
         this.health = health;
@@ -472,7 +473,7 @@ final class EdgeNode {
             Set<String> meters = new LinkedHashSet<>(meterIds.get());
             meters.addAll(seenMeters);
             List<List<MetricInfo>> catalogues = new ArrayList<>();
-            meters.forEach(id -> catalogues.add(catalog.apply(id)));
+            meters.forEach(id -> catalogues.add(catalog.metrics(id)));
             templates = new Templates(catalogues);
         }
         publish(topic("NBIRTH"), payloads.nbirth(bdSeq, scanRate, published, uptime(), templates));
@@ -511,28 +512,13 @@ final class EdgeNode {
         for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
             Device d = devices.get(g.getKey().device());
             if (d == null) {
-                String meterId = g.getValue().get(0).meterId();
-                List<MetricInfo> declared = catalog.apply(meterId);
-                seenMeters.add(meterId);
-                d = new Device(g.getKey().device(), aliases.next());
-                d.declare(declared, aliases);
-                devices.put(d.id, d);
-                if (templates != null && !templates.covers(declared)) {
-                    LOG.info("Sparkplug sink '{}': meter '{}' adds metrics to the templates: rebirth", s.sinkName(),
-                            meterId);
-                    birth(); // new definitions go in an NBIRTH; every device, this one too, is born again
-                }
+                d = newDevice(g.getKey().device(), g.getValue().get(0).meterId());
             }
             List<Device.Slot> slots = new ArrayList<>(g.getValue().size());
             for (EnrichedReading r : g.getValue()) {
                 Device.Slot slot = d.slot(r, aliases);
                 slots.add(slot);
-                long at = r.acquiredAt().toEpochMilli();
-                if (at >= slot.timestamp) {
-                    slot.value = Device.tahuValue(r.value(), slot.type);
-                    slot.quality = r.quality();
-                    slot.timestamp = at;
-                }
+                slot.update(r);
             }
             slotsOf.add(slots);
         }
@@ -541,6 +527,10 @@ final class EdgeNode {
             Device d = devices.get(g.getKey().device());
             List<EnrichedReading> readings = g.getValue();
             List<Device.Slot> slots = slotsOf.get(i++);
+            boolean fresh = anyFresh(readings);
+            if (d.dead && !fresh) {
+                continue; // dead, or never answered: silent until a fresh value comes (hosts already know)
+            }
             if (historical) {
                 boolean wasDead = d.dead;
                 if (!d.born || d.changed) {
@@ -554,12 +544,9 @@ final class EdgeNode {
                 continue;
             }
             retireFormerDevice(readings.get(0).meterId(), d.id);
-            if (readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
-                if (d.born) {
-                    ddeath(d);
-                    LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
-                }
-                d.dead = true;
+            if (!fresh && readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
+                ddeath(d);
+                LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
             } else if (!d.born || d.changed) {
                 dbirth(d); // the birth carries this poll's values
             } else {
@@ -567,6 +554,38 @@ final class EdgeNode {
                         aliases));
             }
         }
+    }
+
+    /**
+     * A device new to this node: the catalogue's metrics declared, then the newest readings the pipeline holds for
+     * the meter, so its first birth is as complete after a reconfiguration as before it (values read once per
+     * connection included). Born with the first fresh value of a live batch.
+     */
+    private Device newDevice(String deviceId, String meterId) throws MqttException {
+        List<MetricInfo> declared = catalog.metrics(meterId);
+        seenMeters.add(meterId);
+        Device d = new Device(deviceId, aliases.next());
+        d.declare(declared, aliases);
+        for (EnrichedReading r : catalog.newest(meterId)) {
+            if (deviceId.equals(deviceId(r))) {
+                d.slot(r, aliases).update(r);
+            }
+        }
+        devices.put(d.id, d);
+        if (templates != null && !templates.covers(declared)) {
+            LOG.info("Sparkplug sink '{}': meter '{}' adds metrics to the templates: rebirth", s.sinkName(), meterId);
+            birth(); // new definitions go in an NBIRTH; every device born again
+        }
+        return d;
+    }
+
+    private static boolean anyFresh(List<EnrichedReading> readings) {
+        for (EnrichedReading r : readings) {
+            if (r.quality() == Quality.GOOD || r.quality() == Quality.UNCERTAIN) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void dbirth(Device d) throws MqttException {

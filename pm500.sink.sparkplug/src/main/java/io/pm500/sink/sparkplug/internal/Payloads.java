@@ -59,7 +59,7 @@ final class Payloads {
         metrics.add(metric(REBIRTH, null, MetricDataType.Boolean, false));
         metrics.add(metric(NEXT_SERVER, ALIAS_NEXT_SERVER, MetricDataType.Boolean, false));
         metrics.add(metric(SCAN_RATE, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
-        health(metrics, h, null, uptimeSeconds, true);
+        health(metrics, h, uptimeSeconds);
         if (templates != null) {
             for (Templates.Definition d : templates.definitions()) {
                 List<Metric> members = new ArrayList<>(d.members().size());
@@ -71,54 +71,67 @@ final class Payloads {
         return encode(new SparkplugBPayload(new Date(), metrics, 0L));
     }
 
-    /** NDATA with the health metrics that changed since {@code before}, and always the uptime (a heartbeat). */
+    /**
+     * NDATA with the health metrics that changed since {@code before}, and always the uptime (a heartbeat). DATA
+     * metrics carry alias and value but no datatype: the birth gave it (§6.4.16: SHOULD NOT be sent again).
+     */
     byte[] ndata(long seq, NodeHealth h, NodeHealth before, long uptimeSeconds, Long scanRate) {
-        List<Metric> metrics = new ArrayList<>();
+        SparkplugBProto.Payload.Builder p = SparkplugBProto.Payload.newBuilder()
+                .setTimestamp(System.currentTimeMillis()).setSeq(seq);
         if (scanRate != null) {
-            metrics.add(metric(null, ALIAS_SCAN_RATE, MetricDataType.Int64, scanRate));
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_SCAN_RATE).setLongValue(scanRate));
         }
-        health(metrics, h, before, uptimeSeconds, false);
-        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+        if (h.meters() != before.meters()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_METERS).setIntValue(h.meters()));
+        }
+        if (h.metersOnline() != before.metersOnline()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_METERS_ONLINE)
+                    .setIntValue(h.metersOnline()));
+        }
+        if (h.queued() != before.queued()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_QUEUED).setLongValue(h.queued()));
+        }
+        if (h.dropped() != before.dropped()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_DROPPED)
+                    .setLongValue(h.dropped()));
+        }
+        if (h.deadLettered() != before.deadLettered()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_DEAD_LETTERED)
+                    .setLongValue(h.deadLettered()));
+        }
+        p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_UPTIME).setLongValue(uptimeSeconds));
+        return p.build().toByteArray();
     }
 
-    private static void health(List<Metric> out, NodeHealth h, NodeHealth before, long uptime, boolean birth) {
-        if (before == null || h.meters() != before.meters()) {
-            out.add(metric(birth ? "Gateway/Meters" : null, ALIAS_METERS, MetricDataType.Int32, h.meters()));
-        }
-        if (before == null || h.metersOnline() != before.metersOnline()) {
-            out.add(metric(birth ? "Gateway/Meters Online" : null, ALIAS_METERS_ONLINE, MetricDataType.Int32,
-                    h.metersOnline()));
-        }
-        if (before == null || h.queued() != before.queued()) {
-            out.add(metric(birth ? "Gateway/Outbox/Queued" : null, ALIAS_QUEUED, MetricDataType.Int64, h.queued()));
-        }
-        if (before == null || h.dropped() != before.dropped()) {
-            out.add(metric(birth ? "Gateway/Outbox/Dropped" : null, ALIAS_DROPPED, MetricDataType.Int64,
-                    h.dropped()));
-        }
-        if (before == null || h.deadLettered() != before.deadLettered()) {
-            out.add(metric(birth ? "Gateway/Outbox/Dead Lettered" : null, ALIAS_DEAD_LETTERED, MetricDataType.Int64,
-                    h.deadLettered()));
-        }
-        Metric up = metric(birth ? "Gateway/Uptime" : null, ALIAS_UPTIME, MetricDataType.Int64, uptime);
-        if (birth) {
-            up.setProperties(new PropertySet.PropertySetBuilder().addProperty(ENG_UNIT, property(PropertyDataType.String,
-                    "s")).createPropertySet());
-        }
+    private static void health(List<Metric> out, NodeHealth h, long uptime) {
+        out.add(metric("Gateway/Meters", ALIAS_METERS, MetricDataType.Int32, h.meters()));
+        out.add(metric("Gateway/Meters Online", ALIAS_METERS_ONLINE, MetricDataType.Int32, h.metersOnline()));
+        out.add(metric("Gateway/Outbox/Queued", ALIAS_QUEUED, MetricDataType.Int64, h.queued()));
+        out.add(metric("Gateway/Outbox/Dropped", ALIAS_DROPPED, MetricDataType.Int64, h.dropped()));
+        out.add(metric("Gateway/Outbox/Dead Lettered", ALIAS_DEAD_LETTERED, MetricDataType.Int64, h.deadLettered()));
+        Metric up = metric("Gateway/Uptime", ALIAS_UPTIME, MetricDataType.Int64, uptime);
+        up.setProperties(new PropertySet.PropertySetBuilder().addProperty(ENG_UNIT, property(PropertyDataType.String,
+                "s")).createPropertySet());
         out.add(up);
     }
 
     /**
-     * DBIRTH: the rebirth control and every metric with name, alias, datatype, value or null, unit and quality. In
-     * template mode the metrics of a template go in its instance, which lists every member of the definition.
+     * DBIRTH: the rebirth control and every metric with name, alias, datatype, value or null, unit and quality. A
+     * metric never read is {@code is_null}, stamped with the birth time. In template mode the metrics of a template
+     * go in its instance, which lists every member of the definition.
      */
     byte[] dbirth(long seq, Device d, Templates templates, Device.Aliases aliases) {
+        long now = System.currentTimeMillis();
         List<Metric> metrics = new ArrayList<>(d.slots().size() + 1);
-        metrics.add(metric(DEVICE_REBIRTH, d.rebirthAlias, MetricDataType.Boolean, false));
+        Metric rebirth = metric(DEVICE_REBIRTH, d.rebirthAlias, MetricDataType.Boolean, false);
+        rebirth.setTimestamp(new Date(now));
+        rebirth.setProperties(properties("", Quality.GOOD));
+        metrics.add(rebirth);
         for (Device.Slot s : d.slots()) {
+            long at = s.timestamp > 0 ? s.timestamp : now;
             if (templates == null || templates.of(s.metricId) == null) {
                 Metric m = metric(s.name, s.alias, s.type, s.value);
-                m.setTimestamp(new Date(s.timestamp));
+                m.setTimestamp(new Date(at));
                 m.setProperties(properties(s.unit, s.quality));
                 metrics.add(m);
             }
@@ -129,57 +142,95 @@ final class Payloads {
                 List<Metric> members = new ArrayList<>(t.members().size());
                 t.members().forEach((id, member) -> {
                     Device.Slot s = d.slot(id);
-                    members.add(s == null ? member(member, null, Quality.BAD, 0, true)
-                            : member(member, s.value, s.quality, s.timestamp, true));
+                    members.add(s == null ? member(member, null, Quality.BAD, now, true)
+                            : member(member, s.value, s.quality, s.timestamp > 0 ? s.timestamp : now, true));
                 });
                 metrics.add(metric(t.instance(), d.instanceAlias(t.name(), aliases), MetricDataType.Template,
                         new Template.TemplateBuilder().templateRef(t.name()).definition(false).addMetrics(members)
                                 .createTemplate()));
             }
         }
-        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+        return encode(new SparkplugBPayload(new Date(now), metrics, seq));
     }
 
     /**
-     * DDATA for one poll of one meter, aliases only. Live: the Quality property when the quality is not GOOD or
-     * changed since the hosts last saw it. Historical: flagged {@code is_historical}, with the Quality property
-     * when not GOOD, and the device's current values untouched. In template mode a template's metrics go in one
-     * instance (alias only) holding just those members (§6.4.17 allows a subset in DATA).
+     * DDATA for one poll of one meter, by alias without datatype (§6.4.16). Live: the Quality property when the
+     * quality is not GOOD or changed since the hosts last saw it. Historical: flagged {@code is_historical}, with the
+     * Quality property when not GOOD, and the device's current values untouched. In template mode a template's
+     * metrics go in one instance (alias only) holding just those members (§6.4.17 allows a subset in DATA); members
+     * keep their datatype, as they are addressed by name inside the instance.
      */
     byte[] ddata(long seq, Device d, List<EnrichedReading> group, List<Device.Slot> slots, boolean historical,
             Templates templates, Device.Aliases aliases) {
-        List<Metric> metrics = new ArrayList<>(group.size());
-        Map<Templates.Definition, List<Metric>> instances = new LinkedHashMap<>();
+        SparkplugBProto.Payload.Builder p = SparkplugBProto.Payload.newBuilder()
+                .setTimestamp(System.currentTimeMillis()).setSeq(seq);
+        Map<Templates.Definition, SparkplugBProto.Payload.Template.Builder> instances = null;
         for (int i = 0; i < group.size(); i++) {
             EnrichedReading r = group.get(i);
             Device.Slot s = slots.get(i);
             boolean withQuality = r.quality() != Quality.GOOD || (!historical && s.published != Quality.GOOD);
             Templates.Definition t = templates == null ? null : templates.of(s.metricId);
-            Metric m;
-            if (t == null) {
-                m = metric(null, s.alias, s.type, Device.tahuValue(r.value(), s.type));
-                m.setProperties(withQuality ? properties("", r.quality()) : null);
-                metrics.add(m);
+            Templates.Member member = t == null ? null : t.members().get(s.metricId);
+            Object v = Device.tahuValue(r.value(), s.type);
+            SparkplugBProto.Payload.Metric.Builder m = SparkplugBProto.Payload.Metric.newBuilder()
+                    .setTimestamp(r.acquiredAt().toEpochMilli());
+            if (member == null) {
+                value(m.setAlias(s.alias), s.type, v);
             } else {
-                m = member(t.members().get(s.metricId), Device.tahuValue(r.value(), s.type),
-                        withQuality ? r.quality() : null, r.acquiredAt().toEpochMilli(), false);
-                instances.computeIfAbsent(t, k -> new ArrayList<>()).add(m);
+                value(m.setName(member.name()).setDatatype(member.type().toIntValue()), member.type(),
+                        fits(v, member.type()) ? v : null);
             }
-            m.setTimestamp(Date.from(r.acquiredAt()));
+            if (withQuality) {
+                m.setProperties(quality(r.quality()));
+            }
             if (historical) {
-                m.setHistorical(true);
+                m.setIsHistorical(true);
             } else {
                 s.published = r.quality();
             }
+            if (member == null) {
+                p.addMetrics(m);
+            } else {
+                if (instances == null) {
+                    instances = new LinkedHashMap<>();
+                }
+                instances.computeIfAbsent(t, k -> SparkplugBProto.Payload.Template.newBuilder()
+                        .setTemplateRef(k.name()).setIsDefinition(false)).addMetrics(m);
+            }
         }
-        instances.forEach((t, members) -> {
-            Metric instance = metric(null, d.instanceAlias(t.name(), aliases), MetricDataType.Template,
-                    new Template.TemplateBuilder().templateRef(t.name()).definition(false).addMetrics(members)
-                            .createTemplate());
-            instance.setHistorical(historical ? true : null);
-            metrics.add(instance);
-        });
-        return encode(new SparkplugBPayload(new Date(), metrics, seq));
+        if (instances != null) {
+            instances.forEach((t, instance) -> {
+                SparkplugBProto.Payload.Metric.Builder m = SparkplugBProto.Payload.Metric.newBuilder()
+                        .setAlias(d.instanceAlias(t.name(), aliases)).setTemplateValue(instance);
+                if (historical) {
+                    m.setIsHistorical(true);
+                }
+                p.addMetrics(m);
+            });
+        }
+        return p.build().toByteArray();
+    }
+
+    /** Sets a DATA metric's value (or {@code is_null}) in the field its birth datatype uses. */
+    private static SparkplugBProto.Payload.Metric.Builder value(SparkplugBProto.Payload.Metric.Builder m,
+            MetricDataType type, Object value) {
+        if (value == null) {
+            return m.setIsNull(true);
+        }
+        if (type == MetricDataType.Int64) {
+            return m.setLongValue((Long) value);
+        }
+        if (type == MetricDataType.String) {
+            return m.setStringValue((String) value);
+        }
+        return m.setDoubleValue(((Number) value).doubleValue());
+    }
+
+    private static SparkplugBProto.Payload.PropertySet quality(Quality q) {
+        return SparkplugBProto.Payload.PropertySet.newBuilder().addKeys(QUALITY)
+                .addValues(SparkplugBProto.Payload.PropertyValue.newBuilder()
+                        .setType(PropertyDataType.Int32.toIntValue()).setIntValue(q.code()))
+                .build();
     }
 
     /**
@@ -218,7 +269,6 @@ final class Payloads {
         return encode(new SparkplugBPayload(new Date(), List.of(), seq));
     }
 
-    /** The datatypes hosts may address by alias only in commands: the node controls and the device rebirths. */
     /** One metric of an NCMD or DCMD: its name or alias and its value, whatever datatype the host gave. */
     record Command(String name, Long alias, Object value) {
     }

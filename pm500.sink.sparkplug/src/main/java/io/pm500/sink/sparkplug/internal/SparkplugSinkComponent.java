@@ -152,7 +152,7 @@ public final class SparkplugSinkComponent implements Sink {
         String dataDir = context.getProperty("pm500.data.dir");
         sinkName = settings.sinkName();
         EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
-                "sparkplug", settings.sinkName(), "bdSeq")), this::health, this::metricsOf, this::meterIds);
+                "sparkplug", settings.sinkName(), "bdSeq")), this::health, new Catalog(), this::meterIds);
         node = fresh;
         fresh.start();
         LOG.info("Started {}", settings);
@@ -178,9 +178,19 @@ public final class SparkplugSinkComponent implements Sink {
         statusSources.remove(source);
     }
 
-    private List<MetricInfo> metricsOf(String meterId) {
-        MeterCatalog c = catalog;
-        return c == null ? List.of() : c.metrics(meterId);
+    /** The pipeline's catalogue while it is bound; without it, metrics are learnt from the readings. */
+    private final class Catalog implements MeterCatalog {
+        @Override
+        public List<MetricInfo> metrics(String meterId) {
+            MeterCatalog c = catalog;
+            return c == null ? List.of() : c.metrics(meterId);
+        }
+
+        @Override
+        public List<EnrichedReading> newest(String meterId) {
+            MeterCatalog c = catalog;
+            return c == null ? List.of() : c.newest(meterId);
+        }
     }
 
     /** Every meter a driver reports, for the template definitions. */

@@ -33,6 +33,7 @@ import org.eclipse.tahu.message.model.Metric;
 import org.eclipse.tahu.message.model.MetricDataType;
 import org.eclipse.tahu.message.model.SparkplugBPayload;
 import org.eclipse.tahu.message.model.Template;
+import org.eclipse.tahu.protobuf.SparkplugBProto;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,8 +53,7 @@ class EdgeNodeTest {
     String node;
     Recorder rec;
     final List<EdgeNode> nodes = new ArrayList<>();
-    /** No catalogue: metrics are learnt from the readings. */
-    Function<String, List<MetricInfo>> catalog = id -> List.of();
+    SparkplugFixture.Catalog catalog = SparkplugFixture.Catalog.NONE;
     Supplier<List<String>> meters = List::of;
 
     @BeforeAll
@@ -152,11 +152,11 @@ class EdgeNodeTest {
     }
 
     @Test
-    void withTheCatalogueTheFirstBirthDeclaresEveryMetricAndLaterBlocksAreData() {
-        catalog = meterId -> meterId.equals("meter-feeder-10") ? List.of(
+    void withTheCatalogueTheFirstBirthDeclaresEveryMetricAndLaterBlocksAreData() throws Exception {
+        catalog = SparkplugFixture.Catalog.declaring(meterId -> meterId.equals("meter-feeder-10") ? List.of(
                 new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
                 new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT),
-                new MetricInfo("serial", Phase.NONE, "", MetricInfo.Kind.TEXT)) : List.of();
+                new MetricInfo("serial", Phase.NONE, "", MetricInfo.Kind.TEXT)) : List.of());
         EdgeNode n = start();
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         deliver(n, List.of(good("feeder-10", "voltage.l1n", 230, t)), false);
@@ -169,6 +169,11 @@ class EdgeNodeTest {
         assertThat(energy.getProperties().getPropertyValue("Quality").getValue()).isEqualTo(0);
         assertThat(energy.getProperties().getPropertyValue("engUnit").getValue()).isEqualTo("Wh");
         assertThat(metric(birth, "Serial").getDataType()).isEqualTo(MetricDataType.String);
+        // issue 17 fault 8: a metric never read is stamped with the birth time, not 1970; the rebirth control has a
+        // Quality like every other metric
+        assertThat(energy.getTimestamp()).isEqualTo(birth.payload().getTimestamp());
+        assertThat(metric(birth, "Device Control/Rebirth").getProperties().getPropertyValue("Quality").getValue())
+                .isEqualTo(192);
 
         deliver(n, List.of(reading("feeder-10", "energy.active.import.total", Value.of(42L), Quality.GOOD, "Wh",
                 t.plusSeconds(1)), reading("feeder-10", "serial", Value.of("PM5-7"), Quality.GOOD, "",
@@ -176,6 +181,80 @@ class EdgeNodeTest {
         Received data = rec.awaitOne(node, "DDATA", 0);
         assertThat(data.payload().getMetrics()).extracting(Metric::getValue).containsExactly(42L, "PM5-7");
         assertThat(rec.of(node, "DBIRTH")).as("one birth per device").hasSize(1);
+        // tck-id-payloads-metric-datatype-not-req: DATA metrics carry alias and value, the birth gave the datatype
+        assertThat(SparkplugBProto.Payload.parseFrom(data.raw()).getMetricsList())
+                .allSatisfy(m -> assertThat(m.hasDatatype()).as("datatype in DDATA").isFalse());
+        publishCommand("NCMD", node, null, 30_000L, Payloads.ALIAS_SCAN_RATE, false);
+        Received ndata = rec.awaitOne(node, "NDATA", 0);
+        assertThat(SparkplugBProto.Payload.parseFrom(ndata.raw()).getMetricsList()).isNotEmpty()
+                .allSatisfy(m -> assertThat(m.hasDatatype()).as("datatype in NDATA").isFalse());
+        assertThat(ndata.payload().getMetrics()).extracting(Metric::getValue).contains(30_000L);
+    }
+
+    /**
+     * Issue 17 fault 3: a meter in an outage (failed reads BAD while the driver retries, STALE once it reports the
+     * meter LOST, and so on) dies once and stays dead, silent, until a fresh value brings one DBIRTH.
+     */
+    @Test
+    void aMeterInAnOutageDiesOnceAndIsBornAgainOnlyByAFreshValue() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(good("feeder-4", "voltage.l1n", 230, t), good("feeder-4", "voltage.l2n", 231, t)), false);
+        for (int i = 1; i <= 6; i++) {
+            Quality q = i % 2 == 1 ? Quality.BAD : Quality.STALE;
+            Value v = q == Quality.BAD ? null : Value.of(230.0);
+            deliver(n, List.of(reading("feeder-4", "voltage.l1n", v, q, "V", t.plusSeconds(i)),
+                    reading("feeder-4", "voltage.l2n", v, q, "V", t.plusSeconds(i))), false);
+        }
+        deliver(n, List.of(good("feeder-4", "voltage.l1n", 229, t.plusSeconds(9))), false);
+        Received reborn = rec.awaitOne(node, "DBIRTH", 1);
+        assertThat(rec.where(r -> "feeder-4".equals(r.device()))).extracting(Received::type)
+                .containsExactly("DBIRTH", "DDATA", "DDEATH", "DBIRTH");
+        assertThat(metric(reborn, "Voltage/L1-N").getValue()).isEqualTo(229.0);
+        assertThat(metric(reborn, "Voltage/L2-N").getProperties().getPropertyValue("Quality").getValue())
+                .as("the newest known state of a metric not read again yet").isEqualTo(500);
+    }
+
+    /** A meter that never answered is not born: no DBIRTH of nulls, nothing at all until a fresh value. */
+    @Test
+    void aMeterThatNeverAnsweredIsNotBorn() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        deliver(n, List.of(reading("feeder-5", "voltage.l1n", null, Quality.BAD, "V", t)), false);
+        deliver(n, List.of(good("feeder-6", "voltage.l1n", 230, t)), false);
+        rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(rec.where(r -> r.device() != null)).extracting(Received::device).containsExactly("feeder-6");
+    }
+
+    /**
+     * Issue 17 fault 4: a new session of a reconfigured sink starts from the pipeline's newest readings, so its
+     * DBIRTH carries every metric's newest value, quality and acquisition time — the identity read once per
+     * connection included — not nulls stamped 1970 until the meter reconnects.
+     */
+    @Test
+    void aReconfiguredSinkBirthsTheNewestValueOfEveryMetric() {
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        List<EnrichedReading> newest = List.of(
+                reading("feeder-7", "identity.serial", Value.of(123_456_789L), Quality.GOOD, "", t),
+                reading("feeder-7", "identity.product.name", Value.of("PowerMonitor 500"), Quality.GOOD, "", t),
+                reading("feeder-7", "firmware.revision", Value.of("4.010"), Quality.GOOD, "", t.plusSeconds(1)),
+                good("feeder-7", "voltage.l1n", 230, t.plusSeconds(2)));
+        catalog = new SparkplugFixture.Catalog(id -> List.of(
+                new MetricInfo("voltage.l1n", Phase.L1, "V", MetricInfo.Kind.REAL),
+                new MetricInfo("firmware.revision", Phase.NONE, "", MetricInfo.Kind.TEXT)),
+                id -> id.equals("meter-feeder-7") ? newest : List.of());
+        EdgeNode n = start();
+        deliver(n, List.of(good("feeder-7", "voltage.l1n", 231, t.plusSeconds(3))), false);
+        Received birth = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(birth.payload().getMetrics()).extracting(Metric::getName).containsExactlyInAnyOrder(
+                "Device Control/Rebirth", "Voltage/L1-N", "Firmware/Revision", "Identity/Serial",
+                "Identity/Product/Name");
+        assertThat(metric(birth, "Voltage/L1-N").getValue()).as("this poll's value").isEqualTo(231.0);
+        assertThat(metric(birth, "Identity/Serial").getValue()).isEqualTo(123_456_789L);
+        assertThat(metric(birth, "Identity/Serial").getTimestamp().toInstant()).isEqualTo(t);
+        assertThat(metric(birth, "Firmware/Revision").getValue()).isEqualTo("4.010");
+        assertThat(metric(birth, "Firmware/Revision").getProperties().getPropertyValue("Quality").getValue())
+                .isEqualTo(192);
     }
 
     @Test
@@ -184,7 +263,7 @@ class EdgeNodeTest {
                 new MetricInfo("current.l1", Phase.L1, "A", MetricInfo.Kind.REAL));
         List<MetricInfo> withEnergy = new ArrayList<>(process);
         withEnergy.add(new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
-        catalog = meterId -> meterId.equals("meter-feeder-12") ? withEnergy : process;
+        catalog = SparkplugFixture.Catalog.declaring(meterId -> meterId.equals("meter-feeder-12") ? withEnergy : process);
         meters = () -> List.of("meter-feeder-11", "meter-feeder-12");
         SparkplugSettings plain = settings(node, List.of(broker.uri()), "");
         EdgeNode n = start(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
@@ -339,15 +418,16 @@ class EdgeNodeTest {
         EdgeNode n = start();
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         deliver(n, List.of(reading("feeder-9", "energy.active.import.total", null, Quality.BAD, "Wh", t)), false);
-        Received born = rec.awaitOne(node, "DBIRTH", 0);
-        assertThat(metric(born, "Energy/Active/Import/Total").getDataType()).isEqualTo(MetricDataType.Double);
         // the same counter read as an integer (Modbus) and as REAL (EtherNet/IP): no rebirth, the value rides along
         deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of(1_000_000L), Quality.GOOD, "Wh",
                 t.plusSeconds(1))), false);
+        Received born = rec.awaitOne(node, "DBIRTH", 0);
+        assertThat(metric(born, "Energy/Active/Import/Total").getDataType()).as("born Double: first seen without a"
+                + " value").isEqualTo(MetricDataType.Double);
+        assertThat(metric(born, "Energy/Active/Import/Total").getValue()).isEqualTo(1_000_000.0);
         deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of(1_000_001.5), Quality.GOOD, "Wh",
                 t.plusSeconds(2))), false);
-        assertThat(rec.awaitOne(node, "DDATA", 1).payload().getMetrics().get(0).getValue()).isEqualTo(1_000_001.5);
-        assertThat(rec.of(node, "DDATA").get(0).payload().getMetrics().get(0).getValue()).isEqualTo(1_000_000.0);
+        assertThat(rec.awaitOne(node, "DDATA", 0).payload().getMetrics().get(0).getValue()).isEqualTo(1_000_001.5);
         assertThat(rec.of(node, "DBIRTH")).hasSize(1);
         // text where a number was: born again with the new datatype
         deliver(n, List.of(reading("feeder-9", "energy.active.import.total", Value.of("n/a"), Quality.UNCERTAIN, "Wh",
@@ -533,7 +613,8 @@ class EdgeNodeTest {
     private void publishCommand(String type, String target, String name, Object value, Long alias,
             boolean withoutDatatype) {
         try {
-            MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean : MetricDataType.Double;
+            MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean
+                    : value instanceof Long ? MetricDataType.Int64 : MetricDataType.Double;
             byte[] payload = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new java.util.Date(),
                     List.of(new Metric.MetricBuilder(name, dt, value).alias(alias).createMetric())),
                     withoutDatatype);

@@ -3,6 +3,8 @@ package io.pm500.sink.sparkplug.internal;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.eclipse.tahu.message.model.Metric;
 
@@ -25,6 +28,27 @@ final class SparkplugFixture {
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
     private SparkplugFixture() {
+    }
+
+    /** A meter catalogue as the pipeline gives one: declared metrics and newest readings by meter id. */
+    record Catalog(Function<String, List<MetricInfo>> declared, Function<String, List<EnrichedReading>> readings)
+            implements MeterCatalog {
+        /** No catalogue: metrics are learnt from the readings. */
+        static final Catalog NONE = new Catalog(id -> List.of(), id -> List.of());
+
+        static Catalog declaring(Function<String, List<MetricInfo>> declared) {
+            return new Catalog(declared, id -> List.of());
+        }
+
+        @Override
+        public List<MetricInfo> metrics(String meterId) {
+            return declared.apply(meterId);
+        }
+
+        @Override
+        public List<EnrichedReading> newest(String meterId) {
+            return readings.apply(meterId);
+        }
     }
 
     static SparkplugSettings settings(String node, List<String> uris, String primaryHost) {

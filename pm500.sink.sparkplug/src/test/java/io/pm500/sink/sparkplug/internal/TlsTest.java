@@ -49,7 +49,7 @@ class TlsTest {
         try (Recorder rec = new Recorder(broker.uri(), "rec-tls", PemTls.context("sparkplug", pki.caPem(), client[0],
                 client[1]).getSocketFactory())) {
             EdgeNode n = new EdgeNode(settings("tls-ok", pki.caPem(), client[0], client[1]),
-                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, id -> List.of(), List::of);
+                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE, List::of);
             n.start();
             try {
                 SparkplugFixture.deliver(n, List.of(good("feeder-1", "voltage.l1n", 230, Instant.now())), false);
@@ -69,7 +69,7 @@ class TlsTest {
     }
 
     private static void assertRefused(String node, SparkplugSettings s, String expected) {
-        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE, id -> List.of(), List::of);
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE, List::of);
         n.start();
         try {
             SparkplugFixture.await("the connection to fail", java.time.Duration.ofSeconds(20), () -> {
