@@ -194,12 +194,15 @@ class GatewaySparkplugIT {
             Path sinkCfg = conf.resolve("pm500.sink.sparkplug-it.cfg");
             Files.writeString(sinkCfg, String.join("\n", "sink.name=sparkplug", "edgeNodeId=it-opener",
                     "brokerUris=" + broker.address(), "connectTimeoutSeconds=5", ""));
+            Path profile = OpenerProcess.profile();
+            Files.writeString(conf.resolve("pm500.asset-opener.cfg"), String.join("\n", "meterId=opener-1",
+                    "asset=feeder-op", "site=it", "area=opener", "profile=" + profile, ""));
             Files.writeString(conf.resolve("pm500.driver.cip-opener.cfg"), String.join("\n", "meterId=opener-1",
-                    "host=127.0.0.1", "port=" + OpenerProcess.PORT, "profile=" + OpenerProcess.profile(),
+                    "host=127.0.0.1", "port=" + OpenerProcess.PORT, "profile=" + profile,
                     "blockIntervals=assembly.100=500", ""));
             gateway.launch(GatewayProcess.freePort());
             gateway.await(STARTED, Duration.ofSeconds(60));
-            Predicate<Received> birth = r -> "DBIRTH".equals(r.type()) && "opener-1".equals(r.device());
+            Predicate<Received> birth = r -> "DBIRTH".equals(r.type()) && "feeder-op".equals(r.device());
             Received first = awaitMessages(got, birth.and(GatewaySparkplugIT::hasIdentity), 1,
                     Duration.ofSeconds(60)).get(0);
             assertThat(metric(first, "Identity/Product/Name").getValue()).isEqualTo("OpENer PC");
@@ -225,13 +228,24 @@ class GatewaySparkplugIT {
 
             opener.kill();
             long killed = System.nanoTime();
-            Received death = awaitMessages(got, r -> "DDEATH".equals(r.type()) && "opener-1".equals(r.device()), 1,
-                    Duration.ofSeconds(30)).get(0);
+            Received death;
+            try {
+                death = awaitMessages(got, r -> "DDEATH".equals(r.type()) && "feeder-op".equals(r.device()), 1,
+                        Duration.ofSeconds(30)).get(0);
+            } catch (AssertionError e) {
+                List<String> out = gateway.output();
+                throw new AssertionError("no DDEATH; the gateway's log ends:\n"
+                        + String.join("\n", out.subList(Math.max(0, out.size() - 40), out.size()))
+                        + "\nlast DDATA: " + got.stream().filter(r -> "DDATA".equals(r.type())).reduce((a, b) -> b)
+                                .map(r -> r.payload().getMetrics().stream().map(m -> host.nameOf("pm500/it-opener",
+                                        m.getAlias()) + "=" + m.getValue() + " " + m.getProperties()).toList())
+                                .orElse(List.of()), e);
+            }
             System.out.printf("OpENer killed: DDEATH after %d ms%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
             Thread.sleep(5000); // lost: the driver retries with back-off, failed reads go on
             assertThat(got.subList(got.indexOf(death) + 1, got.size())).as("messages of the lost device")
-                    .noneMatch(r -> "opener-1".equals(r.device()));
+                    .noneMatch(r -> "feeder-op".equals(r.device()));
 
             opener.run();
             Received back = awaitMessages(got, birth.and(r -> got.indexOf(r) > got.indexOf(death)), 1,

@@ -523,6 +523,7 @@ final class EdgeNode {
             slotsOf.add(slots);
         }
         int i = 0;
+        Set<Device> diesAfter = null;
         for (Map.Entry<GroupKey, List<EnrichedReading>> g : groups.entrySet()) {
             Device d = devices.get(g.getKey().device());
             List<EnrichedReading> readings = g.getValue();
@@ -532,15 +533,16 @@ final class EdgeNode {
                 continue; // dead, or never answered: silent until a fresh value comes (hosts already know)
             }
             if (historical) {
-                boolean wasDead = d.dead;
+                if (d.dead && !d.anyFresh()) {
+                    // lost now: born for its backlog, dead again once this batch is out
+                    diesAfter = diesAfter == null ? new LinkedHashSet<>() : diesAfter;
+                    diesAfter.add(d);
+                }
                 if (!d.born || d.changed) {
                     dbirth(d);
                 }
                 publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, true, templates,
                         aliases));
-                if (wasDead) {
-                    ddeath(d);
-                }
                 continue;
             }
             retireFormerDevice(readings.get(0).meterId(), d.id);
@@ -552,6 +554,11 @@ final class EdgeNode {
             } else {
                 publish(deviceTopic("DDATA", d), payloads.ddata(nextSeq(), d, readings, slots, false, templates,
                         aliases));
+            }
+        }
+        if (diesAfter != null) {
+            for (Device d : diesAfter) {
+                ddeath(d);
             }
         }
     }

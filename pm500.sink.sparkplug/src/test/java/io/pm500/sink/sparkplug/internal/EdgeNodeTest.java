@@ -215,6 +215,38 @@ class EdgeNodeTest {
                 .as("the newest known state of a metric not read again yet").isEqualTo(500);
     }
 
+    /**
+     * A backlog replayed as historical data: a device alive now is born once for it and stays born (a gateway's
+     * start-up, the sink online after the first polls); a device lost now is born once for its backlog and dies
+     * again after it — not once per poll of the backlog.
+     */
+    @Test
+    void aBacklogGetsOneBirthAndADeviceLostNowOneDeathAfterIt() {
+        EdgeNode n = start();
+        Instant t = Instant.parse("2026-11-27T10:00:00Z");
+        List<EnrichedReading> backlog = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            backlog.add(good("feeder-11", "voltage.l1n", 230 + i, t.plusSeconds(i)));
+        }
+        deliver(n, backlog, true);
+        rec.awaitOne(node, "DDATA", 2);
+        assertThat(rec.where(r -> "feeder-11".equals(r.device()))).extracting(Received::type)
+                .containsExactly("DBIRTH", "DDATA", "DDATA", "DDATA");
+
+        deliver(n, List.of(reading("feeder-11", "voltage.l1n", Value.of(232.0), Quality.STALE, "V",
+                t.plusSeconds(10))), false);
+        rec.awaitOne(node, "DDEATH", 0);
+        backlog.clear();
+        for (int i = 0; i < 3; i++) {
+            backlog.add(good("feeder-11", "voltage.l1n", 240 + i, t.plusSeconds(5 + i)));
+        }
+        deliver(n, backlog, true);
+        rec.awaitOne(node, "DDEATH", 1);
+        assertThat(rec.where(r -> "feeder-11".equals(r.device()))).extracting(Received::type)
+                .containsExactly("DBIRTH", "DDATA", "DDATA", "DDATA", "DDEATH", "DBIRTH", "DDATA", "DDATA", "DDATA",
+                        "DDEATH");
+    }
+
     /** A meter that never answered is not born: no DBIRTH of nulls, nothing at all until a fresh value. */
     @Test
     void aMeterThatNeverAnsweredIsNotBorn() {
