@@ -6,6 +6,7 @@ import io.pm500.demo.Demo;
 import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
 import io.pm500.testkit.process.DemoProcess;
+import io.pm500.testkit.process.MosquittoProcess;
 import io.pm500.testkit.process.OpenerProcess;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -254,6 +255,35 @@ class GatewaySparkplugIT {
                     .isEqualTo(192);
             assertThat(metric(back, "Identity/Vendor").getTimestamp()).isAfter(metric(first, "Identity/Vendor")
                     .getTimestamp());
+        }
+    }
+
+    /**
+     * tck-id-payloads-ndeath-will-message-publisher and tck-id-payloads-ndeath-bdseq, at a broker we did not write:
+     * the gateway process killed with SIGKILL sends nothing, and Mosquitto publishes its will, the NDEATH with the
+     * bdSeq of the session's NBIRTH.
+     */
+    @Test
+    void aGatewayKilledWithSigkillLeavesItsWillNdeathAtMosquitto() throws Exception {
+        List<Received> got = new CopyOnWriteArrayList<>();
+        try (MosquittoProcess mosquitto = MosquittoProcess.start();
+                SparkplugSubscriber host = new SparkplugSubscriber(mosquitto.uri(), "it-mosquitto-host", got::add);
+                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+            gateway.deployTestkit();
+            Path conf = gateway.home().resolve("conf");
+            Files.writeString(conf.resolve("pm500.sink.sparkplug-it.cfg"), String.join("\n", "sink.name=sparkplug",
+                    "edgeNodeId=it-killed", "brokerUris=" + mosquitto.uri(), "connectTimeoutSeconds=5", ""));
+            Files.writeString(conf.resolve("pm500.testkit.feeder-kill.cfg"), "meterId=kill-meter\nperiodMillis=100\n"
+                    + "ackFile=" + gateway.home().resolve("acks.txt") + "\n");
+            gateway.launch(GatewayProcess.freePort());
+            gateway.await(STARTED, Duration.ofSeconds(60));
+            Received nbirth = awaitMessages(got, r -> "NBIRTH".equals(r.type()), 1, Duration.ofSeconds(30)).get(0);
+            awaitMessages(got, r -> "DDATA".equals(r.type()), 5, Duration.ofSeconds(30));
+
+            gateway.kill();
+            Received will = awaitMessages(got, r -> "NDEATH".equals(r.type()), 1, Duration.ofSeconds(10)).get(0);
+            assertThat(bdSeq(will)).isEqualTo(bdSeq(nbirth));
+            assertThat(will.payload().getSeq()).as("NDEATH carries no seq").isNull();
         }
     }
 

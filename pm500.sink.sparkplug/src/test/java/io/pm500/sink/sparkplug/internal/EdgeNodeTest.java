@@ -26,12 +26,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.Supplier;
-import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
 import org.eclipse.tahu.message.model.MetricDataType;
-import org.eclipse.tahu.message.model.SparkplugBPayload;
 import org.eclipse.tahu.message.model.Template;
 import org.eclipse.tahu.protobuf.SparkplugBProto;
 import org.junit.jupiter.api.AfterAll;
@@ -644,15 +641,6 @@ class EdgeNodeTest {
     /** A command by name or alias, with its datatype or, as a host may send it, without. */
     private void publishCommand(String type, String target, String name, Object value, Long alias,
             boolean withoutDatatype) {
-        try {
-            MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean
-                    : value instanceof Long ? MetricDataType.Int64 : MetricDataType.Double;
-            byte[] payload = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new java.util.Date(),
-                    List.of(new Metric.MetricBuilder(name, dt, value).alias(alias).createMetric())),
-                    withoutDatatype);
-            rec.subscriber.publish("spBv1.0/pm500/" + type + "/" + target, payload, 1, false).waitForCompletion(5000);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        SparkplugFixture.command(rec, "spBv1.0/pm500/" + type + "/" + target, name, value, alias, withoutDatatype);
     }
 }

@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.eclipse.tahu.message.SparkplugBPayloadEncoder;
 import org.eclipse.tahu.message.model.Metric;
+import org.eclipse.tahu.message.model.MetricDataType;
+import org.eclipse.tahu.message.model.SparkplugBPayload;
 
 /** Readings, settings and waiting for what a real subscriber received. */
 final class SparkplugFixture {
@@ -96,6 +99,20 @@ final class SparkplugFixture {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Publishes a one-metric command as a host would (QoS 1); the datatype may be left out, as the spec allows. */
+    static void command(Recorder rec, String topic, String name, Object value, Long alias, boolean withoutDatatype) {
+        try {
+            MetricDataType dt = value instanceof Boolean ? MetricDataType.Boolean
+                    : value instanceof Long ? MetricDataType.Int64 : MetricDataType.Double;
+            byte[] payload = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new java.util.Date(),
+                    List.of(new Metric.MetricBuilder(name, dt, value).alias(alias).createMetric())),
+                    withoutDatatype);
+            rec.subscriber.publish(topic, payload, 1, false).waitForCompletion(5000);
+        } catch (Exception e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,0 +1,131 @@
+package io.pm500.sink.sparkplug.internal;
+
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.deliver;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.good;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.metric;
+import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.demo.EmbeddedBroker;
+import io.pm500.demo.SparkplugSubscriber.Received;
+import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
+import io.pm500.testkit.process.MosquittoProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The edge node against a broker we did not write, Debian's Mosquitto (started once for the class on a free loopback
+ * port, stopped by PID), and failing over between Mosquitto and HiveMQ. Test names carry the Sparkplug TCK assertion
+ * ids they check (table in {@code docs/sparkplug-b.md}).
+ */
+class MosquittoTest {
+    private static MosquittoProcess mosquitto;
+
+    @TempDir
+    Path data;
+
+    @BeforeAll
+    static void startMosquitto() throws Exception {
+        mosquitto = MosquittoProcess.start();
+    }
+
+    @AfterAll
+    static void stopMosquitto() throws Exception {
+        mosquitto.close();
+    }
+
+    private EdgeNode node(String id, List<String> uris) {
+        EdgeNode n = new EdgeNode(settings(id, uris, ""), new BdSeqStore(data.resolve("bdSeq")),
+                () -> new NodeHealth(1, 1, 0, 0, 0), SparkplugFixture.Catalog.NONE, List::of);
+        n.start();
+        return n;
+    }
+
+    /**
+     * tck-id-message-flow-edge-node-birth-publish-connect, -will-message(-topic, -payload, -qos),
+     * tck-id-payloads-nbirth-bdseq, -seq, tck-id-payloads-dbirth-seq-inc, tck-id-payloads-ndeath-bdseq,
+     * tck-id-operational-behavior-data-commands-rebirth-action-1..3, tck-id-operational-behavior-edge-node-
+     * intentional-disconnect-ndeath and -packet: through Mosquitto, births then data; a rebirth by name without
+     * datatype; a stop sends NDEATH and a DISCONNECT that makes Mosquitto publish the will too.
+     */
+    @Test
+    void sessionRebirthAndIntentionalDisconnectThroughMosquitto() throws Exception {
+        String id = "mosq-session";
+        try (Recorder rec = new Recorder(mosquitto.uri(), "rec-" + id)) {
+            EdgeNode n = node(id, List.of(mosquitto.uri()));
+            try {
+                Received nbirth = rec.awaitOne(id, "NBIRTH", 0);
+                assertThat(nbirth.payload().getSeq()).isZero();
+                long bdSeq = (Long) metric(nbirth, "bdSeq").getValue();
+                Instant t = Instant.parse("2026-11-27T10:00:00Z");
+                deliver(n, List.of(good("feeder-1", "voltage.l1n", 230, t)), false);
+                deliver(n, List.of(good("feeder-1", "voltage.l1n", 231, t.plusSeconds(1))), false);
+                assertThat(rec.awaitOne(id, "DBIRTH", 0).payload().getSeq()).isEqualTo(1);
+                assertThat(rec.awaitOne(id, "DDATA", 0).payload().getMetrics().get(0).getValue()).isEqualTo(231.0);
+
+                SparkplugFixture.command(rec, "spBv1.0/pm500/NCMD/" + id, "Node Control/Rebirth", true, null, true);
+                Received again = rec.awaitOne(id, "NBIRTH", 1);
+                assertThat(metric(again, "bdSeq").getValue()).isEqualTo(bdSeq);
+                assertThat(again.payload().getSeq()).isZero();
+                assertThat(rec.awaitOne(id, "DBIRTH", 1).payload().getSeq()).isEqualTo(1);
+            } finally {
+                n.stop();
+            }
+            Received published = rec.awaitOne(id, "NDEATH", 0);
+            Received will = rec.awaitOne(id, "NDEATH", 1);
+            assertThat(List.of(published, will)).allSatisfy(d -> {
+                assertThat(d.payload().getSeq()).as("NDEATH carries no seq").isNull();
+                assertThat(metric(d, "bdSeq").getValue()).isEqualTo(metric(rec.of(id, "NBIRTH").get(0), "bdSeq")
+                        .getValue());
+            });
+        }
+    }
+
+    /**
+     * tck-id-operational-behavior-primary-application-state-with-multiple-servers-walk (the node's side: it walks
+     * the configured servers) and tck-id-payloads-nbirth-bdseq-repeat: Mosquitto killed, the node goes on at HiveMQ
+     * with the next bdSeq; Next Server brings it back to Mosquitto, after NDEATH at HiveMQ.
+     */
+    @Test
+    void failsOverFromMosquittoToHiveMqAndBackOnNextServer(@TempDir Path brokerDir) throws Exception {
+        String id = "mosq-failover";
+        try (MosquittoProcess first = MosquittoProcess.start();
+                EmbeddedBroker hivemq = EmbeddedBroker.start(brokerDir, 0);
+                Recorder atHiveMq = new Recorder(hivemq.uri(), "rec-hivemq-" + id)) {
+            Received firstBirth;
+            try (Recorder atMosquitto = new Recorder(first.uri(), "rec-mosq-" + id)) {
+                EdgeNode n = node(id, List.of(first.uri(), hivemq.uri()));
+                try {
+                    firstBirth = atMosquitto.awaitOne(id, "NBIRTH", 0);
+                    first.kill();
+                    Received atSecond = atHiveMq.awaitOne(id, "NBIRTH", 0);
+                    assertThat(metric(atSecond, "bdSeq").getValue()).as("a new CONNECT, the next bdSeq")
+                            .isEqualTo((Long) metric(firstBirth, "bdSeq").getValue() + 1);
+                    deliver(n, List.of(good("feeder-2", "voltage.l1n", 229, Instant.now())), false);
+                    atHiveMq.awaitOne(id, "DBIRTH", 0);
+
+                    first.run(); // back on the same port
+                    try (Recorder back = new Recorder(first.uri(), "rec-mosq-back-" + id)) {
+                        SparkplugFixture.command(atHiveMq, "spBv1.0/pm500/NCMD/" + id, "Node Control/Next Server",
+                                true, null, false);
+                        Received left = atHiveMq.awaitOne(id, "NDEATH", 0);
+                        assertThat(metric(left, "bdSeq").getValue()).isEqualTo(metric(atSecond, "bdSeq").getValue());
+                        Received home = back.awaitOne(id, "NBIRTH", 0);
+                        assertThat(metric(home, "bdSeq").getValue())
+                                .isEqualTo((Long) metric(atSecond, "bdSeq").getValue() + 1);
+                        SparkplugFixture.await("the device born again at Mosquitto", Duration.ofSeconds(30),
+                                () -> !back.of(id, "DBIRTH").isEmpty());
+                    }
+                } finally {
+                    n.stop();
+                }
+            }
+        }
+    }
+}
