@@ -66,6 +66,11 @@ public final class SparkplugSubscriber implements AutoCloseable {
         }
     }
 
+    /** False once the broker connection dropped: this subscriber does not reconnect (see {@code Watch}). */
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
     /** The metric name an edge node's births gave an alias, or null. */
     public String nameOf(String node, long alias) {
         Map<Long, String> m = names.get(node);

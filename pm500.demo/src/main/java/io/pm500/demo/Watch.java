@@ -1,6 +1,7 @@
 package io.pm500.demo;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.text.SimpleDateFormat;
 import java.util.Arrays;
 import java.util.Date;
@@ -38,14 +39,25 @@ final class Watch {
     }
 
     private static int print(String uri) throws MqttException, InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        print(uri, System.out, stop);
+        return 0;
+    }
+
+    /**
+     * Prints every message until {@code stop}; when the broker goes away (restarted, the demo stopped) it says so,
+     * waits for it and subscribes again, so a watcher outlives broker restarts.
+     */
+    static void print(String uri, PrintStream out, CountDownLatch stop) throws MqttException, InterruptedException {
         SimpleDateFormat time = new SimpleDateFormat("HH:mm:ss.SSS");
         Set<String> rebirthAsked = ConcurrentHashMap.newKeySet();
         SparkplugSubscriber[] self = new SparkplugSubscriber[1];
-        SparkplugSubscriber sub = connect(uri, "pm500-watch-" + ProcessHandle.current().pid(), r -> {
+        Consumer<SparkplugSubscriber.Received> show = r -> {
             StringBuilder line = new StringBuilder(time.format(new Date(r.receivedAtMillis()))).append(' ')
                     .append(String.format("%-7s", r.type())).append(' ');
             if (r.payload() == null) {
-                System.out.println(line.append(r.topic()).append(' ').append(r.text()));
+                out.println(line.append(r.topic()).append(' ').append(r.text()));
                 return;
             }
             line.append(r.group()).append('/').append(r.node()).append(r.device() == null ? "" : "/" + r.device());
@@ -61,27 +73,41 @@ final class Watch {
                 line.append(i == 0 ? " " : ", ").append(name == null ? "alias " + m.getAlias() : name).append('=')
                         .append(m.getIsNull() ? "null" : show(m.getValue()));
             }
-            System.out.println(line.append(metrics.size() > SHOWN_METRICS ? ", ..." : ""));
+            out.println(line.append(metrics.size() > SHOWN_METRICS ? ", ..." : ""));
             if (r.type().endsWith("DATA") && self[0] != null && self[0].nameOf(r.group() + "/" + r.node(),
                     metrics.isEmpty() ? -1 : metrics.get(0).getAlias()) == null
                     && rebirthAsked.add(r.group() + "/" + r.node())) {
-                askRebirth(self[0], r.group(), r.node());
+                askRebirth(self[0], r.group(), r.node(), out);
             }
-        });
-        self[0] = sub;
-        System.out.println("Watching spBv1.0/# on " + uri + " (Ctrl-C stops)");
-        CountDownLatch forever = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
-        forever.await();
-        sub.close();
-        return 0;
+        };
+        while (true) {
+            SparkplugSubscriber sub = connect(uri, "pm500-watch-" + ProcessHandle.current().pid(), show, out, stop);
+            if (sub == null) {
+                return;
+            }
+            self[0] = sub;
+            out.println("Watching spBv1.0/# on " + uri + " (Ctrl-C stops)");
+            while (sub.isConnected() && !stop.await(200, TimeUnit.MILLISECONDS)) {
+                // watching
+            }
+            sub.close();
+            if (stop.getCount() == 0) {
+                return;
+            }
+            out.println("Lost the connection to " + uri + "; reconnecting");
+            rebirthAsked.clear(); // a new subscription: aliases are learnt again, from births or a rebirth
+        }
     }
 
-    /** Started before the demo, the watcher waits for the broker rather than failing. */
+    /**
+     * Started before the demo, or while the broker restarts, the watcher waits for the broker rather than failing;
+     * null when stopped meanwhile.
+     */
     private static SparkplugSubscriber connect(String uri, String clientId,
-            Consumer<SparkplugSubscriber.Received> consumer) throws MqttException, InterruptedException {
+            Consumer<SparkplugSubscriber.Received> consumer, PrintStream out, CountDownLatch stop)
+            throws MqttException, InterruptedException {
         boolean told = false;
-        while (true) {
+        while (stop.getCount() > 0) {
             try {
                 return new SparkplugSubscriber(uri, clientId, consumer);
             } catch (MqttException e) {
@@ -89,13 +115,14 @@ final class Watch {
                     throw e;
                 }
                 if (!told) {
-                    System.out.println("No MQTT broker at " + uri + " yet (" + e.getCause() + "); waiting for it"
+                    out.println("No MQTT broker at " + uri + " yet (" + e.getCause() + "); waiting for it"
                             + " (start ./pm500 demo, or give --uri)");
                     told = true;
                 }
-                TimeUnit.SECONDS.sleep(1);
+                stop.await(1, TimeUnit.SECONDS);
             }
         }
+        return null;
     }
 
     private static int latency(String uri, int seconds) throws MqttException, InterruptedException {
@@ -122,7 +149,7 @@ final class Watch {
                     samples[count[0]++] = r.receivedAtMillis() - acquired;
                 }
             }
-        });
+        }, System.out, new CountDownLatch(1));
         System.out.println("Measuring DDATA latency (receipt - acquisition) on " + uri + " for " + seconds
                 + " s after a " + WARM_UP_MILLIS / 1000 + " s warm-up ...");
         TimeUnit.MILLISECONDS.sleep(WARM_UP_MILLIS + seconds * 1000L);
@@ -157,16 +184,16 @@ final class Watch {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
-    private static void askRebirth(SparkplugSubscriber sub, String group, String node) {
+    private static void askRebirth(SparkplugSubscriber sub, String group, String node, PrintStream out) {
         try {
             Metric rebirth = new Metric.MetricBuilder("Node Control/Rebirth", MetricDataType.Boolean, true)
                     .createMetric();
             byte[] bytes = new SparkplugBPayloadEncoder().getBytes(new SparkplugBPayload(new Date(),
                     List.of(rebirth)), false);
             sub.publish("spBv1.0/" + group + "/NCMD/" + node, bytes, 0, false);
-            System.out.println("(data before births: asked " + group + "/" + node + " for a rebirth)");
+            out.println("(data before births: asked " + group + "/" + node + " for a rebirth)");
         } catch (Exception e) {
-            System.out.println("(could not ask " + group + "/" + node + " for a rebirth: " + e + ")");
+            out.println("(could not ask " + group + "/" + node + " for a rebirth: " + e + ")");
         }
     }
 }
