@@ -28,11 +28,13 @@ public final class SparkplugSubscriber implements AutoCloseable {
     /**
      * One message as received.
      *
-     * @param payload the decoded payload, null for STATE (see {@code text})
-     * @param text    the STATE JSON, or null
+     * @param payload  the decoded payload, null for STATE (see {@code text})
+     * @param text     the STATE JSON, or null
+     * @param qos      the QoS it was delivered with: the publisher's, at most the subscription's 1
+     * @param retained whether the broker delivered it as a retained message
      */
     public record Received(String topic, String type, String group, String node, String device,
-            SparkplugBPayload payload, String text, byte[] raw, long receivedAtMillis) {
+            SparkplugBPayload payload, String text, byte[] raw, long receivedAtMillis, int qos, boolean retained) {
     }
 
     private final MqttAsyncClient client;
@@ -93,22 +95,23 @@ public final class SparkplugSubscriber implements AutoCloseable {
         }
     }
 
-    private void handle(String topic, byte[] raw) {
+    private void handle(String topic, MqttMessage message) {
+        byte[] raw = message.getPayload();
         try {
-            decode(topic, raw);
+            decode(topic, raw, message.getQos(), message.isRetained());
         } catch (Exception e) {
             // an undecodable payload is reported, never allowed to drop the subscription (Paho disconnects on throw)
             consumer.accept(new Received(topic, "UNDECODABLE", null, null, null, null, e.toString(), raw,
-                    System.currentTimeMillis()));
+                    System.currentTimeMillis(), message.getQos(), message.isRetained()));
         }
     }
 
-    private void decode(String topic, byte[] raw) throws Exception {
+    private void decode(String topic, byte[] raw, int qos, boolean retained) throws Exception {
         long now = System.currentTimeMillis();
         String[] parts = topic.split("/");
         if (parts.length >= 3 && "STATE".equals(parts[1])) {
             consumer.accept(new Received(topic, "STATE", null, parts[2], null, null,
-                    new String(raw, StandardCharsets.UTF_8), raw, now));
+                    new String(raw, StandardCharsets.UTF_8), raw, now, qos, retained));
             return;
         }
         if (parts.length < 4) {
@@ -132,13 +135,13 @@ public final class SparkplugSubscriber implements AutoCloseable {
             }
         }
         consumer.accept(new Received(topic, type, parts[1], parts[3], parts.length > 4 ? parts[4] : null, payload,
-                null, raw, now));
+                null, raw, now, qos, retained));
     }
 
     private final class Callback implements MqttCallback {
         @Override
         public void disconnected(MqttDisconnectResponse response) {
-            // no reconnect: the watcher and tests see the gap in what arrives
+            // no reconnect: tests see the gap in what arrives; the watcher starts a new subscriber
         }
 
         @Override
@@ -148,7 +151,7 @@ public final class SparkplugSubscriber implements AutoCloseable {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            handle(topic, message.getPayload());
+            handle(topic, message);
         }
 
         @Override

@@ -49,7 +49,8 @@ class MosquittoTest {
 
     /**
      * tck-id-message-flow-edge-node-birth-publish-connect, -will-message(-topic, -payload, -qos),
-     * tck-id-payloads-nbirth-bdseq, -seq, tck-id-payloads-dbirth-seq-inc, tck-id-payloads-ndeath-bdseq,
+     * tck-id-payloads-nbirth-bdseq, -seq, -qos, -retain, tck-id-payloads-dbirth-seq-inc, -qos, -retain,
+     * tck-id-payloads-ddata-qos, -retain, tck-id-payloads-ndeath-bdseq, -will-message-qos, -will-message-retain,
      * tck-id-operational-behavior-data-commands-rebirth-action-1..3, tck-id-operational-behavior-edge-node-
      * intentional-disconnect-ndeath and -packet: through Mosquitto, births then data; a rebirth by name without
      * datatype; a stop sends NDEATH and a DISCONNECT that makes Mosquitto publish the will too.
@@ -79,6 +80,14 @@ class MosquittoTest {
             }
             Received published = rec.awaitOne(id, "NDEATH", 0);
             Received will = rec.awaitOne(id, "NDEATH", 1);
+            // tck-id-payloads-nbirth-qos/-retain, -dbirth-qos/-retain, -ddata-qos/-retain, -ndeath-will-message-qos
+            // and -retain: as Mosquitto delivered them to a QoS 1 subscription
+            for (Received r : rec.where(r -> id.equals(r.node()) && r.payload() != null)) {
+                assertThat(r.retained()).as("retain of %s", r.type()).isFalse();
+                if (!r.type().endsWith("CMD")) {
+                    assertThat(r.qos()).as("QoS of %s", r.type()).isEqualTo(r.type().equals("NDEATH") ? 1 : 0);
+                }
+            }
             assertThat(List.of(published, will)).allSatisfy(d -> {
                 assertThat(d.payload().getSeq()).as("NDEATH carries no seq").isNull();
                 assertThat(metric(d, "bdSeq").getValue()).isEqualTo(metric(rec.of(id, "NBIRTH").get(0), "bdSeq")
