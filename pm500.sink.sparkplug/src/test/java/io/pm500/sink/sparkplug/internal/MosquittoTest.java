@@ -48,6 +48,7 @@ class MosquittoTest {
     }
 
     /**
+     * tck-id-principles-persistence-clean-session-50,
      * tck-id-message-flow-edge-node-birth-publish-connect, -will-message(-topic, -payload, -qos),
      * tck-id-payloads-nbirth-bdseq, -seq, -qos, -retain, tck-id-payloads-dbirth-seq-inc, -qos, -retain,
      * tck-id-payloads-ddata-qos, -retain, tck-id-payloads-ndeath-bdseq, -will-message-qos, -will-message-retain,
@@ -63,6 +64,9 @@ class MosquittoTest {
             try {
                 Received nbirth = rec.awaitOne(id, "NBIRTH", 0);
                 assertThat(nbirth.payload().getSeq()).isZero();
+                // tck-id-principles-persistence-clean-session-50, as Mosquitto logged the CONNECT: MQTT 5, clean
+                // start, keep alive 30 s
+                assertThat(mosquitto.output()).contains(" as pm500-" + id + " (p5, c1, k30");
                 long bdSeq = (Long) metric(nbirth, "bdSeq").getValue();
                 Instant t = Instant.parse("2026-11-27T10:00:00Z");
                 deliver(n, List.of(good("feeder-1", "voltage.l1n", 230, t)), false);
