@@ -2,9 +2,7 @@ package io.pm500.testkit.process;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +14,12 @@ import java.util.concurrent.TimeUnit;
  * port is chosen free before the start, as Mosquitto cannot report an ephemeral one; {@link #kill()} and
  * {@link #run()} stop and start it again on the same port, {@link #close()} stops it by its PID.
  */
-public final class MosquittoProcess implements AutoCloseable {
+public final class MosquittoProcess extends PeerProcess {
     /** Where Debian installs the broker; {@code -Dpm500.mosquitto=<path>} for another. */
     public static final String BINARY = System.getProperty("pm500.mosquitto", "/usr/sbin/mosquitto");
 
     private final Path dir;
     private final int port;
-    private Process process;
 
     private MosquittoProcess(Path dir, int port) {
         this.dir = dir;
@@ -61,7 +58,7 @@ public final class MosquittoProcess implements AutoCloseable {
         process = new ProcessBuilder(BINARY, "-c", conf.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("mosquitto.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!accepts()) {
+        while (!accepts(port)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 close();
                 throw new IOException("Mosquitto did not listen on 127.0.0.1:" + port + ": " + output());
@@ -79,13 +76,6 @@ public final class MosquittoProcess implements AutoCloseable {
         return "tcp://127.0.0.1:" + port;
     }
 
-    /** SIGKILL: clients see their connections drop with no DISCONNECT. */
-    public void kill() throws InterruptedException {
-        if (process != null) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-    }
-
     /** What the broker logged (connections, wills, errors), for a failing test's message. */
     public String output() {
         StringBuilder out = new StringBuilder();
@@ -100,26 +90,6 @@ public final class MosquittoProcess implements AutoCloseable {
             }
         }
         return out.toString();
-    }
-
-    /** Stops the process by its PID (SIGTERM, then SIGKILL) and waits for it. */
-    @Override
-    public void close() throws InterruptedException {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        }
-    }
-
-    private boolean accepts() {
-        try (Socket probe = new Socket()) {
-            probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static int freePort() throws IOException {

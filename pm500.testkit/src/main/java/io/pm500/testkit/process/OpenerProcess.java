@@ -19,13 +19,12 @@ import java.util.concurrent.TimeUnit;
  * tests that use it run one at a time. Its sample application copies what is written to assembly 150 into
  * assembly 100 ({@link #write}); {@link #profile()} describes it as a device profile.
  */
-public final class OpenerProcess implements AutoCloseable {
+public final class OpenerProcess extends PeerProcess {
     public static final int PORT = 44818;
     private static final String BINARY = "shared/peers/opener/OpENer";
 
     private final Path home;
     private final Path binary;
-    private Process process;
 
     private OpenerProcess(Path binary, Path home) {
         this.binary = binary;
@@ -64,13 +63,13 @@ public final class OpenerProcess implements AutoCloseable {
 
     /** (Re)starts the process on the same working directory; waits until TCP {@value #PORT} accepts. */
     public void run() throws IOException, InterruptedException {
-        if (accepts()) {
+        if (accepts(PORT)) {
             throw new IOException("something already listens on TCP " + PORT + " (another OpENer?): stop it first");
         }
         process = new ProcessBuilder(binary.toString(), "lo").directory(home.toFile())
                 .redirectErrorStream(true).redirectOutput(home.resolve("opener.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!accepts()) {
+        while (!accepts(PORT)) {
             if (!process.isAlive()) {
                 throw new IOException("OpENer exited with " + process.exitValue() + ": "
                         + Files.readString(home.resolve("opener.log")));
@@ -80,31 +79,6 @@ public final class OpenerProcess implements AutoCloseable {
                 throw new IOException("OpENer did not accept TCP " + PORT + " within 10 s");
             }
             Thread.sleep(50);
-        }
-    }
-
-    private static boolean accepts() {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", PORT), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** Kills the process at once (SIGKILL), as a power cut would; {@link #run()} brings it back. */
-    public void kill() throws InterruptedException {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    }
-
-    /** Stops the process by its PID and waits for it. */
-    @Override
-    public void close() throws InterruptedException {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
         }
     }
 
