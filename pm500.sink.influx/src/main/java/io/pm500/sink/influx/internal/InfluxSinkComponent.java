@@ -145,7 +145,7 @@ public final class InfluxSinkComponent implements Sink {
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         Writer w = writer;
         body.setLength(0);
-        int lines = w.encoder().encode(batch, body);
+        int lines = w.encoder().encode(batch, body, w.transport().unescapesBackslashes());
         w.transport().write(body.toString(), lines);
     }
 

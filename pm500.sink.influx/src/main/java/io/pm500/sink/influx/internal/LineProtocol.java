@@ -28,7 +28,23 @@ final class LineProtocol {
     /** The {@code phase} tag values, in line order; {@link Phase#NONE} metrics ride on the {@code total} line. */
     private static final Phase[] LINE_PHASES = { Phase.L1, Phase.L2, Phase.L3, Phase.N, Phase.TOTAL };
 
+    /** 10^k for k = 0..18, and their reciprocals as the unit conversions compute them. */
+    private static final long[] POW10 = new long[19];
+    private static final double[] NEG_POW10 = new double[19];
+
+    static {
+        POW10[0] = 1;
+        for (int k = 1; k < POW10.length; k++) {
+            POW10[k] = POW10[k - 1] * 10;
+            NEG_POW10[k] = 1.0 / POW10[k];
+        }
+    }
+
+    /** The measurement escaped for servers that unescape backslashes, and for InfluxDB 1.x. */
     private final String measurement;
+    private final String measurementV1;
+    /** Names and values already warned about: InfluxDB 1.x cannot store their backslash as it is. */
+    private final Set<String> unstorable = ConcurrentHashMap.newKeySet();
     private final boolean areaTag;
     private final boolean meterTag;
     private final Precision precision;
@@ -37,8 +53,11 @@ final class LineProtocol {
 
     LineProtocol(String measurement, boolean areaTag, boolean meterTag, Precision precision) {
         StringBuilder m = new StringBuilder();
-        escape(measurement, m, false);
+        escape(measurement, m, false, true);
         this.measurement = m.toString();
+        m.setLength(0);
+        escape(measurement, m, false, false);
+        this.measurementV1 = m.toString();
         this.areaTag = areaTag;
         this.meterTag = meterTag;
         this.precision = precision;
@@ -48,8 +67,13 @@ final class LineProtocol {
         return precision;
     }
 
-    /** Appends the lines of a batch to {@code out}, each ending in a newline; returns how many lines. */
-    int encode(List<EnrichedReading> batch, StringBuilder out) {
+    /**
+     * Appends the lines of a batch to {@code out}, each ending in a newline; returns how many lines.
+     *
+     * @param unescapes whether the server reads {@code \\} in names and tag values as one backslash (see
+     *                  {@link Transport#unescapesBackslashes()})
+     */
+    int encode(List<EnrichedReading> batch, StringBuilder out, boolean unescapes) {
         int lines = 0;
         int n = batch.size();
         for (int start = 0; start < n;) {
@@ -59,7 +83,7 @@ final class LineProtocol {
                 end++;
             }
             for (Phase phase : LINE_PHASES) {
-                lines += line(batch, start, end, phase, out);
+                lines += line(batch, start, end, phase, out, unescapes);
             }
             start = end;
         }
@@ -76,7 +100,8 @@ final class LineProtocol {
     }
 
     /** One line for the readings of {@code phase} in [start, end), or none when the sample has no such reading. */
-    private int line(List<EnrichedReading> batch, int start, int end, Phase phase, StringBuilder out) {
+    private int line(List<EnrichedReading> batch, int start, int end, Phase phase, StringBuilder out,
+            boolean unescapes) {
         EnrichedReading head = null;
         for (int i = start; i < end && head == null; i++) {
             if (linePhase(batch.get(i).phase()) == phase) {
@@ -86,17 +111,17 @@ final class LineProtocol {
         if (head == null) {
             return 0;
         }
-        out.append(measurement);
+        out.append(unescapes ? measurement : measurementV1);
         // tags in key order, as InfluxDB prefers them; an empty value has no tag (line protocol forbids it)
         if (areaTag) {
-            tag("area", head.area(), out);
+            tag("area", head.area(), out, unescapes);
         }
-        tag("asset", head.asset(), out);
+        tag("asset", head.asset(), out, unescapes);
         if (meterTag) {
-            tag("meter", head.meterId(), out);
+            tag("meter", head.meterId(), out, unescapes);
         }
-        tag("phase", phase == Phase.TOTAL ? "total" : phase.name(), out);
-        tag("site", head.site(), out);
+        tag("phase", phase == Phase.TOTAL ? "total" : phase.name(), out, unescapes);
+        tag("site", head.site(), out, unescapes);
         out.append(' ');
         Quality worst = Quality.GOOD;
         long seq = Long.MAX_VALUE;
@@ -107,7 +132,7 @@ final class LineProtocol {
             }
             worst = worst.worse(r.quality());
             seq = Math.min(seq, r.sequence());
-            field(r, out);
+            field(r, out, unescapes);
         }
         out.append("quality=").append(worst.code()).append("i,seq=").append(seq).append("i ");
         long time = precision == Precision.MS ? head.acquiredAt().toEpochMilli()
@@ -120,7 +145,7 @@ final class LineProtocol {
      * One field for a reading with a value worth keeping: GOOD or UNCERTAIN (a BAD reading has no trustworthy value,
      * a STALE one repeats a value the historian already holds at its own time), never NaN or infinite.
      */
-    private void field(EnrichedReading r, StringBuilder out) {
+    private void field(EnrichedReading r, StringBuilder out, boolean unescapes) {
         Value v = r.value();
         if (v == null || (r.quality() != Quality.GOOD && r.quality() != Quality.UNCERTAIN) || v.isNonFinite()) {
             return;
@@ -142,8 +167,9 @@ final class LineProtocol {
                 }
             }
         }
+        int shift;
         if (v instanceof Value.Text t) {
-            escape(name, out, true);
+            escape(name, out, true, unescapes);
             out.append("=\"");
             for (int i = 0; i < t.value().length(); i++) {
                 char c = t.value().charAt(i);
@@ -155,40 +181,89 @@ final class LineProtocol {
             }
             out.append("\",");
         } else if (v instanceof Value.Int i && factor == 1) {
-            escape(name, out, true);
+            escape(name, out, true, unescapes);
             out.append('=').append(i.value()).append("i,");
+        } else if (v instanceof Value.Int i && (shift = decimalShift(factor)) > 0) {
+            // a counter to a larger unit (Wh → kWh): the exact decimal, which the server reads as the nearest double
+            escape(name, out, true, unescapes);
+            out.append('=');
+            shifted(i.value(), shift, out);
+            out.append(',');
         } else {
             double d = v.asDouble() * factor;
             if (Double.isFinite(d)) {
-                escape(name, out, true);
+                escape(name, out, true, unescapes);
                 out.append('=').append(d).append(',');
             }
         }
     }
 
-    private static void tag(String key, String value, StringBuilder out) {
+    /** k when the factor is 10^-k (1 ≤ k ≤ 18), else 0. */
+    private static int decimalShift(double factor) {
+        for (int k = 1; k < NEG_POW10.length; k++) {
+            if (factor == NEG_POW10[k]) {
+                return k;
+            }
+        }
+        return 0;
+    }
+
+    /** {@code value} × 10^-k in plain decimal, all k fraction digits: 123456789012, 3 → 123456789.012. */
+    static void shifted(long value, int k, StringBuilder out) {
+        long p = POW10[k];
+        long whole = value / p;
+        long fraction = value % p;
+        if (value < 0) {
+            out.append('-');
+            whole = -whole;
+            fraction = -fraction;
+        }
+        out.append(whole).append('.');
+        for (long digit = p / 10; digit > 0; digit /= 10) {
+            out.append((char) ('0' + fraction / digit % 10));
+        }
+    }
+
+    private void tag(String key, String value, StringBuilder out, boolean unescapes) {
         if (value.isEmpty()) {
             return;
         }
         out.append(',').append(key).append('=');
-        escape(value, out, true);
+        escape(value, out, true, unescapes);
     }
 
     /**
-     * Escapes a measurement ({@code equals=false}), tag key or value, or field key: commas, spaces, backslashes (and
-     * equals signs but in measurements) take a backslash. Line protocol cannot carry a newline there; it becomes a
-     * space.
+     * Escapes a measurement ({@code equals=false}), tag key or value, or field key: commas, spaces (and equals signs
+     * but in measurements) take a backslash. A backslash is doubled for servers that unescape it; InfluxDB 1.x takes
+     * a backslash literally unless one of those characters follows, so there it is written as it is — and where one
+     * follows, or at the end (before a separator), 1.x has no spelling for it: it becomes {@code /}, with one WARN.
+     * Line protocol cannot carry a newline there; it becomes a space.
      */
-    private static void escape(String s, StringBuilder out, boolean equals) {
+    private void escape(String s, StringBuilder out, boolean equals, boolean unescapes) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '\n' || c == '\r') {
-                c = ' ';
+            if (c == '\\') {
+                if (unescapes) {
+                    out.append("\\\\");
+                } else if (i + 1 == s.length() || special(s.charAt(i + 1), equals)) {
+                    out.append('/');
+                    if (unstorable.add(s)) {
+                        LOG.warn("Influx: '{}' has a backslash before ',', ' ', '=' or at its end, which InfluxDB 1.x"
+                                + " cannot store; written with '/' in its place", s);
+                    }
+                } else {
+                    out.append('\\');
+                }
+                continue;
             }
-            if (c == ',' || c == ' ' || c == '\\' || (equals && c == '=')) {
+            if (special(c, equals)) {
                 out.append('\\');
             }
-            out.append(c);
+            out.append(c == '\n' || c == '\r' ? ' ' : c);
         }
+    }
+
+    private static boolean special(char c, boolean equals) {
+        return c == ',' || c == ' ' || c == '\n' || c == '\r' || (equals && c == '=');
     }
 }

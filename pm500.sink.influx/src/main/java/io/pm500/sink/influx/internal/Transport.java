@@ -12,6 +12,16 @@ interface Transport extends AutoCloseable {
      */
     void write(String body, int lines) throws SinkException;
 
+    /**
+     * Whether the server reads {@code \\} in names and tag values as one backslash (InfluxDB 2.x, 3.x, QuestDB) or
+     * takes every backslash not followed by a special character literally (InfluxDB 1.x).
+     *
+     * @throws SinkException retriable when the server cannot be asked
+     */
+    default boolean unescapesBackslashes() throws SinkException {
+        return true;
+    }
+
     @Override
     void close();
 }

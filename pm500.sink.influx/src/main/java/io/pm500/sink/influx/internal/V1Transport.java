@@ -32,6 +32,9 @@ final class V1Transport implements Transport {
     private final OkHttpClient http;
     private final HttpUrl url;
     private final String authorization;
+    private final HttpUrl ping;
+    /** Learnt from the server's {@code /ping} before the first write: null until then. */
+    private volatile Boolean unescapes;
 
     V1Transport(InfluxSettings s) {
         this.settings = s;
@@ -44,6 +47,7 @@ final class V1Transport implements Transport {
             u.addQueryParameter("rp", s.retentionPolicy());
         }
         this.url = u.build();
+        this.ping = base.newBuilder().addPathSegment("ping").build();
         this.authorization = s.username().isBlank() ? null : Credentials.basic(s.username(),
                 s.secret() == null ? "" : new String(s.secret(), StandardCharsets.UTF_8), StandardCharsets.UTF_8);
     }
@@ -65,6 +69,30 @@ final class V1Transport implements Transport {
             }
             throw HttpErrors.of(response.code(), message(response.body()), response.header("Retry-After"),
                     settings.target() + " refused " + lines + " lines");
+        } catch (IOException e) {
+            throw SinkException.retriable(settings.target() + " unreachable: " + e, e);
+        }
+    }
+
+    /**
+     * The {@code /write} path is spoken by InfluxDB 1.x and by others (QuestDB, VictoriaMetrics) that read escapes as
+     * 2.x does; {@code /ping}'s {@code X-Influxdb-Version} tells them apart.
+     */
+    @Override
+    public boolean unescapesBackslashes() throws SinkException {
+        Boolean known = unescapes;
+        if (known != null) {
+            return known;
+        }
+        Request.Builder request = new Request.Builder().url(ping);
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        try (Response response = http.newCall(request.build()).execute()) {
+            String version = response.header("X-Influxdb-Version", "");
+            known = !version.startsWith("1.") && !version.startsWith("v1.");
+            unescapes = known;
+            return known;
         } catch (IOException e) {
             throw SinkException.retriable(settings.target() + " unreachable: " + e, e);
         }

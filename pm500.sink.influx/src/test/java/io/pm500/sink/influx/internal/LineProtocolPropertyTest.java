@@ -67,7 +67,7 @@ class LineProtocolPropertyTest {
     void everyLineParsesAndCarriesQualityAndSequence(@ForAll("batches") List<EnrichedReading> batch,
             @ForAll Precision precision) {
         StringBuilder out = new StringBuilder();
-        int lines = new LineProtocol("powermonitor_500", true, true, precision).encode(batch, out);
+        int lines = new LineProtocol("powermonitor_500", true, true, precision).encode(batch, out, true);
         String text = out.toString();
         assertThat(text).endsWith("\n");
         String[] split = text.substring(0, text.length() - 1).split("\n", -1);
@@ -89,7 +89,7 @@ class LineProtocolPropertyTest {
     void oneLinePerMeterPhaseAndAcquisitionTimeOfConsecutiveReadings(
             @ForAll("batches") List<EnrichedReading> batch) {
         StringBuilder out = new StringBuilder();
-        int lines = new LineProtocol("pm", false, true, Precision.MS).encode(batch, out);
+        int lines = new LineProtocol("pm", false, true, Precision.MS).encode(batch, out, true);
         int expected = 0;
         int start = 0;
         while (start < batch.size()) {
@@ -114,7 +114,7 @@ class LineProtocolPropertyTest {
         EnrichedReading r = new EnrichedReading(3, "m1", site, "", asset, "serial", Phase.NONE, "", Value.of(text),
                 Quality.GOOD, Instant.ofEpochMilli(5), Instant.EPOCH);
         StringBuilder out = new StringBuilder();
-        new LineProtocol("pm", true, false, Precision.MS).encode(List.of(r), out);
+        new LineProtocol("pm", true, false, Precision.MS).encode(List.of(r), out, true);
         LineParser.Line l = LineParser.parse(out.substring(0, out.length() - 1));
         assertThat(l.tags().get("site")).isEqualTo(site.isEmpty() ? null : flat(site));
         assertThat(l.tags().get("asset")).isEqualTo(asset.isEmpty() ? null : flat(asset));

@@ -18,7 +18,7 @@ class LineProtocolTest {
 
     private String encode(LineProtocol lp, List<EnrichedReading> readings) {
         StringBuilder out = new StringBuilder();
-        lp.encode(readings, out);
+        lp.encode(readings, out, true);
         return out.toString();
     }
 
@@ -98,6 +98,7 @@ class LineProtocolTest {
         EnrichedReading r = good(1, "m1", "power.active.total", Phase.TOTAL, "hp", Value.of(3.0), T);
         assertThat(encode(ms, List.of(r))).contains(" power_active_total=3.0,quality=192i");
         EnrichedReading w = good(2, "m1", "power.active.total", Phase.TOTAL, "W", Value.of(3500L), T);
-        assertThat(encode(ms, List.of(w))).contains(" kW=3.5,quality=192i");
+        assertThat(encode(ms, List.of(w))).as("an integer to a larger unit: the exact decimal")
+                .contains(" kW=3.500,quality=192i");
     }
 }
