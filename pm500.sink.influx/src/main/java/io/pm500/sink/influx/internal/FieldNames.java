@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code docs/influx-line-protocol.md}): the phase goes to the {@code phase} tag, so the conductor part of the id
  * is dropped ({@code voltage.l1n} on L1 → {@code voltage}); power, energy and power factor take the seed's names
  * ({@code kW}, {@code kvar}, {@code kVA}, {@code kWh}, {@code power_factor}, …) and are written in that unit; a
- * {@code max.} or {@code demand.} prefix becomes a suffix ({@code kW_max}); any other part joins with {@code _}
+ * {@code max.} or {@code demand.} prefix before a measured quantity becomes a suffix ({@code kW_max}, but the setting
+ * {@code demand.interval} → {@code demand_interval}); any other part joins with {@code _}
  * ({@code voltage.l1l2} → {@code voltage_l1l2}, {@code run.hours} → {@code run_hours}).
  */
 final class FieldNames {
@@ -38,6 +39,8 @@ final class FieldNames {
             Phase.N, Set.of("n"), Phase.TOTAL, Set.of("total", "avg", "ln"), Phase.NONE, Set.of("total"));
 
     private static final Set<String> SUFFIX_PREFIXES = Set.of("max", "demand");
+    /** What a {@code max.} or {@code demand.} prefix must be followed by to become a suffix: a measured quantity. */
+    private static final Set<String> QUANTITIES = Set.of("voltage", "current", "frequency", "power", "energy", "pf");
 
     // one map per phase, so a lookup allocates nothing
     private final List<Map<String, Field>> byPhase = new ArrayList<>();
@@ -59,7 +62,7 @@ final class FieldNames {
         List<String> parts = new ArrayList<>(List.of(metric.split("\\.")));
         parts.removeIf(String::isEmpty);
         String suffix = "";
-        if (parts.size() > 1 && SUFFIX_PREFIXES.contains(parts.get(0))) {
+        if (parts.size() > 1 && SUFFIX_PREFIXES.contains(parts.get(0)) && QUANTITIES.contains(parts.get(1))) {
             suffix = "_" + parts.remove(0);
         }
         String name = null;

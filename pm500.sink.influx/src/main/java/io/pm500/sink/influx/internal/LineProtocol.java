@@ -181,8 +181,10 @@ final class LineProtocol {
             }
             out.append("\",");
         } else if (v instanceof Value.Int i && factor == 1) {
+            // a float like every numeric field: InfluxDB fixes a field's type for the whole measurement, and one
+            // metric comes as an integer over Modbus and as a REAL over EtherNet/IP
             escape(name, out, true, unescapes);
-            out.append('=').append(i.value()).append("i,");
+            out.append('=').append(i.value()).append(".0,");
         } else if (v instanceof Value.Int i && (shift = decimalShift(factor)) > 0) {
             // a counter to a larger unit (Wh → kWh): the exact decimal, which the server reads as the nearest double
             escape(name, out, true, unescapes);

@@ -13,6 +13,8 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,38 @@ class InfluxDb1Test {
                 assertThat(row.get(3).asText()).isEqualTo("line 4");
             });
             assertThat(rows.at("/results/0/series/0/values")).hasSize(4);
+        } finally {
+            sink.deactivate();
+        }
+    }
+
+    /**
+     * Issue 18, fault 2: every PM500 field arrives with the type the contract's table gives — read back with
+     * {@code SHOW FIELD KEYS} — even when a metric comes as an integer in one poll (Modbus) and as a REAL in the next
+     * (EtherNet/IP), which InfluxDB would refuse as a type conflict if the encoder followed the reading's type.
+     */
+    @Test
+    void everyContractFieldHasTheDocumentedTypeWhateverProtocolReadIt() throws Exception {
+        InfluxSinkComponent sink = sink("fields");
+        try {
+            long seq = 1;
+            Map<String, String> documented = new TreeMap<>();
+            for (int poll = 0; poll < 2; poll++) {
+                List<EnrichedReading> batch = new ArrayList<>();
+                for (FieldContractTest.PublishedMetric m : FieldContractTest.pm500Metrics()) {
+                    Value v = m.text() ? Value.of("PM5-7") : poll == 0 ? Value.of(7L) : Value.of(7.25);
+                    batch.add(new EnrichedReading(seq++, "f1", "plant1", "line4", "feeder-f", m.id(), m.phase(),
+                            m.unit(), v, Quality.GOOD, T.plusSeconds(poll), T));
+                    documented.put(FieldNames.derive(m.id(), m.phase()).name(), m.text() ? "string" : "float");
+                }
+                sink.deliver(batch, false);
+            }
+            documented.put("quality", "integer");
+            documented.put("seq", "integer");
+            Map<String, String> stored = new TreeMap<>();
+            influx.query("fields", "SHOW FIELD KEYS FROM powermonitor_500").at("/results/0/series/0/values")
+                    .forEach(row -> stored.put(row.get(0).asText(), row.get(1).asText()));
+            assertThat(stored).isEqualTo(documented);
         } finally {
             sink.deactivate();
         }

@@ -89,7 +89,7 @@ class InfluxSinkTest {
                     : "2026-11-27T10:15:30.123456Z");
             Map<String, Object> total = rows.stream().filter(r -> "m2".equals(r.get("meter")) && "total".equals(
                     r.get("phase"))).findFirst().orElseThrow();
-            assertThat(total).containsEntry("kWh", 123456.789).containsEntry("alarms_virtual", 5L)
+            assertThat(total).containsEntry("kWh", 123456.789).containsEntry("alarms_virtual", 5.0)
                     .containsEntry("voltage_l1l2", 400.2).containsEntry("frequency", 50.01).containsEntry("seq", 113L);
             assertThat(rows.get(10)).containsEntry("serial", "PM5-\"0042\"").containsEntry("seq", 200L);
         } finally {

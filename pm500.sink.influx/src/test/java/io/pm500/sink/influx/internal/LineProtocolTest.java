@@ -35,7 +35,7 @@ class LineProtocolTest {
                 "powermonitor_500,area=line4,asset=feeder-m1,phase=N,site=plant1 current=0.4,quality=192i,seq=112i"
                         + " 1795774530123",
                 "powermonitor_500,area=line4,asset=feeder-m1,phase=total,site=plant1 kW=9.75,voltage_l1l2=400.2,"
-                        + "frequency=50.01,kWh=123456.789,alarms_virtual=5i,quality=192i,seq=113i 1795774530123");
+                        + "frequency=50.01,kWh=123456.789,alarms_virtual=5.0,quality=192i,seq=113i 1795774530123");
     }
 
     @Test
