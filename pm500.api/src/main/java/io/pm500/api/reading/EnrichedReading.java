@@ -17,7 +17,8 @@ import java.time.Instant;
  * @param unit       engineering unit after any unit override, e.g. {@code kW}; empty when dimensionless
  * @param value      the value, or {@code null} when there is none (a {@link Quality#BAD} acquisition)
  * @param quality    the quality stamp
- * @param acquiredAt when the driver received the meter's reply, untouched by the pipeline
+ * @param acquiredAt when the driver received the meter's reply; a meter's acquisitions never share a millisecond
+ *                   (see {@link io.pm500.api.sample.Sample#acquiredAt()})
  * @param enrichedAt when this reading was made
  */
 public record EnrichedReading(long sequence, String meterId, String site, String area, String asset, String metric,

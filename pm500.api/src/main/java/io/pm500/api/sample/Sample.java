@@ -8,8 +8,9 @@ import java.util.List;
  *
  * @param meterId    the configured meter id
  * @param blockId    the device-profile block the values came from, e.g. {@code assembly.101}
- * @param acquiredAt when the reply arrived (nanosecond precision where the clock gives it); it travels
- *                   untouched to every sink
+ * @param acquiredAt when the reply arrived (nanosecond precision where the clock gives it); it travels to every
+ *                   sink as it is, unless another acquisition of the meter took that millisecond (the pipeline then
+ *                   uses the next free one)
  * @param status     the acquisition outcome
  * @param detail     why a failed acquisition failed (error code, exception text); empty when OK
  * @param points     the decoded values in profile order; empty unless OK

@@ -2,6 +2,7 @@ package io.pm500.enrich.internal;
 
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sample.Sample;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,9 @@ final class MeterState {
 
     final String meterId;
     final Map<String, Block> blocks = new HashMap<>();
+    /** The acquisition milliseconds the meter's latest samples and stamps took, a ring: see {@link #distinct}. */
+    private final long[] recentMillis = new long[16];
+    private int nextRecent;
 
     MeterState(String meterId) {
         this.meterId = meterId;
@@ -48,5 +52,31 @@ final class MeterState {
 
     Block block(String blockId) {
         return blocks.computeIfAbsent(blockId, k -> new Block());
+    }
+
+    /**
+     * The acquisition time to publish a sample (or a STALE stamp) of this meter at: its own, unless one of the meter's
+     * recent samples already took that millisecond — two blocks (or two drivers) answering within one ms — then the
+     * next free millisecond. Readings of different acquisitions of a meter therefore never share a time at ms
+     * resolution, so a historian keyed by meter and time keeps both instead of merging them.
+     */
+    Instant distinct(Instant acquiredAt) {
+        long ms = acquiredAt.toEpochMilli();
+        long chosen = ms;
+        while (taken(chosen)) {
+            chosen++;
+        }
+        recentMillis[nextRecent] = chosen;
+        nextRecent = (nextRecent + 1) % recentMillis.length;
+        return chosen == ms ? acquiredAt : Instant.ofEpochMilli(chosen);
+    }
+
+    private boolean taken(long ms) {
+        for (long t : recentMillis) {
+            if (t == ms) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -6,6 +6,7 @@ import io.pm500.api.status.SinkStatus;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,7 @@ final class Pipeline implements AutoCloseable {
         MeterModel model = enrichment.model(meter.meterId);
         int capacity = Enricher.capacity(model, blockId, 0, block.lastOk);
         List<EnrichedReading> readings = Enricher.stale(model, blockId, block.lastOk,
-                new Enricher.Sequence(store.reserve(capacity), capacity), clock.instant());
+                new Enricher.Sequence(store.reserve(capacity), capacity), meter.distinct(clock.instant()));
         block.newest = readings;
         append(readings);
     }
@@ -130,6 +131,11 @@ final class Pipeline implements AutoCloseable {
     void accept(Sample sample) {
         MeterState meter = meters.computeIfAbsent(sample.meterId(), MeterState::new);
         synchronized (meter) {
+            Instant at = meter.distinct(sample.acquiredAt());
+            if (at != sample.acquiredAt()) {
+                sample = new Sample(sample.meterId(), sample.blockId(), at, sample.status(), sample.detail(),
+                        sample.points());
+            }
             MeterState.Block block = meter.block(sample.blockId());
             block.arrived(System.nanoTime());
             MeterModel model = enrichment.model(sample.meterId());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
@@ -123,6 +124,29 @@ class PipelineTest {
             p.lostMeters(Set.of("m1"));
             assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3);
             assertThat(p.newest("unknown")).isEmpty();
+        }
+    }
+
+    /**
+     * Issue 18, fault 1: two samples of one meter within one millisecond (a settings read and a failed energy read
+     * right after connecting) merged into one historian point, good values stamped BAD. A meter's acquisitions now
+     * never share a millisecond: the later one takes the next free one; other meters keep theirs.
+     */
+    @Test
+    void aMetersSamplesWithinOneMillisecondGetDistinctAcquisitionTimes() {
+        try (Pipeline p = pipeline(dir.resolve("e"))) {
+            p.route("historian");
+            Instant t = Instant.parse("2026-11-27T10:00:00.123456Z");
+            p.accept(Sample.ok("m1", "settings", t, List.of(new PointValue("system.type", Value.of(5L)))));
+            p.accept(Sample.failed("m1", "energy", t, AcquisitionStatus.TIMEOUT, "no reply"));
+            p.accept(Sample.ok("m1", "status", t.plusNanos(300_000), List.of(new PointValue("alarms.virtual",
+                    Value.of(1L)))));
+            p.accept(Sample.ok("m2", "settings", t, List.of(new PointValue("system.type", Value.of(5L)))));
+            assertThat(p.newest("m1")).extracting(EnrichedReading::metric, EnrichedReading::acquiredAt)
+                    .contains(tuple("system.type", t), tuple("alarms.virtual", Instant.parse("2026-11-27T10:00:00.125Z")));
+            assertThat(p.newest("m1")).filteredOn(r -> r.quality() == Quality.BAD).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.acquiredAt()).isEqualTo(Instant.parse("2026-11-27T10:00:00.124Z")));
+            assertThat(p.newest("m2")).extracting(EnrichedReading::acquiredAt).containsOnly(t);
         }
     }
 
