@@ -56,4 +56,15 @@ public interface Sink {
      * @throws SinkException when the batch was not delivered
      */
     void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException;
+
+    /**
+     * Gives the sink what to call when its destination is reachable again — a connection made, a session online —
+     * so the pipeline retries at once instead of at the end of its back-off (which grows to a minute). The pipeline
+     * calls this when it binds the sink; calling {@code ready} when nothing waits is harmless. A sink that never
+     * learns of such a moment keeps the default, and says when to retry with
+     * {@link SinkException#retriableAfter(String, java.time.Duration)} instead.
+     */
+    default void onReady(Runnable ready) {
+        // no connection events: the pipeline's back-off, or the sink's retry-after, decides
+    }
 }

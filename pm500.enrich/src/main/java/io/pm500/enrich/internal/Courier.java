@@ -78,9 +78,18 @@ final class Courier implements Runnable {
         } else {
             outbox.recovered();
             retryAtNanos = 0;
+            s.onReady(this::ready);
         }
         sink = s;
         wake();
+    }
+
+    /** The sink's destination is reachable again: end the back-off now. */
+    private void ready() {
+        if (retryAtNanos != 0) {
+            retryAtNanos = 0;
+            LockSupport.unpark(thread);
+        }
     }
 
     /** New data or a new sink: deliver now rather than at the end of a back-off or idle wait. */

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -51,6 +52,51 @@ class CourierTest {
                 throw new AssertionError("condition not met in 10 s");
             }
             Thread.sleep(5);
+        }
+    }
+
+    /**
+     * Issue 18: delivery resumed 34–93 s after the destination was back, at the end of the courier's back-off. A sink
+     * that says its destination is reachable again (Sink.onReady) is retried at once.
+     */
+    @Test
+    void aSinkThatSaysItIsReadyAgainIsRetriedAtOnceNotAtTheEndOfTheBackOff() throws Exception {
+        try (Outbox o = new Outbox("s", dir.resolve("ready"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100);
+            c.start();
+            try {
+                Runnable[] ready = new Runnable[1];
+                AtomicInteger calls = new AtomicInteger();
+                List<Long> received = new CopyOnWriteArrayList<>();
+                AtomicBoolean up = new AtomicBoolean();
+                c.sink(new Sink() {
+                    @Override
+                    public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
+                        calls.incrementAndGet();
+                        if (!up.get()) {
+                            throw SinkException.retriable("down", null); // the courier's own back-off
+                        }
+                        batch.forEach(r -> received.add(r.sequence()));
+                    }
+
+                    @Override
+                    public void onReady(Runnable r) {
+                        ready[0] = r;
+                    }
+                });
+                assertThat(ready[0]).as("the courier gives a bound sink its ready callback").isNotNull();
+                o.append(EntryCodec.encode(OutboxTest.sample("m1", 1, 10), System.currentTimeMillis()));
+                c.wake();
+                await(() -> calls.get() >= 3); // backing off 1, 2 s: the next try is 4 s away
+                Thread.sleep(100);
+                up.set(true);
+                long back = System.nanoTime();
+                ready[0].run();
+                await(() -> received.size() == 10);
+                assertThat((System.nanoTime() - back) / 1_000_000).as("ms from ready to delivered").isLessThan(2000);
+            } finally {
+                c.stop();
+            }
         }
     }
 

@@ -81,6 +81,8 @@ public final class AwsIotSinkComponent implements Sink {
 
     private final BundleContext context;
     private volatile Session session;
+    /** The pipeline's "retry now", called on every connection the client makes. */
+    private volatile Runnable ready = () -> { };
 
     @Activate
     public AwsIotSinkComponent(Config config, BundleContext context) {
@@ -102,13 +104,18 @@ public final class AwsIotSinkComponent implements Sink {
         if (old != null) {
             old.client().close();
         }
-        session = new Session(settings, new Telemetry(settings), new IotClient(settings));
+        session = new Session(settings, new Telemetry(settings), new IotClient(settings, () -> ready.run()));
         LOG.info("Started {}", settings);
     }
 
     @Deactivate
     void deactivate() {
         session.client().close();
+    }
+
+    @Override
+    public void onReady(Runnable r) {
+        ready = r;
     }
 
     @Override

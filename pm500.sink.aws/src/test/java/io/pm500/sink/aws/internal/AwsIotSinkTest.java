@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -242,15 +243,24 @@ class AwsIotSinkTest {
     }
 
     @Test
-    void aBrokerRestartLosesNothing() throws Exception {
+    void aBrokerRestartLosesNothingAndTheSinkSaysWhenItIsConnectedAgain() throws Exception {
         AwsIotSinkComponent sink = sink("topicTemplate", "pm500/restart/{meterId}", "thingName", "restarting");
         try {
+            AtomicLong readyAt = new AtomicLong();
+            sink.onReady(() -> readyAt.set(System.nanoTime()));
             deliver(sink, sample(5000, "r1", T));
             broker.stop();
             assertThatThrownBy(() -> sink.deliver(sample(5100, "r1", T.plusSeconds(1)), false))
                     .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isTrue());
+            Thread.sleep(5000); // long enough for a back-off to grow
             int subscriptions = subscriber.subscriptions;
+            readyAt.set(0);
             broker.start();
+            long back = System.nanoTime();
+            await("the sink reconnected and said so", Duration.ofSeconds(10), () -> readyAt.get() != 0);
+            // issue 18: the pipeline retries on this call, so delivery resumes within 2 s of the broker's return
+            assertThat((readyAt.get() - back) / 1_000_000).as("ms from the broker's return to the sink's ready")
+                    .isLessThan(2000);
             await("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
             deliver(sink, sample(5100, "r1", T.plusSeconds(1)));
             deliver(sink, sample(5200, "r1", T.plusSeconds(2)));

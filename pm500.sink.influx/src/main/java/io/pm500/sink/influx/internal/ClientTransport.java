@@ -49,7 +49,8 @@ final class ClientTransport implements Transport {
         } catch (InfluxException e) {
             if (e.status() == 0) {
                 // no HTTP answer: refused, reset, timed out, TLS failure
-                throw SinkException.retriable(settings.target() + " unreachable: " + e.getMessage(), e.getCause());
+                throw HttpErrors.unreachable(settings.target(), String.valueOf(e.getCause() != null ? e.getCause()
+                        : e.getMessage()));
             }
             // the server's own message, not the client's rewording of it
             Object message = e.errorBody().get("message");

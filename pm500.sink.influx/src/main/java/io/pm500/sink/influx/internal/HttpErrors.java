@@ -22,6 +22,18 @@ final class HttpErrors {
      * @param retryAfter the Retry-After header, or null
      * @param what       what was refused, e.g. {@code influx 'historian' (http://…) refused 12 lines}
      */
+    /** How soon to try an unreachable server again: its return is noticed within about this long. */
+    static final Duration UNREACHABLE_RETRY = Duration.ofSeconds(1);
+
+    /**
+     * No HTTP answer (refused, reset, timed out, TLS failure): retried every second, so delivery resumes within about
+     * a second of the server's return instead of at the end of a back-off. A refused connection costs nothing.
+     */
+    static SinkException unreachable(String target, String why) {
+        return SinkException.retriableAfter(target + " unreachable: " + why + "; trying again every second",
+                UNREACHABLE_RETRY);
+    }
+
     static SinkException of(int status, String message, String retryAfter, String what) {
         String text = what + " with HTTP " + status + ": " + (message == null || message.isBlank() ? "(no message)"
                 : message.strip());

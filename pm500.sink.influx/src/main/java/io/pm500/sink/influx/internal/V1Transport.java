@@ -70,7 +70,7 @@ final class V1Transport implements Transport {
             throw HttpErrors.of(response.code(), message(response.body()), response.header("Retry-After"),
                     settings.target() + " refused " + lines + " lines");
         } catch (IOException e) {
-            throw SinkException.retriable(settings.target() + " unreachable: " + e, e);
+            throw HttpErrors.unreachable(settings.target(), e.toString());
         }
     }
 
@@ -94,7 +94,7 @@ final class V1Transport implements Transport {
             unescapes = known;
             return known;
         } catch (IOException e) {
-            throw SinkException.retriable(settings.target() + " unreachable: " + e, e);
+            throw HttpErrors.unreachable(settings.target(), e.toString());
         }
     }
 

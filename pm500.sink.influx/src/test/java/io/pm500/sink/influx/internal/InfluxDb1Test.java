@@ -2,15 +2,18 @@ package io.pm500.sink.influx.internal;
 
 import static io.pm500.sink.influx.internal.Readings.T;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
+import io.pm500.api.sink.SinkException;
 import io.pm500.testkit.process.InfluxDbProcess;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +107,35 @@ class InfluxDb1Test {
             assertThat(stored).isEqualTo(documented);
         } finally {
             sink.deactivate();
+        }
+    }
+
+    /**
+     * Issue 18: delivery resumed 34–59 s after an InfluxDB restart, at the end of the pipeline's back-off. An
+     * unreachable server is tried again every second (the sink says so with its retry-after), so the first try after
+     * its return writes.
+     */
+    @Test
+    void anUnreachableServerIsTriedEverySecondAndTheFirstTryAfterItsReturnWrites() throws Exception {
+        try (InfluxDbProcess own = InfluxDbProcess.start()) {
+            own.query(null, "CREATE DATABASE outage");
+            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", "v1", "url", own.url(), "database",
+                    "outage", "precision", "ns"));
+            try {
+                sink.deliver(Readings.sample(1, "o1", T), false);
+                own.kill();
+                assertThatThrownBy(() -> sink.deliver(Readings.sample(100, "o1", T.plusSeconds(1)), false))
+                        .isInstanceOfSatisfying(SinkException.class, e -> {
+                            assertThat(e.isRetriable()).isTrue();
+                            assertThat(e.retryAfter()).as("tried again in").contains(Duration.ofSeconds(1));
+                        }).hasMessageContaining("unreachable");
+                own.run();
+                sink.deliver(Readings.sample(100, "o1", T.plusSeconds(1)), false);
+                assertThat(own.query("outage", "SELECT count(seq) FROM powermonitor_500")
+                        .at("/results/0/series/0/values/0/1").asLong()).as("lines of both samples").isEqualTo(10);
+            } finally {
+                sink.deactivate();
+            }
         }
     }
 

@@ -92,6 +92,8 @@ final class EdgeNode {
     /** Meters seen in readings: their catalogues join the definitions even when no driver reports them now. */
     private final Set<String> seenMeters = new LinkedHashSet<>();
     private ScheduledFuture<?> healthTask;
+    /** Called when the node is online with its births out: the pipeline retries queued readings at once. */
+    private volatile Runnable onOnline = () -> { };
     /** When the last NBIRTH went out (System.nanoTime), for the rebirth debounce. */
     private long lastBirthNanos;
     /** A rebirth asked for within the debounce window, answered at its end; null when none waits. */
@@ -127,6 +129,11 @@ final class EdgeNode {
 
     void start() {
         session.execute(this::connect);
+    }
+
+    /** What to call each time the node is online again (births sent), e.g. the pipeline's "retry now". */
+    void onOnline(Runnable r) {
+        onOnline = r;
     }
 
     /** Publishes one batch as DBIRTH/DDATA/DDEATH messages; returns once they are written to the broker. */
@@ -494,6 +501,7 @@ final class EdgeNode {
         online = true;
         offline = "";
         scheduleHealth();
+        onOnline.run();
         LOG.info("Sparkplug sink '{}': online as spBv1.0/{}/{} on {} (bdSeq {}), {} device births", s.sinkName(),
                 s.groupId(), s.edgeNodeId(), s.brokerUris().get(serverIndex), bdSeq, born);
     }

@@ -126,6 +126,8 @@ public final class SparkplugSinkComponent implements Sink {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile MeterCatalog catalog;
     private volatile EdgeNode node;
+    /** The pipeline's "retry now", called whenever a session is online with its births out. */
+    private volatile Runnable ready = () -> { };
     private volatile String sinkName;
 
     @Activate
@@ -153,6 +155,7 @@ public final class SparkplugSinkComponent implements Sink {
         sinkName = settings.sinkName();
         EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
                 "sparkplug", settings.sinkName(), "bdSeq")), this::health, new Catalog(), this::meterIds);
+        fresh.onOnline(() -> ready.run());
         node = fresh;
         fresh.start();
         LOG.info("Started {}", settings);
@@ -166,6 +169,11 @@ public final class SparkplugSinkComponent implements Sink {
     @Override
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         node.deliver(batch, historical);
+    }
+
+    @Override
+    public void onReady(Runnable r) {
+        ready = r;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

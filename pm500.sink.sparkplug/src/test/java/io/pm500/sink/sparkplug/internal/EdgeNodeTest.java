@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.eclipse.tahu.message.model.Metric;
 import org.eclipse.tahu.message.model.MetricDataType;
@@ -605,8 +606,10 @@ class EdgeNodeTest {
     }
 
     @Test
-    void aBrokerRestartBringsANewSessionWithNewBirths() throws Exception {
+    void aBrokerRestartBringsANewSessionWithNewBirthsAndTellsThePipelineAtOnce() throws Exception {
         EdgeNode n = start();
+        AtomicInteger online = new AtomicInteger();
+        n.onOnline(online::incrementAndGet); // the pipeline's "retry now" (Sink.onReady)
         Instant t = Instant.parse("2026-11-27T10:00:00Z");
         deliver(n, List.of(good("feeder-7", "voltage.l1n", 230, t)), false);
         rec.awaitOne(node, "DBIRTH", 0);
@@ -620,8 +623,10 @@ class EdgeNodeTest {
                 return e.isRetriable();
             }
         });
+        int before = online.get();
         broker.start();
         rec = new Recorder(broker.uri(), "rec-again-" + node);
+        await("the node online again and saying so", Duration.ofSeconds(30), () -> online.get() > before);
         deliver(n, List.of(good("feeder-7", "voltage.l1n", 232, t.plusSeconds(2))), false);
         Received nbirth = rec.awaitOne(node, "NBIRTH", 0);
         assertThat((Long) metric(nbirth, "bdSeq").getValue()).isGreaterThanOrEqualTo(1L);
