@@ -212,6 +212,44 @@ class AwsIotSinkTest {
         }
     }
 
+    /**
+     * Issue 18: with an AWS sink configured, SIGTERM ended in "bundles did not stop within 10 s". The sink stops in
+     * well under that budget in every state: connected, connecting to nothing, TLS failing, broker gone.
+     */
+    @Test
+    void theSinkStopsWithinTwoSecondsConnectedConnectingTlsFailingOrWithTheBrokerGone() throws Exception {
+        int nobody;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            nobody = closed.getLocalPort();
+        }
+        Path otherCa = TestCertificates.create(dir.resolve("other-stop"), "Some other CA").caPem();
+        Map<String, AwsIotSinkComponent> sinks = new java.util.LinkedHashMap<>();
+        AwsIotSinkComponent connected = sink("thingName", "stop-connected");
+        deliver(connected, sample(7000, "s1", T));
+        sinks.put("connected", connected);
+        sinks.put("connecting to nothing", sink("port", nobody, "thingName", "stop-refused"));
+        sinks.put("TLS failing", sink("caFile", otherCa.toString(), "thingName", "stop-tls"));
+        Thread.sleep(3000); // attempts and back-off under way
+        for (Map.Entry<String, AwsIotSinkComponent> e : sinks.entrySet()) {
+            long start = System.nanoTime();
+            e.getValue().deactivate();
+            assertThat((System.nanoTime() - start) / 1_000_000).as("ms to stop, %s", e.getKey()).isLessThan(2000);
+        }
+        AwsIotSinkComponent orphaned = sink("thingName", "stop-orphaned");
+        deliver(orphaned, sample(7100, "s1", T));
+        broker.stop();
+        try {
+            Thread.sleep(2000);
+            long start = System.nanoTime();
+            orphaned.deactivate();
+            assertThat((System.nanoTime() - start) / 1_000_000).as("ms to stop, broker gone").isLessThan(2000);
+        } finally {
+            int subscriptions = subscriber.subscriptions;
+            broker.start();
+            await("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
+        }
+    }
+
     @Test
     void aWrongCaOrAnUnknownClientCertificateIsAClearRetriableError() throws Exception {
         Path otherCa = TestCertificates.create(dir.resolve("other"), "Some other CA").caPem();
