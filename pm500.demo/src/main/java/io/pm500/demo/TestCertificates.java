@@ -77,8 +77,15 @@ public final class TestCertificates {
 
     /** A client certificate and its PKCS#8 key as PEM files: {@code [cert, key]}. */
     public Path[] clientPem(String name) throws IOException, GeneralSecurityException {
+        Instant now = Instant.now();
+        return clientPem(name, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
+    }
+
+    /** A client certificate valid from {@code notBefore} to {@code notAfter} (an expired one, say), and its key. */
+    public Path[] clientPem(String name, Instant notBefore, Instant notAfter) throws IOException,
+            GeneralSecurityException {
         KeyPair k = keys();
-        X509Certificate cert = sign(new X500Name("CN=" + name), k, caKeys, false);
+        X509Certificate cert = sign(new X500Name("CN=" + name), k, caKeys, false, notBefore, notAfter);
         Path key = dir.resolve(name + "-key.pem");
         try (StringWriter w = new StringWriter(); JcaPEMWriter pw = new JcaPEMWriter(w)) {
             pw.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k.getPrivate(), null));
@@ -91,9 +98,14 @@ public final class TestCertificates {
     private X509Certificate sign(X500Name subject, KeyPair subjectKeys, KeyPair issuerKeys, boolean isCa)
             throws GeneralSecurityException, IOException {
         Instant now = Instant.now();
+        return sign(subject, subjectKeys, issuerKeys, isCa, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)));
+    }
+
+    private X509Certificate sign(X500Name subject, KeyPair subjectKeys, KeyPair issuerKeys, boolean isCa,
+            Instant notBefore, Instant notAfter) throws GeneralSecurityException, IOException {
         X500Name issuer = issuerKeys == null ? subject : new X500Name(ca.getSubjectX500Principal().getName());
-        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(now.toEpochMilli()),
-                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(2))), subject,
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer,
+                BigInteger.valueOf(System.nanoTime()), Date.from(notBefore), Date.from(notAfter), subject,
                 subjectKeys.getPublic());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
         if (!isCa) {

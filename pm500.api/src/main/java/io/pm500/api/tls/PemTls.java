@@ -11,10 +11,14 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -59,6 +63,40 @@ public final class PemTls {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException(owner + ": TLS setup failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * What is wrong, or soon will be, with the dates of the certificate in {@code certFile} (the first one, the
+     * holder's): not valid yet, expired, or expiring within 30 days — a server will refuse it, and the TLS error
+     * then rarely says why. Empty when it is fine.
+     *
+     * @param setting the setting that names the file, for the message
+     * @throws IllegalArgumentException when the file holds no PEM certificate
+     */
+    public static Optional<String> validityProblem(String owner, String setting, Path certFile, Instant now) {
+        X509Certificate cert;
+        try {
+            cert = (X509Certificate) new PemTls(owner).certificates(certFile, setting).iterator().next();
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException(owner + ": " + setting + " '" + certFile + "' cannot be read: "
+                    + e.getMessage(), e);
+        }
+        Instant from = cert.getNotBefore().toInstant();
+        Instant until = cert.getNotAfter().toInstant();
+        String who = owner + ": the certificate in " + setting + " '" + certFile + "' ("
+                + cert.getSubjectX500Principal().getName() + ")";
+        if (now.isBefore(from)) {
+            return Optional.of(who + " is not valid before " + from + "; the server will refuse it until then (check"
+                    + " this machine's clock)");
+        }
+        if (now.isAfter(until)) {
+            return Optional.of(who + " expired on " + until + "; the server will refuse it: issue a new one");
+        }
+        if (now.plus(Duration.ofDays(30)).isAfter(until)) {
+            return Optional.of(who + " expires on " + until + " (in " + Duration.between(now, until).toDays()
+                    + " days): issue a new one before then");
+        }
+        return Optional.empty();
     }
 
     /** The trust manager for {@code caFile}, or the JVM's when null (HTTP clients want it beside the context). */

@@ -4,10 +4,12 @@ import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
+import io.pm500.api.tls.PemTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -95,11 +97,15 @@ public final class AwsIotSinkComponent implements Sink {
         AwsSettings settings;
         try {
             settings = settings(config);
+            // unreadable files or a key that does not fit the certificate: refused now, not at every reconnect
+            PemTls.context("aws", settings.caFile(), settings.certFile(), settings.keyFile());
             nativeLibraryDirectory();
         } catch (IllegalArgumentException | UncheckedIOException e) {
             LOG.error("{}", e.getMessage());
             throw e;
         }
+        PemTls.validityProblem("aws", "certFile", settings.certFile(), Instant.now())
+                .ifPresent(problem -> LOG.warn("{}", problem));
         Session old = session;
         if (old != null) {
             old.client().close();

@@ -65,7 +65,7 @@ final class IotClient implements AutoCloseable {
             @Override
             public void onConnectionFailure(Mqtt5Client c, OnConnectionFailureReturn r) {
                 lastFailure = error(r.getErrorCode()) + (r.getConnAckPacket() == null ? ""
-                        : " (CONNACK " + r.getConnAckPacket().getReasonCode() + ")");
+                        : " (CONNACK " + r.getConnAckPacket().getReasonCode() + ")") + likelyCause(r.getErrorCode());
                 if (!failing) {
                     LOG.warn("AWS IoT sink '{}': cannot connect to {}:{} as {}: {}; retrying with back-off, readings"
                             + " stay queued", s.sinkName(), s.endpoint(), s.port(), s.thingName(), lastFailure);
@@ -164,6 +164,25 @@ final class IotClient implements AutoCloseable {
     private String target() {
         return "aws sink '" + settings.sinkName() + "' (" + settings.thingName() + "@" + settings.endpoint() + ":"
                 + settings.port() + ")";
+    }
+
+    /**
+     * What a TLS failure while connecting most likely means, in words that name the certificate at fault: the CRT's
+     * codes do not say which side refused which certificate.
+     */
+    private String likelyCause(int code) {
+        String name = CRT.awsErrorName(code);
+        if (name.equals("AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE")) {
+            return " — the endpoint's certificate is not signed by " + (settings.caFile() == null
+                    ? "a CA in the JVM's trust store" : "the CA in caFile '" + settings.caFile() + "'")
+                    + " (or does not name " + settings.endpoint() + "), or the endpoint refused the client certificate";
+        }
+        if (name.startsWith("AWS_IO_TLS") || name.equals("AWS_IO_SOCKET_CLOSED")
+                || name.equals("AWS_ERROR_MQTT_UNEXPECTED_HANGUP")) {
+            return " — the endpoint closed the TLS session: it most likely refused the client certificate in certFile"
+                    + " '" + settings.certFile() + "' (unknown to the account, inactive, revoked or expired)";
+        }
+        return "";
     }
 
     private static String error(int code) {

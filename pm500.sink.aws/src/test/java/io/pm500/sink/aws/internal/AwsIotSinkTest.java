@@ -250,6 +250,39 @@ class AwsIotSinkTest {
         }
     }
 
+    /**
+     * Issue 18: an expired client certificate showed only AWS_IO_TLS_ERROR_READ_FAILURE. Its dates are checked at
+     * configuration (expired, not yet valid, expiring within 30 days), and the handshake failure names the file.
+     */
+    @Test
+    void anExpiredClientCertificateIsNamedAtConfigurationAndWhenTheEndpointRefusesIt() throws Exception {
+        Instant now = Instant.now();
+        Path[] expired = pki.clientPem("expired", now.minus(Duration.ofDays(60)), now.minus(Duration.ofDays(1)));
+        assertThat(PemTls.validityProblem("aws", "certFile", expired[0], now)).hasValueSatisfying(p -> assertThat(p)
+                .contains("certFile '" + expired[0] + "'", "CN=expired", "expired on", "issue a new one"));
+        assertThat(PemTls.validityProblem("aws", "certFile", gateway[0], now)).as("valid for two more days")
+                .hasValueSatisfying(p -> assertThat(p).contains("expires on", "in 1 days"));
+        assertThat(PemTls.validityProblem("aws", "certFile", pki.clientPem("fresh", now.minus(Duration.ofHours(1)),
+                now.plus(Duration.ofDays(365)))[0], now)).isEmpty();
+        AwsIotSinkComponent sink = sink("certFile", expired[0].toString(), "keyFile", expired[1].toString(),
+                "thingName", "expired");
+        try {
+            String[] message = { "" };
+            await("a connection failure reason", Duration.ofSeconds(60), () -> {
+                try {
+                    sink.deliver(sample(1, "x2", T), false);
+                    throw new AssertionError("delivered with an expired certificate");
+                } catch (SinkException e) {
+                    message[0] = e.getMessage();
+                    return !e.getMessage().contains("not connected yet");
+                }
+            });
+            assertThat(message[0]).contains("certificate", expired[0].toString());
+        } finally {
+            sink.deactivate();
+        }
+    }
+
     @Test
     void aWrongCaOrAnUnknownClientCertificateIsAClearRetriableError() throws Exception {
         Path otherCa = TestCertificates.create(dir.resolve("other"), "Some other CA").caPem();
@@ -271,7 +304,8 @@ class AwsIotSinkTest {
                     }
                 });
                 assertThat(message[0]).contains("not connected").containsAnyOf("TLS", "SOCKET_CLOSED",
-                        "CONNECTION_RESET", "CLOSED");
+                        "CONNECTION_RESET", "CLOSED").as("issue 18: the message names the certificate")
+                        .contains("certificate");
             }
         } finally {
             wrongCa.deactivate();

@@ -259,6 +259,10 @@ public final class SparkplugSinkComponent implements Sink {
         if (s.usesTls()) {
             // refuse a broken CA, certificate or key now, not at connect
             PemTls.context("sparkplug", s.caFile(), cert, key);
+            if (cert != null) {
+                PemTls.validityProblem("sparkplug", "clientCertFile", cert, java.time.Instant.now())
+                        .ifPresent(problem -> LOG.warn("{}", problem));
+            }
         }
         return s;
     }
