@@ -14,6 +14,7 @@ import io.pm500.api.tls.PemTls;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.List;
@@ -260,7 +261,7 @@ public final class SparkplugSinkComponent implements Sink {
             // refuse a broken CA, certificate or key now, not at connect
             PemTls.context("sparkplug", s.caFile(), cert, key);
             if (cert != null) {
-                PemTls.validityProblem("sparkplug", "clientCertFile", cert, java.time.Instant.now())
+                PemTls.validityProblem("sparkplug", "clientCertFile", cert, Instant.now())
                         .ifPresent(problem -> LOG.warn("{}", problem));
             }
         }
