@@ -127,7 +127,9 @@ public final class AwsIotSinkComponent implements Sink {
     @Override
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         Session s = session;
-        s.client().publish(s.telemetry().messages(batch));
+        List<Telemetry.Message> messages = s.telemetry().messages(batch);
+        s.client().publish(messages);
+        s.telemetry().published(messages);
     }
 
     /**

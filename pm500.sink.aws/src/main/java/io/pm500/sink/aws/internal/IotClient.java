@@ -113,6 +113,9 @@ final class IotClient implements AutoCloseable {
 
     /** Publishes every message with QoS 1 and returns once all are PUBACKed with success. */
     void publish(List<Telemetry.Message> messages) throws SinkException {
+        if (messages.isEmpty()) {
+            return; // nothing new to say (a meter still without values)
+        }
         if (!client.getIsConnected()) {
             throw SinkException.retriable(target() + " not connected: " + lastFailure, null);
         }

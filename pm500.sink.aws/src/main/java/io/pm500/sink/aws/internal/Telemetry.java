@@ -13,10 +13,12 @@ import java.io.UncheckedIOException;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON messages for a batch of readings ({@code docs/aws-iot-payload.md}): one object per meter and acquisition
@@ -28,12 +30,20 @@ final class Telemetry {
     private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
 
-    /** One MQTT message: its topic, its JSON, and how many readings it carries (for messages). */
-    record Message(String topic, byte[] payload, int readings) {
+    /**
+     * One MQTT message: its topic, its JSON, how many readings it carries (for messages), and for each meter in it the
+     * quality of an object without values it carries (null: the meter's object has values).
+     */
+    record Message(String topic, byte[] payload, int readings, Map<String, Quality> meters) {
     }
 
     private final AwsSettings settings;
     private final MetricKeys keys = new MetricKeys();
+    /**
+     * Meters whose last published object had no values, with its quality: another such object with the same quality
+     * says nothing new and is not sent (each message is billed). Updated once messages are PUBACKed.
+     */
+    private final Map<String, Quality> silent = new ConcurrentHashMap<>();
 
     Telemetry(AwsSettings settings) {
         this.settings = settings;
@@ -49,10 +59,17 @@ final class Telemetry {
                     && batch.get(end).acquiredAt().equals(first.acquiredAt())) {
                 end++;
             }
-            String topic = settings.topic(first);
-            byTopic.computeIfAbsent(topic, t -> new ArrayList<>()).add(new Message(topic,
-                    sample(batch.subList(start, end)), end - start));
+            List<EnrichedReading> readings = batch.subList(start, end);
             start = end;
+            Quality empty = hasValue(readings) ? null : worst(readings);
+            if (empty != null && empty == silent.get(first.meterId())) {
+                continue; // the cloud already knows this meter has nothing to say: no billed message per poll
+            }
+            String topic = settings.topic(first);
+            Map<String, Quality> meters = new HashMap<>(2);
+            meters.put(first.meterId(), empty);
+            byTopic.computeIfAbsent(topic, t -> new ArrayList<>()).add(new Message(topic, sample(readings),
+                    readings.size(), meters));
         }
         List<Message> out = new ArrayList<>();
         for (List<Message> samples : byTopic.values()) {
@@ -65,24 +82,59 @@ final class Telemetry {
         return out;
     }
 
+    /** The messages were PUBACKed: remember which meters' last objects had no values. */
+    void published(List<Message> messages) {
+        for (Message m : messages) {
+            m.meters().forEach((meter, empty) -> {
+                if (empty == null) {
+                    silent.remove(meter);
+                } else {
+                    silent.put(meter, empty);
+                }
+            });
+        }
+    }
+
     /** JSON arrays of whole sample objects, each array within the message limit. */
     private void batched(List<Message> samples, List<Message> out) {
         ByteArrayOutputStream array = new ByteArrayOutputStream();
         int readings = 0;
+        Map<String, Quality> meters = new HashMap<>();
         String topic = samples.get(0).topic();
         for (Message m : samples) {
             if (array.size() > 0 && array.size() + m.payload().length + 2 > settings.maxMessageBytes()) {
                 array.write(']');
-                out.add(new Message(topic, array.toByteArray(), readings));
+                out.add(new Message(topic, array.toByteArray(), readings, meters));
                 array.reset();
                 readings = 0;
+                meters = new HashMap<>();
             }
             array.write(array.size() == 0 ? '[' : ',');
             array.writeBytes(m.payload());
             readings += m.readings();
+            meters.putAll(m.meters()); // in order: a meter's last object in the array decides
         }
         array.write(']');
-        out.add(new Message(topic, array.toByteArray(), readings));
+        out.add(new Message(topic, array.toByteArray(), readings, meters));
+    }
+
+    /** Whether any reading has a value worth sending (see {@link #metric}). */
+    private static boolean hasValue(List<EnrichedReading> readings) {
+        for (EnrichedReading r : readings) {
+            if (r.value() != null && (r.quality() == Quality.GOOD || r.quality() == Quality.UNCERTAIN)
+                    && !r.value().isNonFinite()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Quality worst(List<EnrichedReading> readings) {
+        Quality worst = Quality.GOOD;
+        for (EnrichedReading r : readings) {
+            worst = worst.worse(r.quality());
+        }
+        return worst;
     }
 
     /** One meter at one acquisition time. */
@@ -96,13 +148,11 @@ final class Telemetry {
             g.writeStringField("asset", head.asset());
             g.writeStringField("meterId", head.meterId());
             g.writeStringField("timestamp", TIMESTAMP.format(head.acquiredAt()));
-            Quality worst = Quality.GOOD;
             long sequence = Long.MAX_VALUE;
             for (EnrichedReading r : readings) {
-                worst = worst.worse(r.quality());
                 sequence = Math.min(sequence, r.sequence());
             }
-            g.writeStringField("quality", worst.name());
+            g.writeStringField("quality", worst(readings).name());
             g.writeNumberField("sequence", sequence);
             Map<String, String> units = new LinkedHashMap<>();
             g.writeObjectFieldStart("metrics");

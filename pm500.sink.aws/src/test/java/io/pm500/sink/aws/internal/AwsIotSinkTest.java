@@ -213,6 +213,32 @@ class AwsIotSinkTest {
     }
 
     /**
+     * Issue 18: an empty {@code metrics} object went out for every BAD or STALE poll, each a billed message with no
+     * data. An object without values is sent when it changes what the cloud knows (the first after values, or another
+     * quality), not once per poll.
+     */
+    @Test
+    void aMeterWithoutValuesCostsOneMessagePerChangeNotOnePerPoll() throws Exception {
+        AwsIotSinkComponent sink = sink("topicTemplate", "pm500/quiet/{meterId}", "thingName", "quiet");
+        try {
+            int seq = 8000;
+            Quality[] polls = { Quality.BAD, Quality.BAD, Quality.BAD, Quality.STALE, Quality.STALE, Quality.GOOD,
+                Quality.BAD, Quality.BAD };
+            for (int i = 0; i < polls.length; i++) {
+                Value v = polls[i] == Quality.BAD ? null : Value.of(230.0 + i);
+                deliver(sink, List.of(reading(seq++, "q1", "voltage.l1n", Phase.L1, "V", v, polls[i],
+                        T.plusSeconds(i))));
+            }
+            await("four objects", Duration.ofSeconds(10), () -> objectsOn("pm500/quiet/q1").size() >= 4);
+            Thread.sleep(500);
+            assertThat(objectsOn("pm500/quiet/q1")).extracting(o -> o.get("quality").asText())
+                    .containsExactly("BAD", "STALE", "GOOD", "BAD");
+        } finally {
+            sink.deactivate();
+        }
+    }
+
+    /**
      * Issue 18: with an AWS sink configured, SIGTERM ended in "bundles did not stop within 10 s". The sink stops in
      * well under that budget in every state: connected, connecting to nothing, TLS failing, broker gone.
      */
