@@ -75,6 +75,13 @@ public final class TestCertificates {
         return store(ks, dir.resolve("server.p12"));
     }
 
+    /** A broker certificate for localhost and 127.0.0.1 and its PKCS#8 key as PEM files: {@code [cert, key]}. */
+    public Path[] serverPem() throws IOException, GeneralSecurityException {
+        KeyPair k = keys();
+        X509Certificate cert = sign(new X500Name("CN=localhost"), k, caKeys, false);
+        return new Path[] { pem(dir.resolve("server-cert.pem"), cert), pemKey(dir.resolve("server-key.pem"), k) };
+    }
+
     /** A client certificate and its PKCS#8 key as PEM files: {@code [cert, key]}. */
     public Path[] clientPem(String name) throws IOException, GeneralSecurityException {
         Instant now = Instant.now();
@@ -86,13 +93,16 @@ public final class TestCertificates {
             GeneralSecurityException {
         KeyPair k = keys();
         X509Certificate cert = sign(new X500Name("CN=" + name), k, caKeys, false, notBefore, notAfter);
-        Path key = dir.resolve(name + "-key.pem");
+        return new Path[] { pem(dir.resolve(name + "-cert.pem"), cert), pemKey(dir.resolve(name + "-key.pem"), k) };
+    }
+
+    private static Path pemKey(Path file, KeyPair k) throws IOException {
         try (StringWriter w = new StringWriter(); JcaPEMWriter pw = new JcaPEMWriter(w)) {
             pw.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k.getPrivate(), null));
             pw.flush();
-            Files.writeString(key, w.toString());
+            Files.writeString(file, w.toString());
         }
-        return new Path[] { pem(dir.resolve(name + "-cert.pem"), cert), key };
+        return file;
     }
 
     private X509Certificate sign(X500Name subject, KeyPair subjectKeys, KeyPair issuerKeys, boolean isCa)

@@ -18,23 +18,37 @@ public final class MosquittoProcess extends PeerProcess {
     /** Where Debian installs the broker; {@code -Dpm500.mosquitto=<path>} for another. */
     public static final String BINARY = System.getProperty("pm500.mosquitto", "/usr/sbin/mosquitto");
 
+    /** PEM files of a TLS listener that requires a client certificate signed by {@code ca}. */
+    public record Tls(Path ca, Path cert, Path key) {
+    }
+
     private final Path dir;
     private final int port;
+    private final Tls tls;
 
-    private MosquittoProcess(Path dir, int port) {
+    private MosquittoProcess(Path dir, int port, Tls tls) {
         this.dir = dir;
         this.port = port;
+        this.tls = tls;
     }
 
     /** Starts a broker on a free loopback port and waits until it accepts connections; fails when it cannot. */
     public static MosquittoProcess start() throws IOException, InterruptedException {
+        return start(null);
+    }
+
+    /**
+     * Starts a broker whose listener speaks TLS and requires a client certificate (as AWS IoT Core does), on a free
+     * loopback port; clients reach it as {@code localhost}, the name the test certificates carry.
+     */
+    public static MosquittoProcess start(Tls tls) throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of(BINARY))) {
             throw new IllegalStateException("Mosquitto not found at " + BINARY + ": install Debian's mosquitto"
                     + " (apt-get install mosquitto; .ci/run does) or set -Dpm500.mosquitto=<path>");
         }
         IOException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
-            MosquittoProcess m = new MosquittoProcess(Files.createTempDirectory("mosquitto"), freePort());
+            MosquittoProcess m = new MosquittoProcess(Files.createTempDirectory("mosquitto"), freePort(), tls);
             try {
                 m.run();
                 return m;
@@ -51,10 +65,14 @@ public final class MosquittoProcess extends PeerProcess {
         Path conf = dir.resolve("mosquitto.conf");
         Path log = dir.resolve("mosquitto.log");
         // as root, Mosquitto 2 drops to user 'mosquitto' unless told to stay the user it runs as
-        Files.writeString(conf, String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true",
-                "persistence false", "log_dest file " + log, "log_type error", "log_type warning",
-                "log_type notice", "log_type information", "user " + System.getProperty("user.name"), ""),
-                StandardCharsets.UTF_8);
+        String listener = String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true");
+        if (tls != null) {
+            listener += String.join("\n", "", "cafile " + tls.ca(), "certfile " + tls.cert(), "keyfile " + tls.key(),
+                    "require_certificate true");
+        }
+        Files.writeString(conf, String.join("\n", listener, "persistence false", "log_dest file " + log,
+                "log_type error", "log_type warning", "log_type notice", "log_type information",
+                "user " + System.getProperty("user.name"), ""), StandardCharsets.UTF_8);
         process = new ProcessBuilder(BINARY, "-c", conf.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("mosquitto.out").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -71,9 +89,9 @@ public final class MosquittoProcess extends PeerProcess {
         return port;
     }
 
-    /** The broker's URI for Paho: {@code tcp://127.0.0.1:<port>}. */
+    /** The broker's URI for Paho: {@code tcp://127.0.0.1:<port>}, or {@code ssl://localhost:<port>} with TLS. */
     public String uri() {
-        return "tcp://127.0.0.1:" + port;
+        return tls == null ? "tcp://127.0.0.1:" + port : "ssl://localhost:" + port;
     }
 
     /** What the broker logged (connections, wills, errors), for a failing test's message. */
