@@ -38,6 +38,8 @@ final class Courier implements Runnable {
     // counters: written by the courier thread only, read by status readers
     private volatile long delivered;
     private volatile long failedTries;
+    /** Failed deliveries since the current outage began (delivery thread only). */
+    private long outageTries;
     private volatile long deadLettered;
     private volatile String lastError = "";
     private volatile Instant lastDelivery;
@@ -158,12 +160,14 @@ final class Courier implements Runnable {
         for (byte[] entry : batch.entries()) {
             readings.addAll(EntryCodec.decode(entry));
         }
+        long deadBefore = deadLettered;
         try {
             isolate(s, readings, batch.historical());
         } catch (SinkException e) {
             outbox.release();
             outbox.failing();
             failedTries++;
+            outageTries++;
             lastError = describe(e);
             long delay = e.retryAfter().map(Duration::toMillis)
                     .orElse(Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16)));
@@ -179,6 +183,7 @@ final class Courier implements Runnable {
             outbox.failing();
             failedTries++;
             lastError = "sink threw " + e;
+            outageTries++;
             LOG.error("Sink '{}': deliver threw {}; the batch stays queued and is retried", outbox.sinkName(),
                     e.toString(), e);
             retrying = true;
@@ -186,18 +191,24 @@ final class Courier implements Runnable {
         }
         outbox.complete(batch);
         lastDelivery = Instant.now();
+        if (deadLettered > deadBefore) {
+            LOG.warn("Sink '{}': {} readings refused for good, moved to data/pipeline/dead-letter/{}.jsonl: {}",
+                    outbox.sinkName(), deadLettered - deadBefore, outbox.sinkName(), lastError);
+        }
         if (retrying || outbox.isFailing()) {
-            LOG.info("Sink '{}': delivering again after {} failed tries", outbox.sinkName(), failedTries);
+            LOG.info("Sink '{}': delivering again after {} failed tries", outbox.sinkName(), outageTries);
             outbox.recovered();
             retrying = false;
             backoffStep = 0;
+            outageTries = 0;
         }
         return 0;
     }
 
     /**
-     * Delivers readings; a permanently refused list is halved until each refused reading stands alone, and those go
-     * to the dead-letter file. A retriable failure at any depth is thrown: the whole batch stays queued (parts
+     * Delivers readings. A refusal that names the refused readings dead-letters exactly those; any other permanent
+     * refusal is halved until each refused reading stands alone, and those go to the dead-letter file (halving
+     * requests are not failed tries). A retriable failure at any depth is thrown: the whole batch stays queued (parts
      * already delivered will be delivered again, which at-least-once allows).
      */
     private void isolate(Sink s, List<EnrichedReading> readings, boolean historical) throws SinkException {
@@ -208,8 +219,16 @@ final class Courier implements Runnable {
             if (e.isRetriable()) {
                 throw e;
             }
-            failedTries++;
             lastError = describe(e);
+            if (!e.refused().isEmpty()) {
+                // the sink says which readings were refused and that it delivered the rest: nothing is sent again
+                for (EnrichedReading r : e.refused()) {
+                    deadLetters.write(outbox.sinkName(), r, lastError);
+                }
+                deadLettered += e.refused().size();
+                delivered += readings.size() - e.refused().size();
+                return;
+            }
             if (readings.size() == 1) {
                 deadLetters.write(outbox.sinkName(), readings.get(0), lastError);
                 deadLettered++;

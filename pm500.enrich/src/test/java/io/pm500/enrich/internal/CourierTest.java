@@ -168,9 +168,41 @@ class CourierTest {
                 assertThat(sink.received).doesNotContain(37L).hasSize(99).doesNotHaveDuplicates();
                 await(() -> c.status().queued() == 0);
                 assertThat(c.status().deadLettered()).isEqualTo(1);
+                assertThat(c.status().failedTries()).as("isolating is no failed try").isZero();
                 List<String> lines = Files.readAllLines(dl.file("s"));
                 assertThat(lines).hasSize(1);
                 assertThat(lines.get(0)).contains("\"sequence\":37").contains("field type conflict");
+            } finally {
+                c.stop();
+            }
+        }
+    }
+
+    /**
+     * Issue 18, fault 4: a partial write cost thousands of halving requests and re-sent what the server had written.
+     * A sink that names the refused readings gets exactly those dead-lettered, and nothing is sent again.
+     */
+    @Test
+    void aRefusalThatNamesTheRefusedReadingsDeadLettersExactlyThoseAndSendsNothingAgain() throws Exception {
+        try (Outbox o = new Outbox("s", dir.resolve("named"), Long.MAX_VALUE, false)) {
+            DeadLetters dl = new DeadLetters(dir.resolve("dl-named"));
+            Courier c = new Courier(o, dl, 100);
+            AtomicInteger calls = new AtomicInteger();
+            c.sink((batch, historical) -> {
+                calls.incrementAndGet();
+                throw SinkException.refused("partial write: field type conflict", batch.stream()
+                        .filter(r -> r.sequence() == 3 || r.sequence() == 7).toList());
+            });
+            OutboxTest.append(o, OutboxTest.sample("m1", 1, 10));
+            c.start();
+            try {
+                await(() -> c.status().queued() == 0);
+                assertThat(calls).as("one request, no halving, no re-send").hasValue(1);
+                assertThat(c.status().deadLettered()).isEqualTo(2);
+                assertThat(c.status().delivered()).isEqualTo(8);
+                assertThat(c.status().failedTries()).isZero();
+                assertThat(Files.readAllLines(dl.file("s"))).hasSize(2).allMatch(l -> l.contains("field type conflict"))
+                        .anyMatch(l -> l.contains("\"sequence\":3")).anyMatch(l -> l.contains("\"sequence\":7"));
             } finally {
                 c.stop();
             }

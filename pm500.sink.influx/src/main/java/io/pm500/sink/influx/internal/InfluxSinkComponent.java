@@ -5,7 +5,12 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -106,6 +111,12 @@ public final class InfluxSinkComponent implements Sink {
     private record Writer(InfluxSettings settings, LineProtocol encoder, Transport transport) {
     }
 
+    /** InfluxDB's words for a partial write refused by a field type conflict: the field and the new type. */
+    private static final Pattern TYPE_CONFLICT = Pattern.compile("field type conflict: input field \"([^\"]+)\" on"
+            + " measurement \"[^\"]*\" is type (\\w+), already exists as type \\w+");
+    /** Conflicts answered one by one before the batch is left to the pipeline's isolation. */
+    private static final int MAX_PARTIAL_ROUNDS = 8;
+
     private volatile Writer writer;
     // used by the pipeline's one delivery thread for this sink only
     private final StringBuilder body = new StringBuilder(1 << 16);
@@ -141,12 +152,51 @@ public final class InfluxSinkComponent implements Sink {
         writer.transport().close();
     }
 
+    /**
+     * Writes a batch. InfluxDB answers a field type conflict with a partial write: it stored every line but those
+     * holding the conflicting field, and says which field and type. Those readings are refused for good (the pipeline
+     * dead-letters exactly them); the other readings of the dropped lines are written again without them; the lines
+     * the server stored are not sent again.
+     */
     @Override
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         Writer w = writer;
-        body.setLength(0);
-        int lines = w.encoder().encode(batch, body, w.transport().unescapesBackslashes());
-        w.transport().write(body.toString(), lines);
+        boolean unescapes = w.transport().unescapesBackslashes();
+        List<EnrichedReading> pending = batch;
+        List<EnrichedReading> refused = new ArrayList<>();
+        String reason = null;
+        for (int round = 0; !pending.isEmpty(); round++) {
+            body.setLength(0);
+            int lines = w.encoder().encode(pending, body, unescapes);
+            try {
+                w.transport().write(body.toString(), lines);
+                break;
+            } catch (SinkException e) {
+                Matcher conflict = e.isRetriable() || round == MAX_PARTIAL_ROUNDS ? null
+                        : TYPE_CONFLICT.matcher(e.getMessage());
+                if (conflict == null || !conflict.find()) {
+                    throw e;
+                }
+                String field = conflict.group(1);
+                String type = conflict.group(2);
+                List<EnrichedReading> bad = pending.stream().filter(r -> LineProtocol.written(r)
+                        && LineProtocol.fieldType(r).equals(type) && w.encoder().fieldName(r).equals(field)).toList();
+                if (bad.isEmpty()) {
+                    throw e; // a conflict this batch cannot have caused: let the pipeline isolate it
+                }
+                refused.addAll(bad);
+                reason = e.getMessage();
+                Set<Object> dropped = new HashSet<>();
+                bad.forEach(r -> dropped.add(LineProtocol.lineOf(r)));
+                Set<EnrichedReading> badSet = new HashSet<>(bad);
+                pending = pending.stream().filter(r -> dropped.contains(LineProtocol.lineOf(r))
+                        && !badSet.contains(r)).toList();
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw SinkException.refused(reason + " (" + refused.size() + " readings refused; the other lines are"
+                    + " written)", refused);
+        }
     }
 
     static InfluxSettings settings(Config c) {

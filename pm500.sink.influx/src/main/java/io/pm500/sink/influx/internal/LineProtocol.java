@@ -146,10 +146,10 @@ final class LineProtocol {
      * a STALE one repeats a value the historian already holds at its own time), never NaN or infinite.
      */
     private void field(EnrichedReading r, StringBuilder out, boolean unescapes) {
-        Value v = r.value();
-        if (v == null || (r.quality() != Quality.GOOD && r.quality() != Quality.UNCERTAIN) || v.isNonFinite()) {
+        if (!written(r)) {
             return;
         }
+        Value v = r.value();
         FieldNames.Field f = fieldNames.of(r.metric(), r.phase());
         String name = f.name();
         double factor = 1;
@@ -198,6 +198,28 @@ final class LineProtocol {
                 out.append('=').append(d).append(',');
             }
         }
+    }
+
+    /** Whether a reading becomes a field: a value worth keeping (GOOD or UNCERTAIN, finite). */
+    static boolean written(EnrichedReading r) {
+        Value v = r.value();
+        return v != null && (r.quality() == Quality.GOOD || r.quality() == Quality.UNCERTAIN) && !v.isNonFinite();
+    }
+
+    /** The field a written reading goes to, and its line-protocol type ({@code string} or {@code float}). */
+    String fieldName(EnrichedReading r) {
+        FieldNames.Field f = fieldNames.of(r.metric(), r.phase());
+        return f.unit() == null || f.unit().equals(r.unit()) || Units.factor(r.unit(), f.unit()).isPresent()
+                ? f.name() : r.metric().replace('.', '_');
+    }
+
+    static String fieldType(EnrichedReading r) {
+        return r.value() instanceof Value.Text ? "string" : "float";
+    }
+
+    /** Which line a reading is on: its meter, its line's phase and its acquisition time. */
+    static Object lineOf(EnrichedReading r) {
+        return List.of(r.meterId(), linePhase(r.phase()), r.acquiredAt());
     }
 
     /** k when the factor is 10^-k (1 ≤ k ≤ 18), else 0. */

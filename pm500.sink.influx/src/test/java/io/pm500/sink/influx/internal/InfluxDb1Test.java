@@ -140,6 +140,39 @@ class InfluxDb1Test {
     }
 
     /**
+     * Issue 18, fault 4: a field type conflict is a partial write on InfluxDB 1.x — every line without the field is
+     * stored. The refused readings are named (the pipeline dead-letters exactly them), the rest of the dropped lines
+     * is written again, and nothing the server stored is sent again.
+     */
+    @Test
+    void aTypeConflictRefusesExactlyTheConflictingReadingsAndTheRestIsWritten() throws Exception {
+        InfluxSinkComponent sink = sink("conflict");
+        try {
+            sink.deliver(List.of(Readings.good(1, "c1", "serial", Phase.NONE, "", Value.of(7.5), T)), false);
+            List<EnrichedReading> batch = new ArrayList<>(Readings.sample(10, "c1", T.plusSeconds(1)));
+            batch.add(Readings.good(30, "c1", "serial", Phase.NONE, "", Value.of("PM5-0042"), T.plusSeconds(1)));
+            batch.addAll(Readings.sample(40, "c2", T.plusSeconds(2)));
+            batch.add(Readings.good(60, "c2", "serial", Phase.NONE, "", Value.of("PM5-0043"), T.plusSeconds(2)));
+            assertThatThrownBy(() -> sink.deliver(batch, false)).isInstanceOfSatisfying(SinkException.class, e -> {
+                assertThat(e.isRetriable()).isFalse();
+                assertThat(e.refused()).extracting(EnrichedReading::sequence).containsExactlyInAnyOrder(30L, 60L);
+            }).hasMessageContaining("field type conflict").hasMessageContaining("\"serial\"");
+            JsonNode total = influx.query("conflict", "SELECT kW, frequency, serial FROM powermonitor_500 WHERE"
+                    + " phase = 'total' AND time > '2026-11-27T10:15:30.5Z'");
+            assertThat(total.at("/results/0/series/0/values")).as("the total lines of both samples, written again"
+                    + " without the refused field").hasSize(2).allSatisfy(row -> {
+                        assertThat(row.get(1).asDouble()).isEqualTo(9.75);
+                        assertThat(row.get(3).isNull()).isTrue();
+                    });
+            assertThat(influx.query("conflict", "SELECT count(seq) FROM powermonitor_500 WHERE time >"
+                    + " '2026-11-27T10:15:30.5Z'").at("/results/0/series/0/values/0/1").asLong())
+                    .as("every line of both samples").isEqualTo(10);
+        } finally {
+            sink.deactivate();
+        }
+    }
+
+    /**
      * Issue 18, fault 3: a Wh counter becomes kWh as the exact decimal, which the server stores as the nearest
      * double (Wh × 0.001 in floating point was off: 1.2345678901200001E8, 9.0E12). Exact to the Wh up to
      * 2^43 kWh (8.796 × 10^15 Wh).
