@@ -135,6 +135,29 @@ class GatewayJarIT {
                 .containsPattern("\"value\"\\s*:\\s*\"?7");
     }
 
+    /**
+     * Issue 18: a sink's .cfg deleted while the gateway was stopped still ran on the next starts (Config Admin keeps
+     * it in data/config). Files in conf/ are the source of truth for what came from them.
+     */
+    @Test
+    void aCfgDeletedWhileTheGatewayWasStoppedNoLongerRunsAfterTheNextStart() throws Exception {
+        Path cfg = home.resolve("conf").resolve("pm500.sink.influx-gone.cfg");
+        Files.writeString(cfg, "sink.name=gone\nurl=http://127.0.0.1:9\nbucket=b\n");
+        launch(freePort());
+        await(CONSOLE, Duration.ofSeconds(60));
+        await(Pattern.compile("(Started influx 'gone')"), Duration.ofSeconds(30));
+        process.destroy();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+        Files.delete(cfg);
+
+        launch(freePort());
+        await(CONSOLE, Duration.ofSeconds(60));
+        await(Pattern.compile("(Configuration pm500\\.sink\\.influx~gone \\(.*pm500\\.sink\\.influx-gone\\.cfg\\) came"
+                + " from a file in conf/ that is gone: deleted)"), Duration.ofSeconds(30));
+        Thread.sleep(2000); // FileInstall's first scan and SCR have run
+        assertThat(output()).as("the deleted file's sink").noneMatch(l -> l.contains("Started influx 'gone'"));
+    }
+
     private void launch(int port) throws IOException {
         gateway.launch(port);
         process = gateway.process();

@@ -1,10 +1,17 @@
 package io.pm500.runtime.internal;
 
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Dictionary;
+import java.util.Enumeration;
 import java.util.Hashtable;
+import java.util.List;
 import org.apache.felix.cm.PersistenceManager;
 import org.apache.felix.cm.file.FilePersistenceManager;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -18,10 +25,17 @@ import org.slf4j.LoggerFactory;
  * relative {@code felix.cm.dir} inside its own bundle data area, which the launcher recreates on every start, so
  * what was set in the Web Console would be gone after a restart. It waits instead for this persistence manager
  * ({@code felix.cm.pm=pm500}), Felix's own file store at an absolute path.
+ *
+ * <p>Files in {@code conf/} are the source of truth for what came from them: before Config Admin sees the store, a
+ * configuration FileInstall made from a file that is gone (deleted while the gateway was stopped; FileInstall notices
+ * deletions only while it runs) is removed from it, so it never starts again. Configurations made in the Web Console
+ * carry no file name and are kept.
  */
 @Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.IGNORE)
 public final class ConfigStore {
     static final String NAME = "pm500";
+    /** The property FileInstall gives the configurations it makes from files. */
+    static final String FILENAME = "felix.fileinstall.filename";
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStore.class);
 
     private final ServiceRegistration<PersistenceManager> registration;
@@ -29,15 +43,42 @@ public final class ConfigStore {
     @Activate
     public ConfigStore(BundleContext context) {
         String dir = Layout.of(context).data().resolve("config").toString();
+        FilePersistenceManager store = new FilePersistenceManager(context, dir);
+        forgetConfigurationsOfDeletedFiles(store);
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(PersistenceManager.PROPERTY_NAME, NAME);
-        registration = context.registerService(PersistenceManager.class, new FilePersistenceManager(context, dir),
-                props);
+        registration = context.registerService(PersistenceManager.class, store, props);
         LOG.info("Configurations are kept in {}", dir);
     }
 
     @Deactivate
     void deactivate() {
         registration.unregister();
+    }
+
+    private static void forgetConfigurationsOfDeletedFiles(FilePersistenceManager store) {
+        List<String> gone = new ArrayList<>();
+        for (Enumeration<?> all = store.getDictionaries(); all.hasMoreElements();) {
+            Dictionary<?, ?> config = (Dictionary<?, ?>) all.nextElement();
+            Object name = config.get(FILENAME);
+            Path file = name == null ? null : path(name.toString());
+            if (file != null && !Files.exists(file)) {
+                gone.add(config.get(Constants.SERVICE_PID) + " (" + file + ")");
+                store.delete(String.valueOf(config.get(Constants.SERVICE_PID)));
+            }
+        }
+        gone.forEach(g -> LOG.info("Configuration {} came from a file in conf/ that is gone: deleted (conf/ is the"
+                + " source of truth for what came from it)", g));
+    }
+
+    /** FileInstall writes a file URI; a plain path is read as one too. */
+    private static Path path(String name) {
+        try {
+            return name.startsWith("file:") ? Path.of(URI.create(name)) : Path.of(name);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Configuration file name '{}' cannot be read as a path ({}); its configuration is kept", name,
+                    e.getMessage());
+            return null;
+        }
     }
 }
