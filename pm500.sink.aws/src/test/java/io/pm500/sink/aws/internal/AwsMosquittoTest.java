@@ -4,9 +4,9 @@ import static io.pm500.sink.aws.internal.AwsIotSinkTest.await;
 import static io.pm500.sink.aws.internal.AwsIotSinkTest.deliver;
 import static io.pm500.sink.aws.internal.AwsIotSinkTest.sample;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -15,7 +15,6 @@ import io.pm500.api.sink.SinkException;
 import io.pm500.api.tls.PemTls;
 import io.pm500.demo.TestCertificates;
 import io.pm500.testkit.process.MosquittoProcess;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +39,6 @@ import org.osgi.util.converter.Converters;
  */
 class AwsMosquittoTest {
     private static final Instant T = Instant.parse("2026-11-27T10:15:30.123Z");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path dir;
@@ -82,20 +80,7 @@ class AwsMosquittoTest {
     }
 
     private static List<JsonNode> objectsOn(String topic) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (Subscriber.Received m : subscriber.messages) {
-            if (m.topic().equals(topic)) {
-                JsonNode message = JSON.readTree(m.payload());
-                assertThat(schema.validate(message)).as("schema violations of %s",
-                        new String(m.payload(), StandardCharsets.UTF_8)).isEmpty();
-                if (message.isArray()) {
-                    message.forEach(out::add);
-                } else {
-                    out.add(message);
-                }
-            }
-        }
-        return out;
+        return AwsIotSinkTest.objectsOn(subscriber, schema, topic);
     }
 
     @Test
@@ -160,7 +145,9 @@ class AwsMosquittoTest {
             sink.onReady(() -> readyAt.set(System.nanoTime()));
             deliver(sink, sample(5000, "r1", T));
             mosquitto.kill();
-            Thread.sleep(3000);
+            assertThatThrownBy(() -> sink.deliver(sample(5100, "r1", T.plusSeconds(1)), false))
+                    .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isTrue());
+            Thread.sleep(3000); // long enough for a back-off to grow
             readyAt.set(0);
             int subscriptions = subscriber.subscriptions;
             mosquitto.run();
