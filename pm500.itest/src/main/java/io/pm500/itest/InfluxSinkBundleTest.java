@@ -104,7 +104,7 @@ class InfluxSinkBundleTest {
         Set<Object> counters = new HashSet<>();
         Set<Object> sequences = new HashSet<>();
         rows.forEach(r -> {
-            counters.add(r.get("counter"));
+            counters.add(((Number) r.get("counter")).longValue()); // a float field: every numeric field is one
             sequences.add(r.get("seq"));
         });
         assertThat(counters).as("every acknowledged reading, %d of them over a %d-reading outage", acked.size(),
@@ -125,7 +125,7 @@ class InfluxSinkBundleTest {
         Await.until(TIMEOUT, () -> "sink status: " + status("itest-conflict"),
                 () -> status("itest-conflict").deadLettered() >= 50);
         SinkStatus s = status("itest-conflict");
-        assertThat(s.lastError()).contains("cast error from protocol type: INTEGER to column type: BOOLEAN");
+        assertThat(s.lastError()).contains("cast error from protocol type: ").contains("to column type: BOOLEAN");
         Path deadLetters;
         try (Stream<Path> files = Files.walk(Path.of(context.getProperty("pm500.data.dir")))) {
             deadLetters = files.filter(p -> p.getFileName().toString().equals("itest-conflict.jsonl")).findFirst()

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Plays a driver: hands the pipeline one sample after another, each with a {@code counter} point whose value is
- * unique across activations (start time in ms × 10⁶ + n), and appends each value to the acknowledgement file once
+ * unique across activations (ms since 2026 at the start × 10⁵ + n: below 2⁵³ for years, so a float field — InfluxDB,
+ * JSON — holds it exactly), and appends each value to the acknowledgement file once
  * {@link SampleConsumer#accept} returned, that is, once the pipeline acknowledged it.
  */
 @Component(configurationPid = Feeder.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {},
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
 public final class Feeder {
     static final String PID = "pm500.testkit.feeder";
     private static final Logger LOG = LoggerFactory.getLogger(Feeder.class);
+    /** 2026-01-01T00:00:00Z in ms: counters count from there. */
+    private static final long SINCE = 1_767_225_600_000L;
 
     @ObjectClassDefinition(name = "PM500 test kit: sample feeder")
     public @interface Config {
@@ -55,7 +58,7 @@ public final class Feeder {
     public Feeder(Config config, @Reference SampleConsumer consumer) throws IOException {
         FileChannel acks = FileChannel.open(Path.of(config.ackFile()), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        long base = System.currentTimeMillis() * 1_000_000L;
+        long base = (System.currentTimeMillis() - SINCE) * 100_000L;
         thread = new Thread(() -> {
             try (acks) {
                 for (long n = 1; running; n++) {
