@@ -34,6 +34,7 @@ final class Courier implements Runnable {
     private volatile long flushMillis;
     private volatile boolean running = true;
     private volatile long retryAtNanos; // 0: no back-off; appends do not cut a back-off short, a new sink does
+    private volatile boolean readySignal;
 
     // counters: written by the courier thread only, read by status readers
     private volatile long delivered;
@@ -86,12 +87,13 @@ final class Courier implements Runnable {
         wake();
     }
 
-    /** The sink's destination is reachable again: end the back-off now. */
+    /**
+     * The sink's destination is reachable again: end the back-off now. A flag the delivery thread consumes, so a call
+     * that comes while a delivery is failing is not lost when that failure sets the next back-off.
+     */
     private void ready() {
-        if (retryAtNanos != 0) {
-            retryAtNanos = 0;
-            LockSupport.unpark(thread);
-        }
+        readySignal = true;
+        LockSupport.unpark(thread);
     }
 
     /** New data or a new sink: deliver now rather than at the end of a back-off or idle wait. */
@@ -117,6 +119,10 @@ final class Courier implements Runnable {
     @Override
     public void run() {
         while (running) {
+            if (readySignal) {
+                readySignal = false;
+                retryAtNanos = 0;
+            }
             long wait = retryAtNanos == 0 ? 0 : retryAtNanos - System.nanoTime();
             if (wait > 0) {
                 LockSupport.parkNanos(this, wait);

@@ -554,7 +554,7 @@ final class EdgeNode {
                 continue;
             }
             retireFormerDevice(readings.get(0).meterId(), d.id);
-            if (!fresh && readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
+            if (readings.stream().allMatch(r -> r.quality() == Quality.STALE) && !d.anyFresh()) {
                 ddeath(d);
                 LOG.info("Sparkplug sink '{}': device '{}' lost (every value STALE): DDEATH", s.sinkName(), d.id);
             } else if (!d.born || d.changed) {
@@ -574,7 +574,7 @@ final class EdgeNode {
     /**
      * A device new to this node: the catalogue's metrics declared, then the newest readings the pipeline holds for
      * the meter, so its first birth is as complete after a reconfiguration as before it (values read once per
-     * connection included). Born with the first fresh value of a live batch.
+     * connection included). It is born with its first fresh value.
      */
     private Device newDevice(String deviceId, String meterId) throws MqttException {
         List<MetricInfo> declared = catalog.metrics(meterId);
