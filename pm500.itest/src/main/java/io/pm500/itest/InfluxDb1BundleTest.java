@@ -10,13 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Dictionary;
 import java.util.HashSet;
-import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,7 +38,6 @@ class InfluxDb1BundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
-    private final List<Configuration> configs = new ArrayList<>();
 
     @BeforeAll
     static void startInfluxDb() throws Exception {
@@ -53,37 +50,46 @@ class InfluxDb1BundleTest {
         influx.close();
     }
 
-    @AfterEach
-    void deleteConfigurations() throws Exception {
-        for (Configuration c : configs) {
-            c.delete();
+    @Test
+    void anOutageIsBackfilledWithNoGapAndNoDuplicateAndWritingResumesWithinTwoSeconds() throws Exception {
+        try (TestConfigs configs = new TestConfigs(configAdmin)) {
+            configs.factory("pm500.route", "itest-influx1", Map.of("sinkName", "itest-influx1", "batchSize", 500));
+            configs.factory("pm500.sink.influx", "itest-influx1", Map.of("sink.name", "itest-influx1", "api", "v1",
+                    "url", influx.url(), "database", "itest", "measurement", "itest_outage", "meterTag", true,
+                    "timeoutSeconds", 2));
+            outageBackfill();
         }
     }
 
-    @Test
-    void anOutageIsBackfilledWithNoGapAndNoDuplicateAndWritingResumesWithinTwoSeconds() throws Exception {
-        Configuration route = configAdmin.getFactoryConfiguration("pm500.route", "itest-influx1", "?");
-        configs.add(route);
-        Dictionary<String, Object> r = new Hashtable<>();
-        r.put("sinkName", "itest-influx1");
-        r.put("batchSize", 500);
-        route.update(r);
-        Configuration sink = configAdmin.getFactoryConfiguration("pm500.sink.influx", "itest-influx1", "?");
-        configs.add(sink);
-        Dictionary<String, Object> p = new Hashtable<>();
-        p.put("sink.name", "itest-influx1");
-        p.put("api", "v1");
-        p.put("url", influx.url());
-        p.put("database", "itest");
-        p.put("measurement", "itest_outage");
-        p.put("meterTag", true);
-        p.put("timeoutSeconds", 2);
-        sink.update(p);
+    private void outageBackfill() throws Exception {
         Path acks = Files.createTempFile("acks", ".txt");
         Configuration feeder = Feeders.start(configAdmin, "influx1-outage", 20, acks);
-        configs.add(feeder);
-        Await.until(TIMEOUT, () -> "rows in InfluxDB", () -> counters().size() > 20);
+        Outage outage;
+        try {
+            outage = outageWhileFeeding();
+        } finally {
+            feeder.delete();
+        }
+        Await.until(Duration.ofSeconds(120), () -> "sink status: " + status(),
+                () -> status().queued() == 0 && status().state() == SinkState.UP);
+        Set<Long> acked = new HashSet<>();
+        Files.readAllLines(acks).forEach(l -> acked.add(Long.parseLong(l.trim())));
+        List<Long> stored = counters();
+        assertThat(new HashSet<>(stored)).as("every acknowledged reading, %d over a %d-reading outage",
+                acked.size(), outage.queued()).containsAll(acked);
+        assertThat(stored).as("one point per acquisition: a re-sent batch overwrites, never adds")
+                .doesNotHaveDuplicates();
+        assertThat(status().deadLettered()).isZero();
+        System.out.printf("InfluxDB 1.x outage 15 s: %d readings queued, first write %d ms after the return, %d"
+                + " acknowledged all stored%n", outage.queued(), outage.resumedMillis(), acked.size());
+    }
 
+    private record Outage(long queued, long resumedMillis) {
+    }
+
+    /** InfluxDB killed for 15 s while the feeder runs, then back: how much queued, how soon writing resumed. */
+    private Outage outageWhileFeeding() throws Exception {
+        Await.until(TIMEOUT, () -> "rows in InfluxDB", () -> counters().size() > 20);
         influx.kill();
         Await.until(TIMEOUT, () -> "sink state: " + status(), () -> status().state() == SinkState.RETRYING);
         Thread.sleep(15_000);
@@ -96,21 +102,7 @@ class InfluxDb1BundleTest {
                 () -> status().lastDelivery() != null && status().lastDelivery().isAfter(before));
         long resumedMillis = (System.nanoTime() - back) / 1_000_000;
         assertThat(resumedMillis).as("ms from the server's return to the first write").isLessThan(2000);
-
-        configs.remove(feeder);
-        feeder.delete();
-        Await.until(Duration.ofSeconds(120), () -> "sink status: " + status(),
-                () -> status().queued() == 0 && status().state() == SinkState.UP);
-        Set<Long> acked = new HashSet<>();
-        Files.readAllLines(acks).forEach(l -> acked.add(Long.parseLong(l.trim())));
-        List<Long> stored = counters();
-        assertThat(new HashSet<>(stored)).as("every acknowledged reading, %d over a %d-reading outage",
-                acked.size(), queued).containsAll(acked);
-        assertThat(stored).as("one point per acquisition: a re-sent batch overwrites, never adds")
-                .doesNotHaveDuplicates();
-        assertThat(status().deadLettered()).isZero();
-        System.out.printf("InfluxDB 1.x outage 15 s: %d readings queued, first write %d ms after the return, %d"
-                + " acknowledged all stored%n", queued, resumedMillis, acked.size());
+        return new Outage(queued, resumedMillis);
     }
 
     private List<Long> counters() throws Exception {
