@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.osgi.util.converter.Converters;
 
 /**
  * Lines per second the InfluxDB sink sustains into a real historian (QuestDB embedded on loopback, in this JVM), as
@@ -59,10 +58,9 @@ public final class InfluxThroughput {
     private static void run(Historian historian, String api, int meters, int seconds) throws Exception {
         String table = "bench_" + api + "_" + meters + "_" + System.getProperty("gzip", "true") + "_"
                 + READINGS_PER_BATCH;
-        InfluxSinkComponent sink = new InfluxSinkComponent(Converters.standardConverter().convert(Map.of(
+        InfluxSinkComponent sink = new InfluxSinkComponent(Map.of(
                 "sink.name", "bench", "api", api, "url", historian.url(), "bucket", "pm500", "database", "pm500",
-                "measurement", table, "gzip", Boolean.parseBoolean(System.getProperty("gzip", "true"))))
-                .to(InfluxSinkComponent.Config.class));
+                "measurement", table, "gzip", Boolean.parseBoolean(System.getProperty("gzip", "true"))));
         try {
             Fleet fleet = new Fleet(meters);
             long warmupEnd = System.nanoTime() + 5_000_000_000L;

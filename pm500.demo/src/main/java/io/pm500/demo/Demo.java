@@ -29,6 +29,7 @@ public final class Demo {
         int port = o.number("port", 1883, 1, 65535);
         int simPort = o.number("sim-port", SIM_BASE_PORT, 1024, 65535 - 2 * meters);
         int historianPort = o.number("historian-port", 9000, 1, 65535);
+        int consolePort = o.number("console-port", 8080, 1, 65535);
         Path home = Path.of(o.get("home", "pm500.demo/target/demo-home")).toAbsolutePath();
         Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-gateway.jar")).toAbsolutePath();
         if (!Files.isRegularFile(gatewayJar)) {
@@ -61,8 +62,8 @@ public final class Demo {
                 + (port == 1883 ? "" : " --uri tcp://127.0.0.1:" + port));
         System.out.println("Historian (QuestDB) on " + historian.url() + ": open it in a browser and run"
                 + " 'select * from powermonitor_500 order by timestamp desc limit 20'");
-        Process gateway = new ProcessBuilder(javaBin(), "-jar", gatewayJar.toString()).directory(home.toFile())
-                .inheritIO().start();
+        Process gateway = new ProcessBuilder(javaBin(), "-Dorg.osgi.service.http.port=" + consolePort, "-jar",
+                gatewayJar.toString()).directory(home.toFile()).inheritIO().start();
         Thread stopper = new Thread(() -> {
             // Ctrl-C reaches the gateway too; give it time to send NDEATH before the broker goes
             gateway.destroy();

@@ -30,7 +30,8 @@ public final class Main {
             case "broker" -> Demo.broker(new Options(rest, "port", "home", "tls"));
             case "historian" -> Demo.historian(new Options(rest, "port", "home"));
             default -> {
-                System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H]   gateway +"
+                System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H] [--console-port C]"
+                        + "   gateway +"
                         + " simulated meters + MQTT broker + historian");
                 System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
                 System.err.println("       pm500 broker [--port P] [--tls DIR]   only the MQTT 5 broker, for a gateway"

@@ -149,11 +149,14 @@ class PipelineBundleTest {
     /**
      * Every reading carries its meter's asset, up to the last one before the pipeline bundle stops and from the first
      * one after it starts again: the registry is Config Admin's, not the asset components', which SCR may deactivate
-     * before (and activate after) the pipeline.
+     * before (and activate after) the pipeline. An asset configuration with a value that is not a number (for a meter
+     * that does not exist) disables only itself, with its key and value named: before, it stopped every asset
+     * change and, at the next start, the pipeline and with it every meter.
      */
     @Test
-    void everyReadingCarriesItsAssetAcrossPipelineRestarts() throws Exception {
+    void everyReadingCarriesItsAssetAcrossPipelineRestartsBesideABadAsset() throws Exception {
         String ref = referenceSink();
+        factory("pm500.asset", "bad-" + run).update(props("meterId", "bad-7", "ctRatio", "abc"));
         startMeters(1);
         String meterId = "pipe-" + run + "-0";
         String asset = "press-" + run;
@@ -175,6 +178,12 @@ class PipelineBundleTest {
         List<EnrichedReading> later = reference.stream().filter(r -> r.sequence() > firstWithAsset).toList();
         assertThat(later).as("readings after the asset was configured").hasSizeGreaterThan(3 * 20)
                 .allSatisfy(r -> assertThat(r.asset()).as("asset of %s", r).isEqualTo(asset));
+        assertThat(scr.getComponentDescriptionDTOs().stream()
+                .filter(d -> d.name.equals("io.pm500.enrich.internal.AssetComponent"))
+                .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream())
+                .filter(c -> c.properties.get("meterId").equals("bad-7")).map(c -> c.failure).findFirst())
+                .as("why the bad asset is not active, as the console shows it").get().asString()
+                .contains("configuration pm500.asset~bad-" + run + " refused: ctRatio = 'abc' is not a number");
     }
 
     // ---- fixtures ----

@@ -38,11 +38,23 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     void launch(int httpPort) throws IOException {
+        start(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.osgi.service.http.port=" + httpPort, "-jar", JAR.toString());
+    }
+
+    /** Through the {@code pm500-gateway} launcher script beside the jar, as an operator or a service unit does. */
+    void launchScript(int httpPort) throws IOException {
+        start("sh", JAR.resolveSibling("pm500-gateway").toString(), "-Dorg.osgi.service.http.port=" + httpPort);
+    }
+
+    private void start(String... command) throws IOException {
         // To a file, not a pipe: Java's process pipes may drop what the child writes while it exits.
         outputFile = Files.createTempFile(home, "gateway", ".out");
-        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.osgi.service.http.port=" + httpPort, "-jar", JAR.toString())
-                .directory(home.toFile()).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(outputFile.toFile());
+        builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + File.pathSeparator
+                + System.getenv("PATH"));
+        process = builder.start();
     }
 
     Process process() {
@@ -76,10 +88,17 @@ final class GatewayProcess implements AutoCloseable {
         assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("killed").isTrue();
     }
 
+    /** Stops what was started, the launcher script's java too (by PID: a script does not pass SIGTERM on). */
     @Override
     public void close() throws InterruptedException {
-        if (process != null && process.isAlive()) {
+        if (process != null) {
+            List<ProcessHandle> children = process.descendants().toList();
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            children.forEach(ProcessHandle::destroyForcibly);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (children.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 /**
- * Helpers every configurable component shares: {@link io.pm500.api.config.SettingFiles}.
+ * Helpers every configurable component shares: {@link io.pm500.api.config.ConfigValues} (reading a configuration,
+ * checked) and {@link io.pm500.api.config.SettingFiles}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.pm500.api.config;
 
 import org.osgi.annotation.bundle.Export;

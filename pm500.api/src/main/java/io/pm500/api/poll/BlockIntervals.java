@@ -1,6 +1,5 @@
 package io.pm500.api.poll;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +14,8 @@ public final class BlockIntervals {
     }
 
     /**
-     * Parses the entries (a {@code .cfg} file gives one comma-separated string, the console and {@code .config}
-     * files an array); each problem is added to {@code problems} with the fix.
+     * Parses the entries (one per element; {@link io.pm500.api.config.ConfigValues} splits a {@code .cfg} list);
+     * each problem is added to {@code problems} with the fix.
      *
      * @param protocol the driver's protocol, for messages ({@code Modbus}, {@code EtherNet/IP})
      * @param blocks   the profile's block ids of that protocol
@@ -24,16 +23,12 @@ public final class BlockIntervals {
      */
     public static Map<String, Long> parse(String[] values, String protocol, Collection<String> blocks,
             List<String> problems) {
-        List<String> entries = new ArrayList<>();
-        for (String element : values) {
-            for (String entry : element.split(",")) {
-                if (!entry.isBlank()) {
-                    entries.add(entry.trim());
-                }
-            }
-        }
         Map<String, Long> intervals = new LinkedHashMap<>();
-        for (String entry : entries) {
+        for (String value : values) {
+            String entry = value.trim();
+            if (entry.isEmpty()) {
+                continue;
+            }
             String[] kv = entry.split("=", 2);
             String block = kv[0].trim();
             try {

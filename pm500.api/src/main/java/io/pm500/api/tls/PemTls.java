@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -50,12 +51,8 @@ public final class PemTls {
             KeyManagerFactory kmf = null;
             if (certFile != null) {
                 char[] none = new char[0];
-                KeyStore keys = KeyStore.getInstance(KeyStore.getDefaultType());
-                keys.load(null, null);
-                keys.setKeyEntry("client", tls.privateKey(keyFile), none,
-                        tls.certificates(certFile, "clientCertFile").toArray(new Certificate[0]));
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                kmf.init(keys, none);
+                kmf.init(tls.keyStore(certFile, "clientCertFile", keyFile, "clientKeyFile", none), none);
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(kmf == null ? null : kmf.getKeyManagers(), new TrustManager[] { tls.trust(caFile) }, null);
@@ -63,6 +60,35 @@ public final class PemTls {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException(owner + ": TLS setup failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A PKCS#12 key store holding the key in {@code keyFile} with the certificate chain in {@code certFile}, for
+     * servers that read only key stores.
+     *
+     * @throws IllegalArgumentException when a file is missing, not PEM, or the key does not fit
+     */
+    public static KeyStore keyStore(String owner, Path certFile, Path keyFile, char[] password) {
+        try {
+            return new PemTls(owner).keyStore(certFile, "certFile", keyFile, "keyFile", password);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException(owner + ": the certificate and key cannot be read: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    private KeyStore keyStore(Path certFile, String certSetting, Path keyFile, String keySetting, char[] password)
+            throws GeneralSecurityException, IOException {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        List<? extends Certificate> chain = List.copyOf(certificates(certFile, certSetting));
+        PrivateKey key = privateKey(keyFile, certSetting, keySetting);
+        if (!chain.get(0).getPublicKey().getAlgorithm().equals(key.getAlgorithm())) {
+            throw new IllegalArgumentException(owner + ": the key in '" + keyFile + "' (" + key.getAlgorithm()
+                    + ") does not belong to the certificate in '" + certFile + "'");
+        }
+        keys.setKeyEntry("key", key, password, chain.toArray(new Certificate[0]));
+        return keys;
     }
 
     /**
@@ -144,21 +170,22 @@ public final class PemTls {
         }
     }
 
-    private PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
+    private PrivateKey privateKey(Path file, String certSetting, String keySetting)
+            throws IOException, GeneralSecurityException {
         if (file == null) {
-            throw new IllegalArgumentException(owner + ": clientCertFile is set but clientKeyFile is empty; give the"
-                    + " client certificate's private key (PEM, PKCS#8)");
+            throw new IllegalArgumentException(owner + ": " + certSetting + " is set but " + keySetting
+                    + " is empty; give the certificate's private key (PEM, PKCS#8)");
         }
         String pem = Files.readString(file, StandardCharsets.US_ASCII);
         if (pem.contains("BEGIN RSA PRIVATE KEY") || pem.contains("BEGIN EC PRIVATE KEY")
                 || pem.contains("ENCRYPTED PRIVATE KEY")) {
-            throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' is not an unencrypted PKCS#8"
-                    + " key; convert it with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem");
+            throw new IllegalArgumentException(owner + ": " + keySetting + " '" + file + "' is not an unencrypted"
+                    + " PKCS#8 key; convert it with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem");
         }
         int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
         int end = pem.indexOf("-----END PRIVATE KEY-----");
         if (begin < 0 || end < begin) {
-            throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' has no -----BEGIN PRIVATE"
+            throw new IllegalArgumentException(owner + ": " + keySetting + " '" + file + "' has no -----BEGIN PRIVATE"
                     + " KEY----- block");
         }
         byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
@@ -169,7 +196,7 @@ public final class PemTls {
                 // try the next algorithm: PKCS#8 names it inside, but KeyFactory wants it up front
             }
         }
-        throw new IllegalArgumentException(owner + ": clientKeyFile '" + file + "' is not an RSA, EC or Ed25519"
+        throw new IllegalArgumentException(owner + ": " + keySetting + " '" + file + "' is not an RSA, EC or Ed25519"
                 + " key");
     }
 }

@@ -2,7 +2,7 @@
  * TLS from PEM files for every component that talks TLS: {@link io.pm500.api.tls.PemTls}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.pm500.api.tls;
 
 import org.osgi.annotation.bundle.Export;

@@ -81,9 +81,9 @@ class ConnectionHealthTest {
     }
 
     @Test
-    void blockIntervalsParseCommaSeparatedAndArraysAndNameEveryProblem() {
+    void blockIntervalsParseEveryEntryAndNameEveryProblem() {
         List<String> problems = new ArrayList<>();
-        Map<String, Long> ok = BlockIntervals.parse(new String[] { "info=0, energy=5000", "status=1000" }, "Modbus",
+        Map<String, Long> ok = BlockIntervals.parse(new String[] { "info=0", " energy=5000", "status=1000" }, "Modbus",
                 List.of("info", "energy", "status"), problems);
         assertThat(problems).isEmpty();
         assertThat(ok).containsExactly(Map.entry("info", 0L), Map.entry("energy", 5000L), Map.entry("status", 1000L));

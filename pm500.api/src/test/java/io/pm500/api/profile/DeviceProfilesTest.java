@@ -75,7 +75,7 @@ class DeviceProfilesTest {
                    "fields": [{"point": "v", "adress": 300011, "type": "REAL"}]}]}}
                 """;
         assertThatThrownBy(() -> DeviceProfiles.parse("typo.json", json)).isInstanceOf(ProfileException.class)
-                .hasMessageContaining("typo.json: line 4")
+                .hasMessageContaining("typo.json: 1 problem\n  line 4")
                 .hasMessageContaining("modbus.blocks[0].fields[0].adress")
                 .hasMessageContaining("unknown field 'adress'").hasMessageContaining("known here: [point, address");
     }
@@ -88,6 +88,27 @@ class DeviceProfilesTest {
                 """;
         assertThatThrownBy(() -> DeviceProfiles.parse("enum.json", json)).isInstanceOf(ProfileException.class)
                 .hasMessageContaining("line 2").hasMessageContaining("points.v.phase").hasMessageContaining("L4");
+    }
+
+    /** Issue 19: a type or enum error stopped the loader and hid the file's other problems. */
+    @Test
+    void everyTypeEnumAndFieldNameProblemIsListedWithItsLine() {
+        String json = """
+                {"profileVersion": 1, "model": "X",
+                 "points": {"v": {"unit": "V", "phase": "L4", "kind": "VOLTAGE"},
+                            "i": {"unit": "A", "phase": "L1", "kind": "CURENT"}},
+                 "modbus": {"addressBase": "three", "blocks": [{"id": "rt", "functionCode": 3,
+                   "fields": [{"point": "v", "adress": 300011, "type": "REAL"},
+                              {"point": "i", "address": 300013, "type": "REEL"}]}]}}
+                """;
+        assertThatThrownBy(() -> DeviceProfiles.parse("many.json", json)).isInstanceOf(ProfileException.class)
+                .hasMessageStartingWith("many.json: 5 problems")
+                .hasMessageContaining("line 2, column 41: points.v.phase: 'L4' is not one of [L1, L2, L3, N")
+                .hasMessageContaining("line 3, column 55: points.i.kind: 'CURENT' is not one of [VOLTAGE, CURRENT")
+                .hasMessageContaining("line 4, column 28: modbus.addressBase: 'three' is not a whole number")
+                .hasMessageContaining("line 5: ")
+                .hasMessageContaining("modbus.blocks[0].fields[0].adress: unknown field 'adress'")
+                .hasMessageContaining("line 6, column 57: modbus.blocks[0].fields[1].type: 'REEL' is not one of [INT");
     }
 
     @Test

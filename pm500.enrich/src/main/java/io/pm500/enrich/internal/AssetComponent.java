@@ -1,8 +1,10 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -59,10 +61,16 @@ public final class AssetComponent {
         @AttributeDefinition(name = "Device profile", description = "The profile the meter's drivers use: pm500 or"
                 + " the path of a profile file.")
         String profile() default DeviceProfiles.PM500;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "Asset of meter {meterId}: {site}/{area}/{asset}";
     }
 
     @Activate
-    public AssetComponent(Config config) {
+    public AssetComponent(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         try {
             validate(config);
         } catch (IllegalArgumentException e) {

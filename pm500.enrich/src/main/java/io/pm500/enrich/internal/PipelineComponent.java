@@ -1,5 +1,6 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.api.sample.Sample;
@@ -47,8 +48,10 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.util.converter.Converters;
+import org.osgi.util.converter.TypeReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.NOPLogger;
 
 /**
  * The pipeline as a DS component: the {@link SampleConsumer} drivers feed, the {@link StatusSource} of the
@@ -107,8 +110,10 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private final ScheduledExecutorService sweeper;
 
     @Activate
-    public PipelineComponent(Config config, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
+    public PipelineComponent(Map<String, Object> properties, BundleContext context,
+            @Reference ConfigurationAdmin configAdmin) {
         this.configAdmin = configAdmin;
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
         pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
@@ -124,7 +129,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     @Modified
-    void configure(Config config) {
+    void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
         pipeline.enrichment(new Enrichment(settings, assetMap()));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
@@ -305,8 +311,10 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             }
             AssetInfo a;
             try {
-                a = AssetComponent.validate(Converters.standardConverter().convert(properties)
-                        .to(AssetComponent.Config.class));
+                // its own component logs why it is refused; here it is only left out
+                a = AssetComponent.validate(ConfigValues.read(Converters.standardConverter().convert(properties)
+                        .to(new TypeReference<Map<String, Object>>() { }), AssetComponent.Config.class,
+                        NOPLogger.NOP_LOGGER));
             } catch (IllegalArgumentException e) {
                 continue;
             }

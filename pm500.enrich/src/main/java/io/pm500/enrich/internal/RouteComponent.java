@@ -1,6 +1,8 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.sink.Sink;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -55,12 +57,18 @@ public final class RouteComponent {
         @AttributeDefinition(name = "Max silence (s)", description = "An unchanged metric is delivered again"
                 + " after this long.")
         double maxSilenceSeconds() default 60;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "Route to sink {sinkName}";
     }
 
     private final RouteSettings settings;
 
     @Activate
-    public RouteComponent(Config config) {
+    public RouteComponent(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         try {
             settings = validate(config);
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.pm500.runtime.internal;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,26 +30,32 @@ import org.slf4j.LoggerFactory;
  * <p>Files in {@code conf/} are the source of truth for what came from them: before Config Admin sees the store, a
  * configuration FileInstall made from a file that is gone (deleted while the gateway was stopped; FileInstall notices
  * deletions only while it runs) is removed from it, so it never starts again. Configurations made in the Web Console
- * carry no file name and are kept.
+ * carry no file name and are kept. Secrets are sealed in the store ({@link SealedStore}).
  */
 @Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.IGNORE)
 public final class ConfigStore {
     static final String NAME = "pm500";
     /** The property FileInstall gives the configurations it makes from files. */
     static final String FILENAME = "felix.fileinstall.filename";
+    static final String SECRETS_KEY = "secrets.key";
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStore.class);
 
     private final ServiceRegistration<PersistenceManager> registration;
 
     @Activate
-    public ConfigStore(BundleContext context) {
-        String dir = Layout.of(context).data().resolve("config").toString();
-        FilePersistenceManager store = new FilePersistenceManager(context, dir);
-        forgetConfigurationsOfDeletedFiles(store);
+    public ConfigStore(BundleContext context) throws IOException {
+        Layout layout = Layout.of(context);
+        layout.create(); // owner-only before anything is written into data/
+        String dir = layout.data().resolve("config").toString();
+        FilePersistenceManager files = new FilePersistenceManager(context, dir);
+        forgetConfigurationsOfDeletedFiles(files);
+        SealedStore store = new SealedStore(files, layout.data().resolve(SECRETS_KEY));
+        store.sealClearSecrets().forEach(pid -> LOG.info("Configuration {}: its secrets were stored in clear text;"
+                + " now sealed with {}", pid, layout.data().resolve(SECRETS_KEY)));
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(PersistenceManager.PROPERTY_NAME, NAME);
         registration = context.registerService(PersistenceManager.class, store, props);
-        LOG.info("Configurations are kept in {}", dir);
+        LOG.info("Configurations are kept in {} (secrets sealed with {})", dir, layout.data().resolve(SECRETS_KEY));
     }
 
     @Deactivate

@@ -1,13 +1,19 @@
 package io.pm500.runtime.internal;
 
+import io.pm500.api.config.ConfigValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Dictionary;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -24,9 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who may use the Web Console: the user name from configuration and a password kept only as a PBKDF2 hash in
- * {@code <data>/console/credentials}. On first start a random password is generated and printed once. Setting
- * "New password" in this component's configuration re-hashes it and removes the clear text from the configuration.
+ * Who may use the Web Console: the administrator (user name from configuration, password kept only as a PBKDF2 hash
+ * in {@code <data>/console/credentials}) and, once given a password, a read-only viewer ({@code viewer-credentials}).
+ * On first start a random administrator password is generated and printed once on the terminal. Setting a new
+ * password in this component's configuration re-hashes it and removes the clear text from the configuration.
  *
  * <p>Kept apart from {@link ConsoleSecurity}: a configuration change modifies this service, and the Web Console
  * takes itself offline whenever its security provider service is modified.
@@ -38,6 +45,7 @@ public final class ConsoleLogin {
     static final String PID = "pm500.console";
     static final int MIN_PASSWORD_LENGTH = 12;
     static final String PASSWORD = ".password";
+    static final String VIEWER_PASSWORD = ".viewerPassword";
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleLogin.class);
     private static final char[] ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();
     private static final int GENERATED_LENGTH = 20;
@@ -55,69 +63,116 @@ public final class ConsoleLogin {
                         + " is hashed into the credentials file and removed from this configuration. Leave empty to"
                         + " keep the current password.")
         String _password() default "";
+
+        @AttributeDefinition(name = "Viewer user name", description = "Login name of the read-only account: it sees"
+                + " every page and configuration (secrets masked) and can change nothing.")
+        String viewerUsername() default "viewer";
+
+        /** Property {@value #VIEWER_PASSWORD}. */
+        @AttributeDefinition(name = "New viewer password", type = AttributeType.PASSWORD,
+                description = "Set (at least " + MIN_PASSWORD_LENGTH + " characters) to enable the viewer account or"
+                        + " change its password; hashed into <data>/console/viewer-credentials and removed from this"
+                        + " configuration. Leave empty to keep it; without one the viewer cannot log in.")
+        String _viewerPassword() default "";
+    }
+
+    /** Who is logged in; a viewer may only read. */
+    record User(String name, boolean admin) {
     }
 
     private final SecureRandom random = new SecureRandom();
     private final ConfigurationAdmin configAdmin;
+    private final AuditLog audit;
     private final CredentialStore store;
-    private volatile Credentials credentials;
+    private final CredentialStore viewerStore;
+    private volatile List<Credentials> credentials = List.of();
     /** SHA-256 of the last Authorization header that passed PBKDF2, so page resources do not pay for it again. */
-    private volatile byte[] verifiedHeader = new byte[0];
+    private volatile Verified verified = new Verified(new byte[0], null);
 
-    private record Credentials(String username, PasswordHash hash) {
+    private record Credentials(User user, PasswordHash hash) {
+    }
+
+    private record Verified(byte[] digest, User user) {
     }
 
     @Activate
-    public ConsoleLogin(BundleContext context, @Reference ConfigurationAdmin configAdmin, Config config)
-            throws IOException {
+    public ConsoleLogin(BundleContext context, @Reference ConfigurationAdmin configAdmin, @Reference AuditLog audit,
+            Map<String, Object> properties) throws IOException {
         this.configAdmin = configAdmin;
-        this.store = new CredentialStore(Layout.of(context).data().resolve("console").resolve("credentials"));
-        configure(config);
+        this.audit = audit;
+        Path dir = Layout.of(context).data().resolve("console");
+        this.store = new CredentialStore(dir.resolve("credentials"));
+        this.viewerStore = new CredentialStore(dir.resolve("viewer-credentials"));
+        configure(properties);
     }
 
     @Modified
-    void configure(Config config) throws IOException {
-        String username = config.username().trim();
-        if (username.isEmpty() || username.contains(":")) {
-            throw new IllegalArgumentException("Web Console user name '" + config.username()
-                    + "' is invalid: set a non-empty name without ':' in configuration " + PID);
+    void configure(Map<String, Object> properties) throws IOException {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
+        String username = checkName(config.username(), "username");
+        String viewer = checkName(config.viewerUsername(), "viewerUsername");
+        if (viewer.equals(username)) {
+            throw new IllegalArgumentException("configuration " + PID + ": viewerUsername '" + viewer + "' is the"
+                    + " administrator's name; choose another");
         }
         PasswordHash hash;
         if (!config._password().isEmpty()) {
-            hash = changePassword(username, config._password());
+            hash = changePassword(store, username, config._password(), PASSWORD);
         } else {
             hash = store.load().orElseGet(() -> generatePassword(username));
         }
-        credentials = new Credentials(username, hash);
-        verifiedHeader = new byte[0];
+        Optional<PasswordHash> viewerHash = config._viewerPassword().isEmpty() ? viewerStore.load()
+                : Optional.ofNullable(changePassword(viewerStore, viewer, config._viewerPassword(), VIEWER_PASSWORD));
+        List<Credentials> all = new ArrayList<>();
+        all.add(new Credentials(new User(username, true), hash));
+        viewerHash.ifPresent(h -> all.add(new Credentials(new User(viewer, false), h)));
+        credentials = List.copyOf(all);
+        verified = new Verified(new byte[0], null);
     }
 
-    private PasswordHash changePassword(String username, String password) throws IOException {
+    private static String checkName(String name, String key) {
+        String trimmed = name.trim();
+        if (trimmed.isEmpty() || trimmed.contains(":")) {
+            throw new IllegalArgumentException("configuration " + PID + ": " + key + " '" + name + "' is invalid:"
+                    + " set a non-empty name without ':'");
+        }
+        return trimmed;
+    }
+
+    /** @return the new hash, or the stored one (null for none) when the new password is too short */
+    private PasswordHash changePassword(CredentialStore target, String username, String password, String property)
+            throws IOException {
         PasswordHash hash;
         if (password.length() < MIN_PASSWORD_LENGTH) {
-            LOG.error("Web Console password not changed: the new one is shorter than {} characters; set a longer"
-                    + " one in configuration '{}'", MIN_PASSWORD_LENGTH, PID);
-            hash = store.load().orElseGet(() -> generatePassword(username));
+            LOG.error("Web Console password of '{}' not changed: the new one is shorter than {} characters; set a"
+                    + " longer one in configuration '{}'", username, MIN_PASSWORD_LENGTH, PID);
+            hash = target == store ? store.load().orElseGet(() -> generatePassword(username))
+                    : target.load().orElse(null);
         } else {
             hash = PasswordHash.create(password.toCharArray(), random);
-            store.store(hash);
-            LOG.info("Web Console password changed; its hash is stored in {}", store.file());
+            target.store(hash);
+            audit.change("password.change", username);
+            LOG.info("Web Console password of '{}' changed; its hash is stored in {}", username, target.file());
         }
         // Only after the store: scrubbing triggers @Modified, which reads the stored hash.
-        scrubPasswordFromConfiguration();
+        scrubFromConfiguration(property);
         return hash;
     }
 
-    /** The clear-text password must not stay in Config Admin (nor in a conf/ file FileInstall writes back). */
-    private void scrubPasswordFromConfiguration() throws IOException {
+    /** The clear-text password must not stay in Config Admin. */
+    private void scrubFromConfiguration(String property) throws IOException {
         Configuration configuration = configAdmin.getConfiguration(PID, "?");
         Dictionary<String, Object> properties = configuration.getProperties();
-        if (properties != null && properties.get(PASSWORD) != null) {
-            properties.remove(PASSWORD);
+        if (properties != null && properties.get(property) != null) {
+            properties.remove(property);
             configuration.update(properties);
         }
     }
 
+    /**
+     * A first start's password goes to the terminal (standard output) only, never through logging: log files are
+     * kept for days and read by more people than the one who installs the gateway.
+     */
     private PasswordHash generatePassword(String username) {
         char[] password = new char[GENERATED_LENGTH];
         for (int i = 0; i < password.length; i++) {
@@ -130,9 +185,14 @@ public final class ConsoleLogin {
             throw new IllegalStateException("cannot store the Web Console password hash in " + store.file()
                     + ": make its directory writable by the gateway's user", e);
         }
-        LOG.warn("Web Console first start: generated password for user '{}': {}  -- it is shown only this once;"
-                + " its hash is stored in {}. To change it, set 'New password' under Configuration > 'PM500 Web"
-                + " Console login', or delete that file and restart.", username, new String(password), store.file());
+        System.out.printf("%nPM500 Web Console first start: generated password for user '%s': %s%n"
+                + "  Shown only this once, on this terminal; it is not written to any log.%n%n", username,
+                new String(password));
+        System.out.flush();
+        LOG.warn("Web Console first start: a password for user '{}' was generated and printed on the terminal only"
+                + " (standard output, not the log); its hash is stored in {}. To change it, set 'New password' under"
+                + " Configuration > 'PM500 Web Console login', or delete that file and restart.", username,
+                store.file());
         Arrays.fill(password, '\0');
         return hash;
     }
@@ -140,16 +200,16 @@ public final class ConsoleLogin {
     /**
      * Checks an HTTP Basic {@code Authorization} header.
      *
-     * @return the user name when the credentials are right, else {@code null}
+     * @return the user when the credentials are right, else {@code null}
      */
-    String authenticate(String header) {
-        return header != null && header.regionMatches(true, 0, "Basic ", 0, 6) ? check(header, credentials) : null;
-    }
-
-    private String check(String header, Credentials current) {
+    User authenticate(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return null;
+        }
         byte[] digest = sha256(header);
-        if (MessageDigest.isEqual(digest, verifiedHeader)) {
-            return current.username();
+        Verified last = verified;
+        if (last.user() != null && MessageDigest.isEqual(digest, last.digest())) {
+            return last.user();
         }
         String decoded;
         try {
@@ -161,14 +221,25 @@ public final class ConsoleLogin {
         if (colon < 0) {
             return null;
         }
-        boolean userOk = MessageDigest.isEqual(decoded.substring(0, colon).getBytes(StandardCharsets.UTF_8),
-                current.username().getBytes(StandardCharsets.UTF_8));
-        boolean passwordOk = current.hash().matches(decoded.substring(colon + 1).toCharArray());
-        if (userOk && passwordOk) {
-            verifiedHeader = digest;
-            return current.username();
+        byte[] name = decoded.substring(0, colon).getBytes(StandardCharsets.UTF_8);
+        char[] password = decoded.substring(colon + 1).toCharArray();
+        for (Credentials c : credentials) {
+            if (MessageDigest.isEqual(name, c.user().name().getBytes(StandardCharsets.UTF_8))) {
+                if (c.hash().matches(password)) {
+                    verified = new Verified(digest, c.user());
+                    return c.user();
+                }
+                return null;
+            }
         }
+        credentials.get(0).hash().matches(password); // an unknown name costs what a known one does
         return null;
+    }
+
+    /** Whether this header is the one last verified: a new login is one that needed PBKDF2. */
+    boolean isKnown(String header) {
+        Verified last = verified;
+        return header != null && last.user() != null && MessageDigest.isEqual(sha256(header), last.digest());
     }
 
     private static byte[] sha256(String text) {

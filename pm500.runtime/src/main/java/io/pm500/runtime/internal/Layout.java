@@ -1,8 +1,10 @@
 package io.pm500.runtime.internal;
 
 import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.osgi.framework.BundleContext;
 
@@ -27,10 +29,19 @@ record Layout(Path conf, Path deploy, Path data, Path logs) {
         return Path.of(value == null || value.isBlank() ? fallback : value).toAbsolutePath().normalize();
     }
 
-    /** Creates the directories that do not exist yet; FileInstall only watches directories that exist. */
+    /**
+     * Creates the directories that do not exist yet (FileInstall only watches directories that exist) and makes
+     * {@code data/} and {@code logs/} owner-only: they hold sealed secrets, the password hash, readings and the audit
+     * log, which other users of the machine have no business reading.
+     */
     void create() throws IOException {
         for (Path dir : List.of(conf, deploy, data, logs)) {
             Files.createDirectories(dir);
+        }
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            for (Path dir : List.of(data, logs)) {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
         }
     }
 }

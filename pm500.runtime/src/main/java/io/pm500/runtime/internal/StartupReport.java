@@ -1,10 +1,15 @@
 package io.pm500.runtime.internal;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.framework.AllServiceListener;
@@ -19,6 +24,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -29,25 +37,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs, once the framework has started, one line per component group (drivers, enrichment, sinks, gateway,
- * platform), every component that is not active and why, and the Web Console URL.
+ * platform), every component that is not active and why, and the Web Console URL (or why there is none).
  */
 @Component(immediate = true, service = {})
 public final class StartupReport implements FrameworkListener, AllServiceListener {
     static final String CONSOLE_PATH = "/system/console";
     private static final Logger LOG = LoggerFactory.getLogger(StartupReport.class);
 
-    private static final String LAUNCHER_READY = "(launcher.ready=true)";
+    static final String LAUNCHER_READY = "(launcher.ready=true)";
     private final AtomicBoolean reported = new AtomicBoolean();
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
-    private final ServiceReference<HttpServiceRuntime> http;
+    /** Absent when Jetty could not start (e.g. its port is taken): the gateway runs and says why. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ServiceReference<HttpServiceRuntime> http;
 
     @Activate
-    public StartupReport(BundleContext context, @Reference ServiceComponentRuntime scr,
-            @Reference ServiceReference<HttpServiceRuntime> http) throws InvalidSyntaxException {
+    public StartupReport(BundleContext context, @Reference ServiceComponentRuntime scr)
+            throws InvalidSyntaxException {
         this.context = context;
         this.scr = scr;
-        this.http = http;
         // The bnd launcher marks its service launcher.ready=true once every bundle is started; other launchers
         // send STARTED after their start level is reached.
         context.addServiceListener(this, LAUNCHER_READY);
@@ -120,10 +130,33 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                 count.awaitingConfiguration == 0 ? "" : ", " + count.awaitingConfiguration + " awaiting configuration",
                 count.names.isEmpty() || group == ComponentGroup.PLATFORM ? "" : " " + count.names));
         inactive.forEach(c -> LOG.warn("  component not active: {}", c));
-        LOG.info("Web Console: {}", consoleUrl());
+        ServiceReference<HttpServiceRuntime> runtime = http;
+        if (runtime == null) {
+            LOG.error("Web Console: not available: {}", whyNoHttp());
+        } else {
+            LOG.info("Web Console: {}", consoleUrl(runtime));
+        }
     }
 
-    private String consoleUrl() {
+    /** Jetty logs its own stack trace; this says what it means and what to do. */
+    private String whyNoHttp() {
+        String host = Objects.requireNonNullElse(context.getProperty("org.apache.felix.http.host"), "0.0.0.0");
+        String port = Objects.requireNonNullElse(context.getProperty("org.osgi.service.http.port"), "8080");
+        String change = "give the gateway another port: java -Dorg.osgi.service.http.port=<port> -jar"
+                + " pm500-gateway.jar (./pm500 demo --console-port <port>), or org.osgi.service.http.port in"
+                + " conf/org.apache.felix.http.cfg";
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, Integer.parseInt(port.trim())));
+        } catch (BindException e) {
+            return "port " + port + " on " + host + " is in use by another program; stop it, or " + change;
+        } catch (IOException | IllegalArgumentException e) {
+            return "the HTTP server could not start on " + host + ":" + port + " (" + e.getMessage() + "); " + change;
+        }
+        return "the HTTP server did not start on " + host + ":" + port + " (see the org.apache.felix.http errors"
+                + " above); " + change;
+    }
+
+    private static String consoleUrl(ServiceReference<HttpServiceRuntime> http) {
         // Read at report time: Jetty updates the endpoint property once its connector is bound.
         Object endpoint = http.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
         String first = endpoint instanceof String[] all ? (all.length > 0 ? all[0] : "")
@@ -139,9 +172,23 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
             case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> "waiting for its configuration";
             case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> "unsatisfied reference "
                     + configuration.unsatisfiedReferences[0].name;
-            case ComponentConfigurationDTO.FAILED_ACTIVATION -> "activation failed: " + configuration.failure;
+            case ComponentConfigurationDTO.FAILED_ACTIVATION -> "activation failed: " + cause(configuration.failure);
             default -> "state " + configuration.state;
         };
+    }
+
+    /** SCR's failure is a stack trace of the reflective call; the reason is its innermost cause's message. */
+    static String cause(String failure) {
+        if (failure == null) {
+            return "";
+        }
+        String reason = failure.lines().findFirst().orElse("");
+        for (String line : failure.lines().toList()) {
+            if (line.startsWith("Caused by: ")) {
+                reason = line.substring("Caused by: ".length());
+            }
+        }
+        return reason;
     }
 
     private static final class GroupCount {

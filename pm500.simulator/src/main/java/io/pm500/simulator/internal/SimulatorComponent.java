@@ -1,8 +1,10 @@
 package io.pm500.simulator.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
 import io.pm500.simulator.Simulator;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -49,12 +51,13 @@ public final class SimulatorComponent {
     private Simulator simulator;
 
     @Activate
-    public SimulatorComponent(Config config) throws Exception {
-        configure(config);
+    public SimulatorComponent(Map<String, Object> properties) throws Exception {
+        configure(properties);
     }
 
     @Modified
-    synchronized void configure(Config config) throws Exception {
+    synchronized void configure(Map<String, Object> properties) throws Exception {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         if (config.meters() < 1 || config.meters() > MAX_METERS) {
             throw new IllegalArgumentException("pm500.simulator: meters is " + config.meters() + "; set 1 to "
                     + MAX_METERS);

@@ -1,5 +1,6 @@
 package io.pm500.driver.cip.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
@@ -7,6 +8,7 @@ import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -74,6 +76,11 @@ public final class CipMeterComponent implements StatusSource {
 
         @AttributeDefinition(name = "Enabled")
         boolean enabled() default true;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "EtherNet/IP meter {meterId} @ {host}:{port}";
     }
 
     private final SampleConsumer consumer;
@@ -83,16 +90,17 @@ public final class CipMeterComponent implements StatusSource {
     private volatile CipPoller poller; // read by status readers on other threads
 
     @Activate
-    public CipMeterComponent(Config config, @Reference SampleConsumer consumer, @Reference CipThreads threads,
-            @Reference Originator originator) {
+    public CipMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
+            @Reference CipThreads threads, @Reference Originator originator) {
         this.consumer = consumer;
         this.threads = threads;
         this.originator = originator;
-        configure(config);
+        configure(properties);
     }
 
     @Modified
-    synchronized void configure(Config config) {
+    synchronized void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         CipSettings settings;
         try {
             settings = CipSettings.of(config);

@@ -1,11 +1,13 @@
 package io.pm500.driver.cip.internal;
 
+import io.pm500.api.config.ConfigValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -48,7 +50,8 @@ public final class Originator {
     private final long serialNumber;
 
     @Activate
-    public Originator(Config config, BundleContext context) throws IOException {
+    public Originator(Map<String, Object> properties, BundleContext context) throws IOException {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         if (config.vendorId() < 1 || config.vendorId() > 0xFFFF || config.serialNumber() < 0
                 || config.serialNumber() > 0xFFFF_FFFFL) {
             String message = PID + ": vendorId " + config.vendorId() + " must be 1..65535 and serialNumber "

@@ -1,6 +1,9 @@
 package io.pm500.driver.cip.internal;
 
 import java.lang.annotation.Annotation;
+import java.util.Map;
+import org.osgi.util.converter.Converters;
+import org.osgi.util.converter.TypeReference;
 
 /** A meter configuration as Config Admin would hand it over, with the component's defaults. */
 record CipConfigFixture(String meterId, String host, int port, String profile, String[] blockIntervals,
@@ -19,6 +22,17 @@ record CipConfigFixture(String meterId, String host, int port, String profile, S
     CipConfigFixture withProfile(String p, String check) {
         return new CipConfigFixture(meterId, host, port, p, blockIntervals, messaging, timeoutMillis, lostAfter, check,
                 enabled);
+    }
+
+    /** The properties SCR would pass: what the component reads with {@code ConfigValues}. */
+    Map<String, Object> properties() {
+        return Converters.standardConverter().convert(this).sourceAs(CipMeterComponent.Config.class)
+                .to(new TypeReference<Map<String, Object>>() { });
+    }
+
+    @Override
+    public String webconsole_configurationFactory_nameHint() {
+        return "";
     }
 
     @Override

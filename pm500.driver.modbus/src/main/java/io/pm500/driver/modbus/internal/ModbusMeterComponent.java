@@ -1,5 +1,6 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
@@ -7,6 +8,7 @@ import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -77,6 +79,11 @@ public final class ModbusMeterComponent implements StatusSource {
 
         @AttributeDefinition(name = "Enabled")
         boolean enabled() default true;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "Modbus meter {meterId} @ {host}:{port}";
     }
 
     private final SampleConsumer consumer;
@@ -85,15 +92,16 @@ public final class ModbusMeterComponent implements StatusSource {
     private volatile MeterPoller poller; // read by status readers on other threads
 
     @Activate
-    public ModbusMeterComponent(Config config, @Reference SampleConsumer consumer,
+    public ModbusMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
             @Reference PollScheduler scheduler) {
         this.consumer = consumer;
         this.scheduler = scheduler;
-        configure(config);
+        configure(properties);
     }
 
     @Modified
-    synchronized void configure(Config config) {
+    synchronized void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         MeterSettings settings;
         try {
             settings = MeterSettings.of(config);

@@ -1,6 +1,8 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.poll.PollThreads;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -40,7 +42,8 @@ public final class PollScheduler {
     private final PollThreads threads;
 
     @Activate
-    public PollScheduler(Config config) {
+    public PollScheduler(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         if (config.ioThreads() < 1 || config.ioThreads() > 64 || config.slowLaneThreads() < 1
                 || config.slowLaneThreads() > 1024) {
             String message = PID + ": ioThreads " + config.ioThreads() + " must be 1..64 and slowLaneThreads "

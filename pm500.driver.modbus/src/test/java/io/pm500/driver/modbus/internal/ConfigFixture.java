@@ -1,6 +1,9 @@
 package io.pm500.driver.modbus.internal;
 
 import java.lang.annotation.Annotation;
+import java.util.Map;
+import org.osgi.util.converter.Converters;
+import org.osgi.util.converter.TypeReference;
 
 /** A meter configuration as Config Admin would hand it over, with the component's defaults. */
 record ConfigFixture(String meterId, String host, int port, int unitId, String profile, String[] blockIntervals,
@@ -25,6 +28,17 @@ record ConfigFixture(String meterId, String host, int port, int unitId, String p
     ConfigFixture withRetries(int n) {
         return new ConfigFixture(meterId, host, port, unitId, profile, blockIntervals, timeoutMillis, n, lostAfter,
                 maxRegistersPerRequest, maxGap, wordOrder, enabled);
+    }
+
+    /** The properties SCR would pass: what the component reads with {@code ConfigValues}. */
+    Map<String, Object> properties() {
+        return Converters.standardConverter().convert(this).sourceAs(ModbusMeterComponent.Config.class)
+                .to(new TypeReference<Map<String, Object>>() { });
+    }
+
+    @Override
+    public String webconsole_configurationFactory_nameHint() {
+        return "";
     }
 
     @Override

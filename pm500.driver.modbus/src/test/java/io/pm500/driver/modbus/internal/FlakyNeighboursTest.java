@@ -60,7 +60,7 @@ class FlakyNeighboursTest {
             closed.close(); // nothing listens there now: connections are refused
 
             Map<String, List<Arrival>> arrivals = new ConcurrentHashMap<>();
-            PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS);
+            PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS.properties());
             List<ModbusMeterComponent> meters = new ArrayList<>();
             long start = System.nanoTime();
             try {
@@ -128,7 +128,7 @@ class FlakyNeighboursTest {
         ConfigFixture config = new ConfigFixture(id, "127.0.0.1", port, unitId, "pm500",
                 new String[] { "energy=" + INTERVAL_MILLIS, "status=" + INTERVAL_MILLIS }, (int) TIMEOUT_MILLIS, 0, 3,
                 125, 0, "", true);
-        ModbusMeterComponent meter = new ModbusMeterComponent(config, s -> arrivals.computeIfAbsent(
+        ModbusMeterComponent meter = new ModbusMeterComponent(config.properties(), s -> arrivals.computeIfAbsent(
                 s.meterId() + "/" + s.blockId(), k -> new CopyOnWriteArrayList<>()).add(new Arrival(System.nanoTime(),
                         s)), scheduler);
         assertThat(meter.meters()).singleElement().satisfies(m -> assertThat(m.state())

@@ -26,7 +26,7 @@ public final class ModbusDriverLoad {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         SampleConsumer consumer = (Sample s) -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet();
-        PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS);
+        PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS.properties());
         List<MeterSchedule> schedules = new ArrayList<>();
         List<MeterPoller> pollers = new ArrayList<>();
         for (int m = 0; m < meters; m++) {

@@ -1,5 +1,6 @@
 package io.pm500.sink.aws.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
@@ -10,7 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -75,6 +78,11 @@ public final class AwsIotSinkComponent implements Sink {
 
         @AttributeDefinition(name = "Timeout (s)", description = "Connect and PUBACK timeout.")
         int timeoutSeconds() default 30;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "AWS IoT sink {sink.name}: thing {thingName}";
     }
 
     /** The settings and the session of one configuration, swapped whole when it changes. */
@@ -87,13 +95,14 @@ public final class AwsIotSinkComponent implements Sink {
     private volatile Runnable ready = () -> { };
 
     @Activate
-    public AwsIotSinkComponent(Config config, BundleContext context) {
+    public AwsIotSinkComponent(Map<String, Object> properties, BundleContext context) {
         this.context = context;
-        configure(config);
+        configure(properties);
     }
 
     @Modified
-    void configure(Config config) {
+    void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         AwsSettings settings;
         try {
             settings = settings(config);
@@ -101,8 +110,11 @@ public final class AwsIotSinkComponent implements Sink {
             PemTls.context("aws", settings.caFile(), settings.certFile(), settings.keyFile());
             nativeLibraryDirectory();
         } catch (IllegalArgumentException | UncheckedIOException e) {
-            LOG.error("{}", e.getMessage());
-            throw e;
+            // which configuration: a gateway may have several of this sink
+            IllegalArgumentException named = new IllegalArgumentException(ConfigValues.name(properties) + ": "
+                    + e.getMessage(), e);
+            LOG.error("{}", named.getMessage());
+            throw named;
         }
         PemTls.validityProblem("aws", "certFile", settings.certFile(), Instant.now())
                 .ifPresent(problem -> LOG.warn("{}", problem));
@@ -152,11 +164,25 @@ public final class AwsIotSinkComponent implements Sink {
 
     static AwsSettings settings(Config c) {
         String sink = Sink.checkName(c.sink_name() == null ? "" : c.sink_name().trim(), "aws: sink.name");
-        return new AwsSettings(sink, trim(c.endpoint()), c.port(), trim(c.thingName()),
-                SettingFiles.optionalFile("aws", "certFile", c.certFile()),
-                SettingFiles.optionalFile("aws", "keyFile", c.keyFile()),
-                SettingFiles.optionalFile("aws", "caFile", c.caFile()), trim(c.topicTemplate()), c.batchMessages(),
-                c.maxMessageBytes(), c.timeoutSeconds());
+        List<String> problems = new ArrayList<>();
+        Path cert = file("certFile", c.certFile(), problems);
+        Path key = file("keyFile", c.keyFile(), problems);
+        Path ca = file("caFile", c.caFile(), problems);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return new AwsSettings(sink, trim(c.endpoint()), c.port(), trim(c.thingName()), cert, key, ca,
+                trim(c.topicTemplate()), c.batchMessages(), c.maxMessageBytes(), c.timeoutSeconds());
+    }
+
+    /** Every unreadable file is named at once, not one per attempt. */
+    private static Path file(String setting, String value, List<String> problems) {
+        try {
+            return SettingFiles.optionalFile("aws", setting, value);
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+            return null;
+        }
     }
 
     private static String trim(String s) {

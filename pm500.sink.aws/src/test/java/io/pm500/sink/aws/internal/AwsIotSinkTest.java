@@ -91,8 +91,7 @@ class AwsIotSinkTest {
         for (int i = 0; i < more.length; i += 2) {
             p.put((String) more[i], more[i + 1]);
         }
-        return new AwsIotSinkComponent(Converters.standardConverter().convert(p).to(AwsIotSinkComponent.Config.class),
-                null);
+        return new AwsIotSinkComponent(p, null);
     }
 
     static List<EnrichedReading> sample(long seq, String meter, Instant at) {

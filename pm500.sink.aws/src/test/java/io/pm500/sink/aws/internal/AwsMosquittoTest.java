@@ -76,8 +76,7 @@ class AwsMosquittoTest {
         for (int i = 0; i < more.length; i += 2) {
             p.put((String) more[i], more[i + 1]);
         }
-        return new AwsIotSinkComponent(Converters.standardConverter().convert(p).to(AwsIotSinkComponent.Config.class),
-                null);
+        return new AwsIotSinkComponent(p, null);
     }
 
     private static List<JsonNode> objectsOn(String topic) throws Exception {

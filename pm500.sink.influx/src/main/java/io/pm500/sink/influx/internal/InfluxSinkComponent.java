@@ -1,5 +1,6 @@
 package io.pm500.sink.influx.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -105,6 +107,11 @@ public final class InfluxSinkComponent implements Sink {
         @AttributeDefinition(name = "CA certificate file", description = "PEM file of the CA(s) that sign the server's"
                 + " certificate, for https URLs. Empty: the JVM's trust store.")
         String caFile() default "";
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "InfluxDB sink {sink.name} → {url}";
     }
 
     /** The encoder and transport of one configuration, swapped whole when it changes. */
@@ -122,12 +129,13 @@ public final class InfluxSinkComponent implements Sink {
     private final StringBuilder body = new StringBuilder(1 << 16);
 
     @Activate
-    public InfluxSinkComponent(Config config) {
-        configure(config);
+    public InfluxSinkComponent(Map<String, Object> properties) {
+        configure(properties);
     }
 
     @Modified
-    void configure(Config config) {
+    void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         InfluxSettings settings;
         Transport transport;
         try {
@@ -135,8 +143,11 @@ public final class InfluxSinkComponent implements Sink {
             transport = settings.api() == InfluxSettings.Api.V2 ? new ClientTransport(settings)
                     : new V1Transport(settings);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}", e.getMessage());
-            throw e;
+            // which configuration: a gateway may have several of this sink
+            IllegalArgumentException named = new IllegalArgumentException(ConfigValues.name(properties) + ": "
+                    + e.getMessage(), e);
+            LOG.error("{}", named.getMessage());
+            throw named;
         }
         Writer old = writer;
         writer = new Writer(settings, new LineProtocol(settings.measurement(), settings.areaTag(), settings.meterTag(),

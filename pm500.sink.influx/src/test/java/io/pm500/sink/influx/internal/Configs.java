@@ -10,10 +10,15 @@ final class Configs {
     }
 
     static InfluxSinkComponent.Config of(Object... keyValues) {
+        return Converters.standardConverter().convert(properties(keyValues)).to(InfluxSinkComponent.Config.class);
+    }
+
+    /** The properties SCR would pass to the component. */
+    static Map<String, Object> properties(Object... keyValues) {
         Map<String, Object> values = new HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             values.put((String) keyValues[i], keyValues[i + 1]);
         }
-        return Converters.standardConverter().convert(values).to(InfluxSinkComponent.Config.class);
+        return values;
     }
 }

@@ -41,7 +41,7 @@ class InfluxDb1Test {
 
     private static InfluxSinkComponent sink(String database) throws Exception {
         influx.query(null, "CREATE DATABASE " + database);
-        return new InfluxSinkComponent(Configs.of("api", "v1", "url", influx.url(), "database", database,
+        return new InfluxSinkComponent(Configs.properties("api", "v1", "url", influx.url(), "database", database,
                 "precision", "ns"));
     }
 
@@ -119,7 +119,7 @@ class InfluxDb1Test {
     void anUnreachableServerIsTriedEverySecondAndTheFirstTryAfterItsReturnWrites() throws Exception {
         try (InfluxDbProcess own = InfluxDbProcess.start()) {
             own.query(null, "CREATE DATABASE outage");
-            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", "v1", "url", own.url(), "database",
+            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.properties("api", "v1", "url", own.url(), "database",
                     "outage", "precision", "ns"));
             try {
                 sink.deliver(Readings.sample(1, "o1", T), false);

@@ -59,7 +59,7 @@ class InfluxSinkTest {
     private static InfluxSinkComponent sink(Object... settings) {
         List<Object> all = new ArrayList<>(List.of("url", historian.url(), "bucket", "pm500", "database", "pm500"));
         all.addAll(List.of(settings));
-        return new InfluxSinkComponent(Configs.of(all.toArray()));
+        return new InfluxSinkComponent(Configs.properties(all.toArray()));
     }
 
     @ParameterizedTest
@@ -123,7 +123,7 @@ class InfluxSinkTest {
             closed = s.getLocalPort();
         }
         for (String api : List.of("v2", "v1")) {
-            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", api, "url", "http://127.0.0.1:"
+            InfluxSinkComponent sink = new InfluxSinkComponent(Configs.properties("api", api, "url", "http://127.0.0.1:"
                     + closed, "bucket", "b", "database", "d", "timeoutSeconds", 2));
             try {
                 assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
@@ -158,7 +158,7 @@ class InfluxSinkTest {
             exchange.close();
         });
         server.start();
-        InfluxSinkComponent sink = new InfluxSinkComponent(Configs.of("api", api, "url", "http://127.0.0.1:"
+        InfluxSinkComponent sink = new InfluxSinkComponent(Configs.properties("api", api, "url", "http://127.0.0.1:"
                 + server.getAddress().getPort(), "bucket", "b", "database", "d"));
         try {
             for (int code : new int[] { 429, 503 }) {
@@ -216,9 +216,9 @@ class InfluxSinkTest {
         server.start();
         String url = "https://localhost:" + server.getAddress().getPort();
         Path otherCa = TestCertificates.create(dir.resolve("other-" + api), "Some other CA").caPem();
-        InfluxSinkComponent trusted = new InfluxSinkComponent(Configs.of("api", api, "url", url, "bucket", "b",
+        InfluxSinkComponent trusted = new InfluxSinkComponent(Configs.properties("api", api, "url", url, "bucket", "b",
                 "database", "d", "caFile", pki.caPem().toString()));
-        InfluxSinkComponent untrusting = new InfluxSinkComponent(Configs.of("api", api, "url", url, "bucket", "b",
+        InfluxSinkComponent untrusting = new InfluxSinkComponent(Configs.properties("api", api, "url", url, "bucket", "b",
                 "database", "d", "caFile", otherCa.toString()));
         try {
             trusted.deliver(Readings.sample(1, "m1", T), false);
@@ -245,18 +245,18 @@ class InfluxSinkTest {
 
     @Test
     void aBadConfigurationRefusesActivationNamingTheSettingAndTheFix() throws IOException {
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "localhost:8086", "bucket", "b")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "localhost:8086", "bucket", "b")))
                 .hasMessageContaining("influx: url 'localhost:8086' is not valid").hasMessageContaining("http://");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "http://h:8086")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "http://h:8086")))
                 .hasMessageStartingWith("influx: bucket is empty");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("api", "v1", "url", "http://h:8086")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("api", "v1", "url", "http://h:8086")))
                 .hasMessageStartingWith("influx: database is empty");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("api", "v3", "bucket", "b")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("api", "v3", "bucket", "b")))
                 .hasMessageContaining("api 'v3' is not v2 or v1");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("bucket", "b", "tokenFile", "/nonexistent/t")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("bucket", "b", "tokenFile", "/nonexistent/t")))
                 .hasMessageContaining("influx: tokenFile '/nonexistent/t' is not a readable file");
         Path notPem = Files.writeString(dir.resolve("ca.pem"), "hello");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.of("url", "https://h:8086", "bucket", "b",
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "https://h:8086", "bucket", "b",
                 "caFile", notPem.toString()))).hasMessageContaining("influx: caFile");
     }
 

@@ -33,7 +33,7 @@ class RoundTripPropertyTest {
         Path dir = Files.createTempDirectory(Path.of("target"), "roundtrip");
         historian = Historian.start(dir, 0);
         sql = new HistorianSql(historian.url());
-        sink = new InfluxSinkComponent(Configs.of("url", historian.url(), "bucket", "b", "measurement", "rt"));
+        sink = new InfluxSinkComponent(Configs.properties("url", historian.url(), "bucket", "b", "measurement", "rt"));
     }
 
     @AfterContainer

@@ -39,10 +39,10 @@ record SparkplugSettings(String sinkName, String groupId, String edgeNodeId, Lis
         return value;
     }
 
-    /** Broker URIs; an entry may hold several separated by commas (a {@code .cfg} file gives one string). */
+    /** Broker URIs, in the order they are tried. */
     static List<String> checkUris(String[] uris) {
-        List<String> list = uris == null ? List.of() : Arrays.stream(uris).flatMap(u -> Arrays.stream(u.split(",")))
-                .map(String::trim).filter(u -> !u.isEmpty()).toList();
+        List<String> list = uris == null ? List.of() : Arrays.stream(uris).map(String::trim)
+                .filter(u -> !u.isEmpty()).toList();
         if (list.isEmpty()) {
             throw new IllegalArgumentException("sparkplug: brokerUris is empty; give at least one, e.g."
                     + " tcp://127.0.0.1:1883 or ssl://broker.example:8883");

@@ -1,5 +1,6 @@
 package io.pm500.sink.sparkplug.internal;
 
+import io.pm500.api.config.ConfigValues;
 import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -118,6 +120,11 @@ public final class SparkplugSinkComponent implements Sink {
                 + " the last births is answered at the end of that window, once for all requests meanwhile, so a"
                 + " host in a loop cannot make the node re-send every birth back to back. 0 = answer each at once.")
         long rebirthDebounceMillis() default 5000;
+
+        /** How the Web Console lists this factory's configurations, instead of their pids. */
+        @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
+                + " configuration; {key} stands for a setting's value.")
+        String webconsole_configurationFactory_nameHint() default "Sparkplug sink {sink.name}: {groupId}/{edgeNodeId}";
     }
 
     private final BundleContext context;
@@ -132,15 +139,16 @@ public final class SparkplugSinkComponent implements Sink {
     private volatile String sinkName;
 
     @Activate
-    public SparkplugSinkComponent(Config config, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
+    public SparkplugSinkComponent(Map<String, Object> properties, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
         this.context = context;
         this.configAdmin = configAdmin;
-        configure(config);
+        configure(properties);
     }
 
     /** A changed configuration ends the session properly (NDEATH) and starts a new one. */
     @Modified
-    void configure(Config config) {
+    void configure(Map<String, Object> properties) {
+        Config config = ConfigValues.read(properties, Config.class, LOG);
         SparkplugSettings settings;
         try {
             settings = settings(config);

@@ -19,8 +19,8 @@ class SparkplugSettingsTest {
     }
 
     @Test
-    void brokerUrisAreCheckedAndACommaListIsSplit() {
-        assertThat(SparkplugSettings.checkUris(new String[] { "ssl://a.example:8883, tcp://127.0.0.1:1883" }))
+    void brokerUrisAreCheckedAndKeepTheirOrder() {
+        assertThat(SparkplugSettings.checkUris(new String[] { " ssl://a.example:8883", "tcp://127.0.0.1:1883" }))
                 .containsExactly("ssl://a.example:8883", "tcp://127.0.0.1:1883");
         assertThatThrownBy(() -> SparkplugSettings.checkUris(new String[] { "http://x:80" }))
                 .hasMessageContaining("broker URI 'http://x:80' is not valid");
