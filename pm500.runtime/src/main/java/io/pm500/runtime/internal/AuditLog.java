@@ -200,7 +200,9 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
 
     private Map<String, Object> current(String pid) {
         try {
-            Configuration[] c = configAdmin.listConfigurations("(service.pid=" + pid + ")");
+            String escaped = pid.replace("\\", "\\\\").replace("*", "\\*").replace("(", "\\(")
+                    .replace(")", "\\)");
+            Configuration[] c = configAdmin.listConfigurations("(service.pid=" + escaped + ")");
             return c == null ? Map.of() : copy(c[0].getProperties());
         } catch (IOException | InvalidSyntaxException e) {
             return Map.of();

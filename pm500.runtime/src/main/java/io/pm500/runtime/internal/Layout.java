@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.osgi.framework.BundleContext;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's working directories, from framework properties (relative paths resolve against the working
@@ -40,7 +41,13 @@ record Layout(Path conf, Path deploy, Path data, Path logs) {
         }
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
             for (Path dir : List.of(data, logs)) {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                try {
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                } catch (IOException e) {
+                    // e.g. a directory another user owns: the gateway still runs, and says so
+                    LoggerFactory.getLogger(Layout.class).warn("Cannot make {} readable by its owner only ({}); make"
+                            + " the gateway's user its owner, or chmod 700 it yourself", dir, e.toString());
+                }
             }
         }
     }

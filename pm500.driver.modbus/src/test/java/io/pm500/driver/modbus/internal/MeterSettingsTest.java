@@ -3,7 +3,10 @@ package io.pm500.driver.modbus.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import io.pm500.api.config.ConfigValues;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class MeterSettingsTest {
 
@@ -16,7 +19,9 @@ class MeterSettingsTest {
 
     @Test
     void intervalsFromACfgFileComeAsOneCommaSeparatedString() {
-        MeterSettings s = MeterSettings.of(ConfigFixture.meter("m", 502, "info=0, energy=5000,status=1000"));
+        MeterSettings s = MeterSettings.of(ConfigValues.read(Map.of("meterId", "m", "host", "127.0.0.1",
+                "blockIntervals", "info=0, energy=5000,status=1000"), ModbusMeterComponent.Config.class,
+                LoggerFactory.getLogger(MeterSettingsTest.class)));
         assertThat(s.blocks()).extracting(MeterSettings.BlockPlan::intervalMillis).containsExactly(0L, 5000L, 1000L);
     }
 

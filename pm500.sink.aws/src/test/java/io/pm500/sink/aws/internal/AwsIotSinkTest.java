@@ -348,8 +348,14 @@ class AwsIotSinkTest {
         assertThatThrownBy(() -> sink("endpoint", "mqtts://x.iot.amazonaws.com")).hasMessageContaining(
                 "aws: endpoint 'mqtts://x.iot.amazonaws.com' is not a host name");
         assertThatThrownBy(() -> sink("thingName", "my thing")).hasMessageContaining("aws: thingName 'my thing'");
-        assertThatThrownBy(() -> sink("certFile", "/nonexistent/cert.pem")).hasMessageContaining(
-                "aws: certFile '/nonexistent/cert.pem' is not a readable file");
+        assertThatThrownBy(() -> sink("certFile", "/nonexistent/cert.pem", "keyFile", "/nonexistent/key.pem",
+                "caFile", "/nonexistent/ca.pem", "service.pid", "pm500.sink.aws~cloud"))
+                .as("every missing file at once, and which configuration")
+                .hasMessageStartingWith("configuration pm500.sink.aws~cloud: ")
+                .hasMessageContaining("aws: certFile '/nonexistent/cert.pem' is not a readable file")
+                .hasMessageContaining("aws: keyFile '/nonexistent/key.pem' is not a readable file")
+                .hasMessageContaining("aws: caFile '/nonexistent/ca.pem' is not a readable file");
+        assertThatThrownBy(() -> sink("port", "eighty")).hasMessageContaining("port = 'eighty' is not a whole number");
         assertThatThrownBy(() -> sink("topicTemplate", "pm500/{plant}/x")).hasMessageContaining(
                 "unknown placeholder {plant}");
         assertThatThrownBy(() -> sink("topicTemplate", "pm500/#")).hasMessageContaining("without '+', '#'");

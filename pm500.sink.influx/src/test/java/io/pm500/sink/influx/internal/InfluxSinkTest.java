@@ -247,13 +247,15 @@ class InfluxSinkTest {
     void aBadConfigurationRefusesActivationNamingTheSettingAndTheFix() throws IOException {
         assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "localhost:8086", "bucket", "b")))
                 .hasMessageContaining("influx: url 'localhost:8086' is not valid").hasMessageContaining("http://");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "http://h:8086")))
-                .hasMessageStartingWith("influx: bucket is empty");
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "http://h:8086", "service.pid",
+                "pm500.sink.influx~hist"))).as("which of the gateway's Influx sinks")
+                .hasMessageStartingWith("configuration pm500.sink.influx~hist: influx: bucket is empty");
         assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("api", "v1", "url", "http://h:8086")))
-                .hasMessageStartingWith("influx: database is empty");
+                .hasMessageContaining("influx: database is empty");
         assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("api", "v3", "bucket", "b")))
                 .hasMessageContaining("api 'v3' is not v2 or v1");
-        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("bucket", "b", "tokenFile", "/nonexistent/t")))
+        assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("bucket", "b", "tokenFile",
+                "/nonexistent/t")))
                 .hasMessageContaining("influx: tokenFile '/nonexistent/t' is not a readable file");
         Path notPem = Files.writeString(dir.resolve("ca.pem"), "hello");
         assertThatThrownBy(() -> new InfluxSinkComponent(Configs.properties("url", "https://h:8086", "bucket", "b",
