@@ -134,6 +134,8 @@ class GatewaySafetyIT {
 
         String bundle = console + "/bundles/pm500.simulator";
         String admin = "admin:" + password;
+        assertThat(get(console + "/configMgr", admin).body()).as("factory configurations listed by name, not pid")
+                .contains("InfluxDB sink hist → http:\\/\\/127.0.0.1:9");
         assertThat(post(bundle, admin, null, "action=stop").statusCode()).as("no Origin or Referer").isEqualTo(403);
         assertThat(post(bundle, admin, "null", "action=stop").statusCode()).as("Origin: null").isEqualTo(403);
         assertThat(post(bundle, admin, "http://127.0.0.1:1", "action=stop").statusCode()).as("another origin")
