@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,13 +19,16 @@ import org.slf4j.LoggerFactory;
  * The thread that drains one outbox into its sink: takes a batch, calls {@link Sink#deliver}, removes the batch
  * when the call returns. A retriable failure keeps the batch and backs off (1 s doubling to 60 s, or the delay the
  * sink asked for); a permanent one splits the batch in halves until the refused readings are isolated, and moves
- * those to the dead-letter file.
+ * those to the dead-letter file. An outage is logged when it starts, summarised every {@value #SUMMARY_MINUTES}
+ * minutes while it lasts (tries, queued readings and bytes, the oldest reading's age, the last error) and logged once
+ * when delivery works again: never once per try.
  */
 final class Courier implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Courier.class);
     private static final long BACKOFF_BASE_MILLIS = 1000;
     private static final long BACKOFF_CAP_MILLIS = 60_000;
     private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final int SUMMARY_MINUTES = 5;
 
     private final Outbox outbox;
     private final DeadLetters deadLetters;
@@ -46,12 +50,22 @@ final class Courier implements Runnable {
     private volatile Instant lastDelivery;
     private volatile boolean retrying;
     private long backoffStep;
+    /** When the current outage began and was last summarised, by {@link #clock} (delivery thread only). */
+    private long outageStartNanos;
+    private long summaryNanos;
+    private final LongSupplier clock;
     // delivered/s over the last window: written by the status sweep
     private volatile double rate;
     private long rateDelivered;
     private long rateNanos = System.nanoTime();
 
     Courier(Outbox outbox, DeadLetters deadLetters, int batchSize) {
+        this(outbox, deadLetters, batchSize, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for how long an outage has lasted (tests pass a manual one) */
+    Courier(Outbox outbox, DeadLetters deadLetters, int batchSize, LongSupplier clock) {
+        this.clock = clock;
         this.outbox = outbox;
         this.deadLetters = deadLetters;
         this.batchSize = batchSize;
@@ -178,8 +192,11 @@ final class Courier implements Runnable {
             long delay = e.retryAfter().map(Duration::toMillis)
                     .orElse(Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16)));
             if (!retrying) {
+                outageStarts();
                 LOG.warn("Sink '{}': delivery failed, retrying in {} ms; readings stay queued: {}",
                         outbox.sinkName(), delay, lastError);
+            } else {
+                summarise();
             }
             retrying = true;
             return delay;
@@ -190,8 +207,13 @@ final class Courier implements Runnable {
             failedTries++;
             lastError = "sink threw " + e;
             outageTries++;
-            LOG.error("Sink '{}': deliver threw {}; the batch stays queued and is retried", outbox.sinkName(),
-                    e.toString(), e);
+            if (!retrying) {
+                outageStarts();
+                LOG.error("Sink '{}': deliver threw {}; the batch stays queued and is retried", outbox.sinkName(),
+                        e.toString(), e);
+            } else {
+                summarise();
+            }
             retrying = true;
             return Math.min(BACKOFF_CAP_MILLIS, BACKOFF_BASE_MILLIS << Math.min(backoffStep++, 16));
         }
@@ -202,13 +224,47 @@ final class Courier implements Runnable {
                     outbox.sinkName(), deadLettered - deadBefore, outbox.sinkName(), lastError);
         }
         if (retrying || outbox.isFailing()) {
-            LOG.info("Sink '{}': delivering again after {} failed tries", outbox.sinkName(), outageTries);
+            if (outageTries > 0) {
+                LOG.info("Sink '{}': delivering again after {} failed tries in {}; {} readings queued to catch up",
+                        outbox.sinkName(), outageTries, duration(clock.getAsLong() - outageStartNanos),
+                        outbox.readings());
+            }
             outbox.recovered();
             retrying = false;
             backoffStep = 0;
             outageTries = 0;
         }
         return 0;
+    }
+
+    private void outageStarts() {
+        outageStartNanos = clock.getAsLong();
+        summaryNanos = outageStartNanos;
+    }
+
+    /** While an outage lasts: one line every {@value #SUMMARY_MINUTES} minutes with what is waiting. */
+    private void summarise() {
+        long now = clock.getAsLong();
+        if (now - summaryNanos < TimeUnit.MINUTES.toNanos(SUMMARY_MINUTES)) {
+            return;
+        }
+        summaryNanos = now;
+        LOG.warn("Sink '{}': still failing after {} ({} failed tries); {} readings ({} bytes) queued, the oldest {}"
+                + " old; last error: {}", outbox.sinkName(), duration(now - outageStartNanos), outageTries,
+                outbox.readings(), outbox.bytes(), duration(outbox.oldestAge(System.currentTimeMillis()).toNanos()),
+                lastError);
+    }
+
+    /** {@code 42 s}, {@code 7 min 5 s}, {@code 3 h 2 min}: how long, for people. */
+    static String duration(long nanos) {
+        long s = Math.max(0, TimeUnit.NANOSECONDS.toSeconds(nanos));
+        if (s < 60) {
+            return s + " s";
+        }
+        if (s < 3600) {
+            return s / 60 + " min " + s % 60 + " s";
+        }
+        return s / 3600 + " h " + s % 3600 / 60 + " min";
     }
 
     /**

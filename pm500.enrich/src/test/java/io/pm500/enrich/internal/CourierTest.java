@@ -2,6 +2,9 @@ package io.pm500.enrich.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
@@ -13,9 +16,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class CourierTest {
     @TempDir
@@ -227,5 +233,68 @@ class CourierTest {
                 c.stop();
             }
         }
+    }
+
+    /**
+     * Issue 20: an outage is logged when it starts, summarised every 5 minutes with what waits, and logged when it
+     * ends; never once per try.
+     */
+    @Test
+    void anOutageIsLoggedWhenItStartsEveryFiveMinutesWhileItLastsAndWhenItEnds() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(Courier.class);
+        logger.addAppender(log);
+        AtomicLong clock = new AtomicLong();
+        AtomicBoolean down = new AtomicBoolean(true);
+        AtomicInteger tries = new AtomicInteger();
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100, clock::get);
+            c.start();
+            try {
+                c.sink((batch, historical) -> {
+                    tries.incrementAndGet();
+                    if (down.get()) {
+                        throw SinkException.retriableAfter("connection refused", Duration.ofMillis(5));
+                    }
+                });
+                OutboxTest.append(o, OutboxTest.sample("m1", 1, 10));
+                c.wake();
+                await(() -> tries.get() >= 20);
+                clock.set(TimeUnit.MINUTES.toNanos(4));
+                int at4 = tries.get();
+                await(() -> tries.get() >= at4 + 20);
+                assertThat(messages(log)).singleElement().asString()
+                        .startsWith("Sink 's': delivery failed, retrying in 5 ms; readings stay queued: connection");
+                clock.set(TimeUnit.MINUTES.toNanos(5) + TimeUnit.SECONDS.toNanos(3));
+                await(() -> messages(log).size() == 2);
+                int at5 = tries.get();
+                await(() -> tries.get() >= at5 + 20);
+                assertThat(messages(log)).hasSize(2).last().asString()
+                        .startsWith("Sink 's': still failing after 5 min 3 s (")
+                        .contains("failed tries); 10 readings (").contains("bytes) queued, the oldest ")
+                        .endsWith("old; last error: connection refused");
+                clock.set(TimeUnit.MINUTES.toNanos(7));
+                down.set(false);
+                await(() -> c.status().queued() == 0);
+                await(() -> messages(log).size() == 3);
+                assertThat(messages(log).get(2)).matches("Sink 's': delivering again after \\d+ failed tries in 7 min"
+                        + " 0 s; \\d+ readings queued to catch up");
+            } finally {
+                c.stop();
+                logger.detachAppender(log);
+            }
+        }
+    }
+
+    private static List<String> messages(ListAppender<ILoggingEvent> log) {
+        return List.copyOf(log.list).stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void durationsReadLikeAPersonWouldSayThem() {
+        assertThat(Courier.duration(TimeUnit.SECONDS.toNanos(42))).isEqualTo("42 s");
+        assertThat(Courier.duration(TimeUnit.SECONDS.toNanos(425))).isEqualTo("7 min 5 s");
+        assertThat(Courier.duration(TimeUnit.MINUTES.toNanos(182))).isEqualTo("3 h 2 min");
     }
 }
