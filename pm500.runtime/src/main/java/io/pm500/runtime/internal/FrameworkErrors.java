@@ -4,6 +4,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.ServiceException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -36,7 +37,10 @@ public final class FrameworkErrors implements FrameworkListener {
         Bundle b = event.getBundle();
         String bundle = b.getBundleId() == 0 ? "the framework" : "bundle " + b.getSymbolicName() + " "
                 + b.getVersion();
-        if (event.getType() == FrameworkEvent.ERROR) {
+        if (event.getThrowable() instanceof ServiceException e && e.getType() == ServiceException.FACTORY_ERROR) {
+            // a component that failed to activate: its own failure is logged, and listed at start-up
+            LOG.debug("Service of a component that is not active requested by {}: {}", bundle, e.getMessage());
+        } else if (event.getType() == FrameworkEvent.ERROR) {
             LOG.error("Framework error in {}: {}", bundle, String.valueOf(event.getThrowable()),
                     event.getThrowable());
         } else if (event.getType() == FrameworkEvent.WARNING) {

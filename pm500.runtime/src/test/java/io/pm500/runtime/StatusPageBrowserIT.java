@@ -1,0 +1,194 @@
+package io.pm500.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.profile.ModbusSection;
+import io.pm500.testkit.process.ChromiumProcess;
+import io.pm500.testkit.process.KnownRegisters;
+import io.pm500.testkit.process.PyModbusPeer;
+import io.pm500.testkit.process.PyModbusPeer.Server;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 20: the operator's page in a real browser (Debian's Chromium, headless), live, never reloaded: a Modbus meter
+ * (Debian's pymodbus as the meter) CONNECTED with GOOD values, a sink whose destination fails for its first seconds
+ * RETRYING with a growing queue, then UP with the queue drained; the meter killed, LOST with every value STALE within
+ * 5 s. Takes the screenshot the README shows.
+ */
+class StatusPageBrowserIT {
+    private static final Pattern PASSWORD = Pattern.compile("generated password for user 'admin': (\\S+)");
+    private static final Duration START = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** What the page shows, read from its DOM. */
+    private static final String VIEW = """
+            (() => {
+              const m = document.querySelector('tr[data-meter="pm1"]');
+              const s = document.querySelector('tr[data-sink="rec"]');
+              return {
+                marker: window.pm500Marker === 1,
+                meter: m ? m.querySelector('td.state').textContent : null,
+                asset: m ? m.children[1].textContent : null,
+                sink: s ? s.querySelector('td.state').textContent : null,
+                queued: s ? Number(s.querySelector('td.queued').textContent) : -1,
+                qualities: [...document.querySelectorAll('tr[data-value^="pm1/"] td.quality')].map(t => t.textContent)
+              };
+            })()""";
+
+    @TempDir
+    Path home;
+    @TempDir
+    Path browserHome;
+    private GatewayProcess gateway;
+    private ChromiumProcess chromium;
+    private PyModbusPeer meter;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (chromium != null) {
+            chromium.close();
+        }
+        if (meter != null) {
+            meter.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    @Test
+    void thePageShowsMetersValuesAndSinksLiveAsTheyFailAndRecover() throws Exception {
+        ModbusSection map = DeviceProfiles.builtIn("pm500").modbus();
+        meter = new PyModbusPeer(KnownRegisters.of(map).registers(), List.of(Server.normal("values")));
+        gateway = new GatewayProcess(home);
+        gateway.deployTestkit();
+        Path conf = home.resolve("conf");
+        Files.writeString(conf.resolve("pm500.driver.modbus-pm1.cfg"), "meterId=pm1\nhost=127.0.0.1\nport="
+                + meter.port("values") + "\nblockIntervals=info=0, status=500, energy=1000\ntimeoutMillis=300"
+                + "\nlostAfter=2\n");
+        Files.writeString(conf.resolve("pm500.asset-pm1.cfg"), "meterId=pm1\nasset=feeder-1\nsite=plant\n");
+        Files.writeString(conf.resolve("pm500.testkit.sink-rec.cfg"), "sink.name=rec\nfile="
+                + home.resolve("received.txt") + "\nfailForSeconds=8\n");
+        int port = GatewayProcess.freePort();
+        gateway.launch(port);
+        String password = gateway.await(PASSWORD, START);
+        gateway.await(GatewayProcess.CONSOLE, START);
+
+        chromium = ChromiumProcess.start(browserHome.resolve("profile"));
+        chromium.open("http://admin:" + password + "@127.0.0.1:" + port + "/system/console/bundles");
+        String page = "http://127.0.0.1:" + port + "/system/console/pm500";
+        Thread.sleep(500); // the login tab has its credentials cached
+        chromium.open(page);
+        awaitView(page, v -> v.path("meter").asText().equals("CONNECTED"), Duration.ofSeconds(30));
+        chromium.evaluate(page, "window.pm500Marker = 1");
+
+        List<String> sinkStates = new ArrayList<>();
+        JsonNode backlog = awaitView(page, v -> {
+            sinkStates.add(v.path("sink").asText() + ":" + v.path("queued").asLong());
+            return v.path("sink").asText().equals("RETRYING") && v.path("queued").asLong() > 0;
+        }, Duration.ofSeconds(10));
+        long queuedWhileDown = backlog.path("queued").asLong();
+        JsonNode live = awaitView(page, v -> v.path("sink").asText().equals("UP") && v.path("queued").asLong() == 0
+                && !v.path("qualities").isEmpty() && all(v, "GOOD"), Duration.ofSeconds(30));
+        assertThat(live.path("asset").asText()).isEqualTo("feeder-1");
+        assertThat(live.path("qualities").size()).as("values of pm1 on the page").isGreaterThan(7);
+        chromium.evaluate(page, "document.querySelector('details[data-values=\"pm1\"]').open = true");
+        Thread.sleep(1500); // a refresh or two with the values open
+        chromium.screenshot(page, Path.of("target", "status-page.png"));
+
+        JsonNode status = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(page
+                + "/status.json")).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:"
+                + password).getBytes(StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString()).body());
+        Set<String> empty = new TreeSet<>();
+        Set<String> actual = shape(status, empty);
+        Set<String> documented = shape(documentedExample(), new TreeSet<>());
+        documented.removeIf(p -> empty.stream().anyMatch(e -> p.startsWith(e + "[]")));
+        assertThat(actual).as("status.json against the example in docs/operations.md (lists empty here: %s)", empty)
+                .isEqualTo(documented);
+
+        meter.close();
+        meter = null;
+        long killed = System.nanoTime();
+        JsonNode lost = awaitView(page, v -> v.path("meter").asText().equals("LOST") && all(v, "STALE"),
+                Duration.ofSeconds(5));
+        System.out.printf("status page: sink RETRYING with %d queued, then UP; meter LOST with %d values STALE %d ms"
+                + " after its server was killed (page states seen: %s)%n", queuedWhileDown, lost.path("qualities")
+                .size(), (System.nanoTime() - killed) / 1_000_000, sinkStates.stream().distinct().limit(8).toList());
+        assertThat(lost.path("marker").asBoolean()).as("the same page, never reloaded").isTrue();
+    }
+
+    /** The example under "### `status.json`" in docs/operations.md. */
+    private static JsonNode documentedExample() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "operations.md"));
+        Matcher m = Pattern.compile("### `status.json`.*?```json\\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        assertThat(m.find()).as("a ```json block under ### `status.json` in docs/operations.md").isTrue();
+        return JSON.readTree(m.group(1).replace("…", ""));
+    }
+
+    /** Field names, recursively; an array by its first element; the paths of empty arrays go to {@code empty}. */
+    private static Set<String> shape(JsonNode node, Set<String> empty) {
+        Set<String> paths = new TreeSet<>();
+        shape(node, "", paths, empty);
+        return paths;
+    }
+
+    private static void shape(JsonNode node, String at, Set<String> paths, Set<String> empty) {
+        if (node.isObject()) {
+            node.fieldNames().forEachRemaining(f -> {
+                paths.add(at + "." + f);
+                // the blocks object is keyed by the meter's block ids, not by names of the contract
+                if (!f.equals("blocks")) {
+                    shape(node.get(f), at + "." + f, paths, empty);
+                }
+            });
+        } else if (node.isArray()) {
+            if (node.isEmpty()) {
+                empty.add(at);
+            } else {
+                shape(node.get(0), at + "[]", paths, empty);
+            }
+        }
+    }
+
+    private static boolean all(JsonNode view, String quality) {
+        for (JsonNode q : view.path("qualities")) {
+            if (!q.asText().equals(quality)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private JsonNode awaitView(String page, Predicate<JsonNode> condition, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode view;
+        do {
+            view = chromium.evaluate(page, VIEW);
+            if (condition.test(view)) {
+                return view;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("the page did not show the expected state within " + timeout + "; it shows " + view);
+    }
+}
