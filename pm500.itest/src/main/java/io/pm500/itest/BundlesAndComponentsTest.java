@@ -56,7 +56,7 @@ class BundlesAndComponentsTest {
         Await.until(Duration.ofSeconds(30), () -> "components not satisfied: " + unsatisfied(), () -> unsatisfied().isEmpty());
         assertThat(scr.getComponentDescriptionDTOs()).extracting(d -> d.name).contains(
                 "io.pm500.runtime.internal.ConsoleSecurity", "io.pm500.runtime.internal.ConsoleLogin",
-                "io.pm500.runtime.internal.StartupReport",
+                "io.pm500.status.internal.StartupReport", "io.pm500.status.internal.StatusPlugin",
                 "io.pm500.runtime.internal.WorkingDirectories", "io.pm500.runtime.internal.GracefulShutdown");
     }
 

@@ -53,6 +53,8 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
     static final String FILE = "audit.log";
     static final String MASK = "********";
     static final long ATTRIBUTION_MILLIS = 5_000;
+    /** The bnd launcher registers a service with this property once every bundle is started. */
+    private static final String LAUNCHER_READY = "(launcher.ready=true)";
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -184,7 +186,7 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
     private boolean running() {
         try {
             return context.getBundle(0).getState() == Bundle.ACTIVE
-                    && context.getAllServiceReferences(null, StartupReport.LAUNCHER_READY) != null;
+                    && context.getAllServiceReferences(null, LAUNCHER_READY) != null;
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException("the filter is constant and valid", e);
         }

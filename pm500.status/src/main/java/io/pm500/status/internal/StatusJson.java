@@ -77,7 +77,7 @@ final class StatusJson {
                     if (c.state != ComponentConfigurationDTO.ACTIVE && c.state != ComponentConfigurationDTO.SATISFIED) {
                         components.addObject().put("name", d.name)
                                 .put("configuration", String.valueOf(c.properties.get("service.pid")))
-                                .put("reason", reason(c));
+                                .put("reason", whyNotActive(c));
                     }
                 }
             }
@@ -157,7 +157,8 @@ final class StatusJson {
         };
     }
 
-    private static String reason(ComponentConfigurationDTO c) {
+    /** Why a component configuration is not active, in words: the start-up report and the page say the same. */
+    static String whyNotActive(ComponentConfigurationDTO c) {
         return switch (c.state) {
             case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> "waiting for its configuration";
             case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> "unsatisfied reference "

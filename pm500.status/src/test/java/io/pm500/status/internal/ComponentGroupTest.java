@@ -1,4 +1,4 @@
-package io.pm500.runtime.internal;
+package io.pm500.status.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

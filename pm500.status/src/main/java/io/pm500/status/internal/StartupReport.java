@@ -1,4 +1,4 @@
-package io.pm500.runtime.internal;
+package io.pm500.status.internal;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -44,7 +44,7 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
     static final String CONSOLE_PATH = "/system/console";
     private static final Logger LOG = LoggerFactory.getLogger(StartupReport.class);
 
-    static final String LAUNCHER_READY = "(launcher.ready=true)";
+    private static final String LAUNCHER_READY = "(launcher.ready=true)";
     private final AtomicBoolean reported = new AtomicBoolean();
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
@@ -118,7 +118,7 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                         || configuration.state == ComponentConfigurationDTO.SATISFIED) {
                     active = true;
                 } else {
-                    inactive.add(description.name + " (" + stateName(configuration) + ")");
+                    inactive.add(description.name + " (" + StatusJson.whyNotActive(configuration) + ")");
                 }
             }
             if (active || !description.defaultEnabled) {
@@ -165,30 +165,6 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
             return "(no HTTP endpoint: check org.osgi.service.http.port)";
         }
         return (first.endsWith("/") ? first.substring(0, first.length() - 1) : first) + CONSOLE_PATH;
-    }
-
-    private static String stateName(ComponentConfigurationDTO configuration) {
-        return switch (configuration.state) {
-            case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> "waiting for its configuration";
-            case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> "unsatisfied reference "
-                    + configuration.unsatisfiedReferences[0].name;
-            case ComponentConfigurationDTO.FAILED_ACTIVATION -> "activation failed: " + cause(configuration.failure);
-            default -> "state " + configuration.state;
-        };
-    }
-
-    /** SCR's failure is a stack trace of the reflective call; the reason is its innermost cause's message. */
-    static String cause(String failure) {
-        if (failure == null) {
-            return "";
-        }
-        String reason = failure.lines().findFirst().orElse("");
-        for (String line : failure.lines().toList()) {
-            if (line.startsWith("Caused by: ")) {
-                reason = line.substring("Caused by: ".length());
-            }
-        }
-        return reason;
     }
 
     private static final class GroupCount {

@@ -1,4 +1,4 @@
-package io.pm500.runtime.internal;
+package io.pm500.status.internal;
 
 /** How the start-up report groups bundles, by symbolic name. */
 enum ComponentGroup {
