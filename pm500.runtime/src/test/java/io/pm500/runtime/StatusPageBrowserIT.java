@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 20: the operator's page in a real browser (Debian's Chromium, headless), live, never reloaded: a Modbus meter
  * (Debian's pymodbus as the meter) CONNECTED with GOOD values, a sink whose destination fails for its first seconds
  * RETRYING with a growing queue, then UP with the queue drained; the meter killed, LOST with every value STALE within
- * 5 s. Takes the screenshot the README shows.
+ * 5 s. {@code /metrics} says the same to a Prometheus parser. Takes the screenshot the README shows.
  */
 class StatusPageBrowserIT {
     private static final Pattern PASSWORD = Pattern.compile("generated password for user 'admin': (\\S+)");
@@ -126,15 +126,63 @@ class StatusPageBrowserIT {
         assertThat(actual).as("status.json against the example in docs/operations.md (lists empty here: %s)", empty)
                 .isEqualTo(documented);
 
+        String metrics = "http://127.0.0.1:" + port + "/metrics";
+        JsonNode scraped = scrape(metrics);
+        assertThat(sample(scraped, "pm500_meter_up", "meter", "pm1").path("labels").path("asset").asText())
+                .isEqualTo("feeder-1");
+        assertThat(sample(scraped, "pm500_meter_up", "meter", "pm1").path("value").asDouble()).isEqualTo(1.0);
+        assertThat(sample(scraped, "pm500_sink_delivered_total", "sink", "rec").path("value").asDouble())
+                .isGreaterThan(0);
+        assertThat(sample(scraped, "pm500_sink_failed_tries_total", "sink", "rec").path("value").asDouble())
+                .isGreaterThan(0);
+        assertThat(scraped.fieldNames()).toIterable().contains("pm500_data_free_bytes", "jvm_memory_used_bytes");
+
         meter.close();
         meter = null;
         long killed = System.nanoTime();
         JsonNode lost = awaitView(page, v -> v.path("meter").asText().equals("LOST") && all(v, "STALE"),
                 Duration.ofSeconds(5));
+        assertThat(sample(scrape(metrics), "pm500_meter_up", "meter", "pm1").path("value").asDouble()).isZero();
         System.out.printf("status page: sink RETRYING with %d queued, then UP; meter LOST with %d values STALE %d ms"
                 + " after its server was killed (page states seen: %s)%n", queuedWhileDown, lost.path("qualities")
                 .size(), (System.nanoTime() - killed) / 1_000_000, sinkStates.stream().distinct().limit(8).toList());
         assertThat(lost.path("marker").asBoolean()).as("the same page, never reloaded").isTrue();
+    }
+
+    /**
+     * {@code /metrics} without a login, asked for as OpenMetrics and parsed by a parser we did not write (the Python
+     * Prometheus client's OpenMetrics parser, Debian's python3-prometheus-client): sample name → samples.
+     */
+    private static JsonNode scrape(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                .startsWith("application/openmetrics-text"));
+        Process parser = new ProcessBuilder(PyModbusPeer.PYTHON, "-c", """
+                import json, sys
+                from prometheus_client.openmetrics.parser import text_string_to_metric_families
+                out = {}
+                for family in text_string_to_metric_families(sys.stdin.read()):
+                    for s in family.samples:
+                        out.setdefault(s.name, []).append({'labels': s.labels, 'value': s.value})
+                print(json.dumps(out))
+                """).redirectErrorStream(true).start();
+        parser.getOutputStream().write(r.body().getBytes(StandardCharsets.UTF_8));
+        parser.getOutputStream().close();
+        String out = new String(parser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(parser.waitFor()).as("the OpenMetrics parser on:%n%s%n%s", r.body(), out).isZero();
+        return JSON.readTree(out);
+    }
+
+    private static JsonNode sample(JsonNode scraped, String name, String label, String value) {
+        for (JsonNode s : scraped.path(name)) {
+            if (s.path("labels").path(label).asText().equals(value)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no " + name + "{" + label + "=\"" + value + "\"} in " + scraped.path(name));
     }
 
     /** The example under "### `status.json`" in docs/operations.md. */
