@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -127,35 +128,43 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
         return Labels.of("meter", m.meterId(), "asset", newest.isEmpty() ? m.meterId() : newest.get(0).asset());
     }
 
+    private static Labels sinkLabels(SinkStatus s) {
+        return Labels.of("sink", s.sinkName());
+    }
+
     private GaugeSnapshot meterGauge(String name, String help, List<MeterStatus> meters,
             ToDoubleFunction<MeterStatus> value) {
-        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(name).help(help);
-        meters.forEach(m -> b.dataPoint(GaugeDataPointSnapshot.builder().labels(meterLabels(m))
-                .value(value.applyAsDouble(m)).build()));
-        return b.build();
+        return gauge(name, help, meters, this::meterLabels, value);
     }
 
     private CounterSnapshot meterCounter(String name, String help, List<MeterStatus> meters,
             ToDoubleFunction<MeterStatus> value) {
-        CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
-        meters.forEach(m -> b.dataPoint(CounterDataPointSnapshot.builder().labels(meterLabels(m))
-                .value(value.applyAsDouble(m)).build()));
-        return b.build();
+        return counter(name, help, meters, this::meterLabels, value);
     }
 
     private static GaugeSnapshot sinkGauge(String name, String help, List<SinkStatus> sinks,
             ToDoubleFunction<SinkStatus> value) {
-        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(name).help(help);
-        sinks.forEach(s -> b.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("sink", s.sinkName()))
-                .value(value.applyAsDouble(s)).build()));
-        return b.build();
+        return gauge(name, help, sinks, MetricsServlet::sinkLabels, value);
     }
 
     private static CounterSnapshot sinkCounter(String name, String help, List<SinkStatus> sinks,
             ToDoubleFunction<SinkStatus> value) {
+        return counter(name, help, sinks, MetricsServlet::sinkLabels, value);
+    }
+
+    private static <T> GaugeSnapshot gauge(String name, String help, List<T> items, Function<T, Labels> labels,
+            ToDoubleFunction<T> value) {
+        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(name).help(help);
+        items.forEach(i -> b.dataPoint(GaugeDataPointSnapshot.builder().labels(labels.apply(i))
+                .value(value.applyAsDouble(i)).build()));
+        return b.build();
+    }
+
+    private static <T> CounterSnapshot counter(String name, String help, List<T> items, Function<T, Labels> labels,
+            ToDoubleFunction<T> value) {
         CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
-        sinks.forEach(s -> b.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("sink", s.sinkName()))
-                .value(value.applyAsDouble(s)).build()));
+        items.forEach(i -> b.dataPoint(CounterDataPointSnapshot.builder().labels(labels.apply(i))
+                .value(value.applyAsDouble(i)).build()));
         return b.build();
     }
 }
