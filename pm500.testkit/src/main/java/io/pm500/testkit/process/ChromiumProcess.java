@@ -113,13 +113,20 @@ public final class ChromiumProcess extends PeerProcess {
     private JsonNode command(String urlPrefix, String method, ObjectNode params)
             throws IOException, InterruptedException {
         JsonNode target = null;
-        for (JsonNode t : devtools("GET", "/json/list")) {
-            if ("page".equals(t.path("type").asText()) && t.path("url").asText().startsWith(urlPrefix)) {
-                target = t;
+        // a tab just opened shows its URL only once its navigation has committed
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (target == null) {
+            for (JsonNode t : devtools("GET", "/json/list")) {
+                if ("page".equals(t.path("type").asText()) && t.path("url").asText().startsWith(urlPrefix)) {
+                    target = t;
+                }
             }
-        }
-        if (target == null) {
-            throw new IOException("no tab at " + urlPrefix + "; open: " + tabs());
+            if (target == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("no tab at " + urlPrefix + "; open: " + tabs());
+                }
+                Thread.sleep(100);
+            }
         }
         CompletableFuture<JsonNode> reply = new CompletableFuture<>();
         WebSocket socket = http.newWebSocketBuilder().buildAsync(
