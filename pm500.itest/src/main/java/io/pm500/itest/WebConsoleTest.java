@@ -90,6 +90,24 @@ class WebConsoleTest {
         assertThat(sameOrigin.statusCode()).isNotIn(401, 403);
     }
 
+    /** Issue 19: a bad user name took the login component, and with it the console, offline. */
+    @Test
+    void aBadUserNameChangesNothingAndLocksNobodyOut() throws Exception {
+        Configuration configuration = configAdmin.getConfiguration("pm500.console", "?");
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put("username", "bad:name");
+        configuration.update(properties);
+        URI bundles = URI.create(console + "/bundles");
+        // the update reaches the component asynchronously: the old name must work before and after it
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertThat(GatewayHttp.get(bundles, "admin:" + PASSWORD).statusCode()).isEqualTo(200);
+        }
+        assertThat(GatewayHttp.get(bundles, "bad:name:" + PASSWORD).statusCode()).isEqualTo(401);
+        properties.put("username", "admin");
+        configuration.update(properties);
+    }
+
     private void setPassword(String password) throws Exception {
         update(password);
         awaitScrubbed();

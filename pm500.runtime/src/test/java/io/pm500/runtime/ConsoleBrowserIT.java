@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -79,7 +78,7 @@ class ConsoleBrowserIT {
         System.out.println("console CSRF test in " + chromium.version());
         // the operator logs in (credentials in the URL: Chromium caches them for the console, as after a prompt)
         chromium.open("http://admin:" + password + "@127.0.0.1:" + port + "/system/console/bundles");
-        awaitAudit("\"action\":\"login\"");
+        gateway.awaitAudit("\"action\":\"login\"", START);
         chromium.open("http://127.0.0.1:" + attacker.getAddress().getPort() + "/");
 
         String refused = gateway.await(Pattern.compile("(refused POST /system/console/bundles/pm500\\.simulator"
@@ -92,15 +91,5 @@ class ConsoleBrowserIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(new ObjectMapper().readTree(state.body()).get("data").get(0).get("state").asText())
                 .as("the simulator bundle after the forged stop").isEqualTo("Active");
-    }
-
-    private void awaitAudit(String text) throws Exception {
-        Path audit = home.resolve("logs/audit.log");
-        long deadline = System.nanoTime() + START.toNanos();
-        while (!Files.exists(audit) || !Files.readString(audit).contains(text)) {
-            assertThat(System.nanoTime() < deadline).as("audit event %s; Chromium:%n%s", text, chromium.output())
-                    .isTrue();
-            Thread.sleep(100);
-        }
     }
 }

@@ -82,6 +82,16 @@ final class GatewayProcess implements AutoCloseable {
                 + String.join("\n", output()));
     }
 
+    /** Waits for the gateway's audit log to record an event holding {@code text} (e.g. a browser's login). */
+    void awaitAudit(String text, Duration timeout) throws IOException, InterruptedException {
+        Path audit = home.resolve("logs").resolve("audit.log");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(audit) || !Files.readString(audit).contains(text)) {
+            assertThat(System.nanoTime() < deadline).as("audit event %s within %s", text, timeout).isTrue();
+            Thread.sleep(50);
+        }
+    }
+
     /** SIGKILL: the JVM gets no chance to run a shutdown hook or flush anything. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -97,7 +97,7 @@ class StatusPageBrowserIT {
         chromium = ChromiumProcess.start(browserHome.resolve("profile"));
         chromium.open("http://admin:" + password + "@127.0.0.1:" + port + "/system/console/bundles");
         String page = "http://127.0.0.1:" + port + "/system/console/pm500";
-        Thread.sleep(500); // the login tab has its credentials cached
+        gateway.awaitAudit("\"action\":\"login\"", START); // the browser has its credentials cached
         chromium.open(page);
         awaitView(page, v -> v.path("meter").asText().equals("CONNECTED"), Duration.ofSeconds(30));
         chromium.evaluate(page, "window.pm500Marker = 1");

@@ -97,10 +97,6 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
         out.close();
     }
 
-    Path file() {
-        return file;
-    }
-
     /** A state-changing console request: the configuration and bundle changes that follow are this user's. */
     void consoleRequest(String user, String address) {
         actor = new Actor(user, address, clock.instant());

@@ -109,11 +109,23 @@ public final class ConsoleLogin {
     @Modified
     void configure(Map<String, Object> properties) throws IOException {
         Config config = ConfigValues.read(properties, Config.class, LOG);
-        String username = checkName(config.username(), "username");
-        String viewer = checkName(config.viewerUsername(), "viewerUsername");
-        if (viewer.equals(username)) {
-            throw new IllegalArgumentException("configuration " + PID + ": viewerUsername '" + viewer + "' is the"
-                    + " administrator's name; choose another");
+        String username;
+        String viewer;
+        try {
+            username = checkName(config.username(), "username");
+            viewer = checkName(config.viewerUsername(), "viewerUsername");
+            if (viewer.equals(username)) {
+                throw new IllegalArgumentException("configuration " + PID + ": viewerUsername '" + viewer + "' is"
+                        + " the administrator's name; choose another");
+            }
+        } catch (IllegalArgumentException e) {
+            if (credentials.isEmpty()) {
+                LOG.error("{}; the Web Console stays closed until it is fixed", e.getMessage());
+                throw e;
+            }
+            // a bad change must not lock everyone out: the current names and passwords stay
+            LOG.error("{}; the current login names stay", e.getMessage());
+            return;
         }
         PasswordHash hash;
         if (!config._password().isEmpty()) {

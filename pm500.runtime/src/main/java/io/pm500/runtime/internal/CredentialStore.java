@@ -14,7 +14,7 @@ import java.util.Optional;
 /** The file that keeps the Web Console password hash: written whole or not at all, readable by its owner only. */
 final class CredentialStore {
     private static final String HEADER = "# PM500 Web Console password hash. Delete this file and restart to get a new"
-            + " generated password printed in the log.";
+            + " generated password printed on the terminal.";
 
     private final Path file;
 

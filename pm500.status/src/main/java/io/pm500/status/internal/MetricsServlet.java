@@ -25,7 +25,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.osgi.framework.BundleContext;
@@ -84,30 +86,35 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
         List<StatusSource> all = sources == null ? List.of() : sources;
         List<MeterStatus> meters = all.stream().flatMap(s -> s.meters().stream()).toList();
         List<SinkStatus> sinks = all.stream().flatMap(s -> s.sinks().stream()).toList();
+        Map<String, Labels> byMeter = new HashMap<>();
+        meters.forEach(m -> byMeter.put(m.meterId(), meterLabels(m)));
+        Function<MeterStatus, Labels> meter = m -> byMeter.get(m.meterId());
+        Function<SinkStatus, Labels> sink = s -> Labels.of("sink", s.sinkName());
         return MetricSnapshots.of(
-                meterGauge("pm500_meter_up", "1 when the meter's last poll got an answer (CONNECTED), else 0",
-                        meters, m -> m.state() == ConnectionState.CONNECTED ? 1 : 0),
-                meterCounter("pm500_meter_polls", "Polls of the meter since the driver started it", meters,
+                gauge("pm500_meter_up", "1 when the meter's last poll got an answer (CONNECTED), else 0", meters,
+                        meter, m -> m.state() == ConnectionState.CONNECTED ? 1 : 0),
+                counter("pm500_meter_polls", "Polls of the meter since the driver started it", meters, meter,
                         MeterStatus::polls),
-                meterCounter("pm500_meter_poll_failures", "Polls of the meter that failed", meters,
+                counter("pm500_meter_poll_failures", "Polls of the meter that failed", meters, meter,
                         MeterStatus::failures),
-                meterCounter("pm500_meter_reconnects", "Connections to the meter after the first", meters,
+                counter("pm500_meter_reconnects", "Connections to the meter after the first", meters, meter,
                         MeterStatus::reconnects),
-                meterGauge("pm500_meter_last_poll_seconds", "Duration of the meter's last poll", meters,
+                gauge("pm500_meter_last_poll_seconds", "Duration of the meter's last poll", meters, meter,
                         m -> m.lastLatency() == null ? 0 : m.lastLatency().toNanos() / 1e9),
-                sinkGauge("pm500_sink_up", "1 when the sink delivers (UP), else 0 (RETRYING, ABSENT)", sinks,
+                gauge("pm500_sink_up", "1 when the sink delivers (UP), else 0 (RETRYING, ABSENT)", sinks, sink,
                         s -> s.state() == SinkState.UP ? 1 : 0),
-                sinkCounter("pm500_sink_delivered", "Readings the sink has delivered", sinks, SinkStatus::delivered),
-                sinkCounter("pm500_sink_failed_tries", "Deliveries that failed and are retried", sinks,
+                counter("pm500_sink_delivered", "Readings the sink has delivered", sinks, sink,
+                        SinkStatus::delivered),
+                counter("pm500_sink_failed_tries", "Deliveries that failed and are retried", sinks, sink,
                         SinkStatus::failedTries),
-                sinkCounter("pm500_sink_dropped", "Readings dropped because the sink's outbox was full", sinks,
+                counter("pm500_sink_dropped", "Readings dropped because the sink's outbox was full", sinks, sink,
                         SinkStatus::dropped),
-                sinkCounter("pm500_sink_dead_letters", "Readings the destination refused for good (dead letters)",
-                        sinks, SinkStatus::deadLettered),
-                sinkGauge("pm500_sink_queued_readings", "Readings waiting in the sink's outbox", sinks,
+                counter("pm500_sink_dead_letters", "Readings the destination refused for good (dead letters)",
+                        sinks, sink, SinkStatus::deadLettered),
+                gauge("pm500_sink_queued_readings", "Readings waiting in the sink's outbox", sinks, sink,
                         SinkStatus::queued),
-                sinkGauge("pm500_sink_queued_bytes", "Bytes of the sink's outbox", sinks, SinkStatus::queuedBytes),
-                sinkGauge("pm500_sink_oldest_seconds", "Age of the oldest reading waiting for the sink", sinks,
+                gauge("pm500_sink_queued_bytes", "Bytes of the sink's outbox", sinks, sink, SinkStatus::queuedBytes),
+                gauge("pm500_sink_oldest_seconds", "Age of the oldest reading waiting for the sink", sinks, sink,
                         s -> s.oldestAge().toMillis() / 1000.0),
                 GaugeSnapshot.builder().name("pm500_data_free_bytes").help("Free space for outboxes: usable bytes"
                         + " of the file system of the data directory").dataPoint(GaugeDataPointSnapshot.builder()
@@ -126,30 +133,6 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
         MeterCatalog c = catalog;
         List<EnrichedReading> newest = c == null ? List.of() : c.newest(m.meterId());
         return Labels.of("meter", m.meterId(), "asset", newest.isEmpty() ? m.meterId() : newest.get(0).asset());
-    }
-
-    private static Labels sinkLabels(SinkStatus s) {
-        return Labels.of("sink", s.sinkName());
-    }
-
-    private GaugeSnapshot meterGauge(String name, String help, List<MeterStatus> meters,
-            ToDoubleFunction<MeterStatus> value) {
-        return gauge(name, help, meters, this::meterLabels, value);
-    }
-
-    private CounterSnapshot meterCounter(String name, String help, List<MeterStatus> meters,
-            ToDoubleFunction<MeterStatus> value) {
-        return counter(name, help, meters, this::meterLabels, value);
-    }
-
-    private static GaugeSnapshot sinkGauge(String name, String help, List<SinkStatus> sinks,
-            ToDoubleFunction<SinkStatus> value) {
-        return gauge(name, help, sinks, MetricsServlet::sinkLabels, value);
-    }
-
-    private static CounterSnapshot sinkCounter(String name, String help, List<SinkStatus> sinks,
-            ToDoubleFunction<SinkStatus> value) {
-        return counter(name, help, sinks, MetricsServlet::sinkLabels, value);
     }
 
     private static <T> GaugeSnapshot gauge(String name, String help, List<T> items, Function<T, Labels> labels,
