@@ -31,7 +31,7 @@ final class StatusSources {
     /** One sink's outbox status; all zero and ABSENT until the pipeline made its outbox. */
     static SinkStatus sink(BundleContext context, String name) {
         return sinks(context).stream().filter(s -> s.sinkName().equals(name)).findFirst()
-                .orElse(new SinkStatus(name, SinkState.ABSENT, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO, "", null));
+                .orElse(new SinkStatus(name, SinkState.ABSENT, 0, 0, 0, 0, null, 0, 0, 0, 0, Duration.ZERO, "", null));
     }
 
     private static <T> List<T> collect(BundleContext context, Function<StatusSource, List<T>> what) {

@@ -47,11 +47,14 @@ class StatusPageBrowserIT {
               const s = document.querySelector('tr[data-sink="rec"]');
               return {
                 marker: window.pm500Marker === 1,
-                meter: m ? m.querySelector('td.state').textContent : null,
+                meter: m ? m.querySelector('td.state .name').textContent : null,
                 asset: m ? m.children[1].textContent : null,
                 sink: s ? s.querySelector('td.state').textContent : null,
                 queued: s ? Number(s.querySelector('td.queued').textContent) : -1,
-                qualities: [...document.querySelectorAll('tr[data-value^="pm1/"] td.quality')].map(t => t.textContent)
+                qualities: [...document.querySelectorAll('tr[data-value^="pm1/"] td.quality')].map(t => t.textContent),
+                sinkChart: document.querySelectorAll('[data-chart-sink="rec"] svg path').length,
+                sinkLegend: (document.querySelector('[data-chart-sink="rec"] .legend') || {}).textContent,
+                meterChart: document.querySelectorAll('[data-chart-meter="pm1"] svg path').length
               };
             })()""";
 
@@ -89,6 +92,9 @@ class StatusPageBrowserIT {
         Files.writeString(conf.resolve("pm500.asset-pm1.cfg"), "meterId=pm1\nasset=feeder-1\nsite=plant\n");
         Files.writeString(conf.resolve("pm500.testkit.sink-rec.cfg"), "sink.name=rec\nfile="
                 + home.resolve("received.txt") + "\nfailForSeconds=8\n");
+        Files.writeString(conf.resolve("pm500.health.sinks.cfg"), "stalledSeconds=2\n");
+        // power is read over EtherNet/IP; this meter is read over Modbus
+        Files.writeString(conf.resolve("pm500.status.history.cfg"), "meterMetric=energy.active.import.total\n");
         int port = GatewayProcess.freePort();
         gateway.launch(port);
         String password = gateway.await(PASSWORD, START);
@@ -101,6 +107,10 @@ class StatusPageBrowserIT {
         chromium.open(page);
         awaitView(page, v -> v.path("meter").asText().equals("CONNECTED"), Duration.ofSeconds(30));
         chromium.evaluate(page, "window.pm500Marker = 1");
+        // the page asks for the values of the meters whose values are open
+        chromium.evaluate(page, "document.querySelector('details[data-values=\"pm1\"]').open = true");
+        String health = "http://127.0.0.1:" + port + "/health";
+        awaitHealth(health + "?tags=sinks", 503, "sink rec: ", Duration.ofSeconds(10));
 
         List<String> sinkStates = new ArrayList<>();
         JsonNode backlog = awaitView(page, v -> {
@@ -111,14 +121,22 @@ class StatusPageBrowserIT {
         JsonNode live = awaitView(page, v -> v.path("sink").asText().equals("UP") && v.path("queued").asLong() == 0
                 && !v.path("qualities").isEmpty() && all(v, "GOOD"), Duration.ofSeconds(30));
         assertThat(live.path("asset").asText()).isEqualTo("feeder-1");
+        awaitHealth(health, 200, "1 of 1 meters polled within 3 intervals", Duration.ofSeconds(10));
         assertThat(live.path("qualities").size()).as("values of pm1 on the page").isGreaterThan(7);
-        chromium.evaluate(page, "document.querySelector('details[data-values=\"pm1\"]').open = true");
-        Thread.sleep(1500); // a refresh or two with the values open
+        // the charts drawn, the sink's showing the backlog drained
+        awaitView(page, v -> v.path("sinkChart").asInt() == 2 && v.path("meterChart").asInt() == 1
+                && v.path("sinkLegend").asText().startsWith("■ queued: 0 ("), Duration.ofSeconds(15));
         chromium.screenshot(page, Path.of("target", "status-page.png"));
 
         JsonNode status = JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(page
-                + "/status.json")).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:"
+                + "/status.json?values=*")).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:"
                 + password).getBytes(StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString()).body());
+        HttpResponse<String> hcPlugin = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + port + "/system/console/healthcheck?tags=pm500")).header("Authorization",
+                "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(hcPlugin.statusCode()).as("the Felix health check plugin of the Web Console").isEqualTo(200);
+        assertThat(hcPlugin.body()).contains("PM500 meters", "PM500 sinks", "PM500 gateway");
         Set<String> empty = new TreeSet<>();
         Set<String> actual = shape(status, empty);
         Set<String> documented = shape(documentedExample(), new TreeSet<>());
@@ -135,7 +153,14 @@ class StatusPageBrowserIT {
                 .isGreaterThan(0);
         assertThat(sample(scraped, "pm500_sink_failed_tries_total", "sink", "rec").path("value").asDouble())
                 .isGreaterThan(0);
-        assertThat(scraped.fieldNames()).toIterable().contains("pm500_data_free_bytes", "jvm_memory_used_bytes");
+        assertThat(scraped.fieldNames()).toIterable().contains("pm500_data_free_bytes", "jvm_memory_used_bytes",
+                "pm500_meter_poll_seconds_bucket", "pm500_sink_queued_bytes_limit");
+        assertThat(labelled(scraped, "pm500_meter_polls_total", "block", "status", "result", "ok").path("value")
+                .asDouble()).isGreaterThan(0);
+        assertThat(sample(scraped, "pm500_meter_poll_seconds_count", "meter", "pm1").path("value").asDouble())
+                .isGreaterThan(0);
+        assertThat(sample(scraped, "pm500_readings_total", "quality", "GOOD").path("value").asDouble())
+                .isGreaterThan(0);
 
         meter.close();
         meter = null;
@@ -143,6 +168,7 @@ class StatusPageBrowserIT {
         JsonNode lost = awaitView(page, v -> v.path("meter").asText().equals("LOST") && all(v, "STALE"),
                 Duration.ofSeconds(5));
         assertThat(sample(scrape(metrics), "pm500_meter_up", "meter", "pm1").path("value").asDouble()).isZero();
+        awaitHealth(health, 503, "meter pm1 at 127.0.0.1:", Duration.ofSeconds(5));
         System.out.printf("status page: sink RETRYING with %d queued, then UP; meter LOST with %d values STALE %d ms"
                 + " after its server was killed (page states seen: %s)%n", queuedWhileDown, lost.path("qualities")
                 .size(), (System.nanoTime() - killed) / 1_000_000, sinkStates.stream().distinct().limit(8).toList());
@@ -176,6 +202,36 @@ class StatusPageBrowserIT {
         return JSON.readTree(out);
     }
 
+    private static JsonNode labelled(JsonNode scraped, String name, String label, String value, String label2,
+            String value2) {
+        for (JsonNode s : scraped.path(name)) {
+            if (s.path("labels").path(label).asText().equals(value)
+                    && s.path("labels").path(label2).asText().equals(value2)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no " + name + "{" + label + "=\"" + value + "\"," + label2 + "=\"" + value2
+                + "\"} in " + scraped.path(name));
+    }
+
+    /** {@code /health} (no login) answers with the status code, its JSON naming what is wrong. */
+    private static void awaitHealth(String url, int status, String message, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpResponse<String> r;
+        do {
+            r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == status && r.body().contains(message)) {
+                JsonNode json = JSON.readTree(r.body());
+                assertThat(json.path("overallResult").asText()).isEqualTo(status == 200 ? "OK" : "CRITICAL");
+                return;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(url + " did not answer " + status + " with '" + message + "' within " + timeout
+                + "; it answers " + r.statusCode() + ": " + r.body());
+    }
+
     private static JsonNode sample(JsonNode scraped, String name, String label, String value) {
         for (JsonNode s : scraped.path(name)) {
             if (s.path("labels").path(label).asText().equals(value)) {
@@ -204,8 +260,8 @@ class StatusPageBrowserIT {
         if (node.isObject()) {
             node.fieldNames().forEachRemaining(f -> {
                 paths.add(at + "." + f);
-                // the blocks object is keyed by the meter's block ids, not by names of the contract
-                if (!f.equals("blocks")) {
+                // keyed by the meter's block ids, poll results and qualities, not by names of the contract
+                if (!Set.of("blocks", "results", "qualities").contains(f)) {
                     shape(node.get(f), at + "." + f, paths, empty);
                 }
             });

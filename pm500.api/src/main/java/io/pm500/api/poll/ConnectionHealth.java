@@ -2,15 +2,20 @@ package io.pm500.api.poll;
 
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.status.BlockPolls;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.PollTimes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One meter's connection state by the rules every driver follows: after a failure that closed the connection, the
  * next attempt waits a capped exponential backoff with jitter (0.5 s doubling to 30 s, +0–25 %); after
- * {@code lostAfter} consecutive failures the meter is LOST; the first good poll makes it CONNECTED. Publishes an
- * immutable {@link MeterStatus} any thread may read; the rest is for the meter's own (serial) poll thread.
+ * {@code lostAfter} consecutive failures the meter is LOST; the first good poll makes it CONNECTED. Counts each block's
+ * polls by result and the successful polls' round-trip times. Any thread may ask for a {@link MeterStatus}, made
+ * when asked (a poll only updates counters, allocating nothing); the rest is for the meter's own (serial) poll
+ * thread.
  * <p>
  * Faults are logged when they start, summarised every {@value #SUMMARY_MINUTES} minutes while they last and logged
  * when they clear, never once per poll: a device's refusal of one block (an exception code, a malformed reply) is
@@ -38,6 +45,9 @@ public final class ConnectionHealth {
     private static final long BACKOFF_BASE_MILLIS = 500;
     private static final long BACKOFF_CAP_MILLIS = 30_000;
     private static final long MINUTE_MILLIS = 60_000;
+    private static final AcquisitionStatus[] RESULTS = AcquisitionStatus.values();
+    private static final long[] BOUNDS_NANOS = PollTimes.BOUNDS_SECONDS.stream()
+            .mapToLong(s -> Math.round(s * 1e9)).toArray();
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHealth.class);
 
     /** A fault that is going on: since when, how often, and when it was last reported. */
@@ -66,24 +76,37 @@ public final class ConnectionHealth {
     private final Map<String, Fault> faults = new HashMap<>();
     /** When the last connections opened, newest last, to tell reconnect storms from the odd reconnect. */
     private final long[] connectTimes = new long[RECONNECTS_PER_MINUTE + 1];
-    private long polls;
-    private long failures;
-    private long connects;
-    private int consecutiveFailures;
+    private final Map<String, Integer> blockIndex = new HashMap<>();
+    /** Polls by block and result: {@code [block * RESULTS.length + result.ordinal()]}. */
+    private final AtomicLongArray results;
+    private final AtomicLongArray timeBuckets = new AtomicLongArray(BOUNDS_NANOS.length + 1);
     private int backoffStep;
     private long nextAttemptNanos;
-    private String lastError = "";
-    private Duration lastLatency = Duration.ZERO;
-    private Instant lastSuccess;
-    private ConnectionState state = ConnectionState.CONNECTING;
+    // written by the poll thread only, read by any thread asking for the status
+    private volatile long polls;
+    private volatile long failures;
+    private volatile long connects;
+    private volatile int consecutiveFailures;
+    private volatile String lastError = "";
+    private volatile long lastLatencyNanos;
+    private volatile long lastSuccessMillis = -1;
+    private volatile long timeSumNanos;
+    private volatile ConnectionState state = ConnectionState.CONNECTING;
+    private volatile long stateSinceMillis;
+    private volatile boolean disabled;
     private volatile boolean slow = true;
-    private volatile MeterStatus status;
+    /** Counts changes, so that a snapshot is made once per change however often it is asked for. */
+    private volatile long changes;
+    private volatile Snapshot snapshot;
+
+    private record Snapshot(long version, MeterStatus status) {
+    }
 
     /**
      * @param driver    the driver's bundle symbolic name, for the status
      * @param endpoint  where the meter is read, for the status and logs
      * @param intervals the blocks polled and their intervals in ms (0 = once per connection), for the status
-     * @param enabled   false publishes the meter as DISABLED
+     * @param enabled   false reports the meter as DISABLED
      * @param clock     for the status's times and the fault reports' pace
      */
     public ConnectionHealth(String meterId, String driver, String endpoint, Map<String, Long> intervals,
@@ -96,7 +119,12 @@ public final class ConnectionHealth {
         this.endpoint = endpoint;
         this.lostAfter = lostAfter;
         this.clock = clock;
-        publish(!enabled);
+        for (String block : blocks) {
+            blockIndex.put(block, blockIndex.size());
+        }
+        this.results = new AtomicLongArray(blocks.size() * RESULTS.length);
+        this.disabled = !enabled;
+        this.stateSinceMillis = clock.millis();
     }
 
     /** True while a failed connection's backoff has not passed: polls then report the outage without trying. */
@@ -130,6 +158,7 @@ public final class ConnectionHealth {
     /** A poll is about to talk to the meter. */
     public void pollStarted() {
         polls++;
+        changes++;
     }
 
     /** The driver opened a connection (or session) to the meter. */
@@ -144,13 +173,13 @@ public final class ConnectionHealth {
             raise(RECONNECTS, "reconnects more than " + RECONNECTS_PER_MINUTE + " times a minute", "the device (or a"
                     + " firewall between) closes the connection; check its idle timeout and connection limit");
         }
-        publish(false);
+        changes++;
     }
 
     /** A poll of {@code blockId} succeeded in {@code latencyNanos}. */
     public void succeeded(String blockId, long latencyNanos) {
         long now = clock.millis();
-        if (lastSuccess == null) {
+        if (lastSuccessMillis < 0) {
             LOG.info("{} meter {}: polling {}", driver, meterId, endpoint);
         }
         if (!faults.isEmpty()) { // a healthy meter's poll builds no messages
@@ -160,13 +189,20 @@ public final class ConnectionHealth {
                 cleared(RECONNECTS, "reconnects are back to at most " + RECONNECTS_PER_MINUTE + " a minute", now);
             }
         }
-        state = ConnectionState.CONNECTED;
+        state(ConnectionState.CONNECTED, now);
         consecutiveFailures = 0;
         backoffStep = 0;
-        lastLatency = Duration.ofNanos(latencyNanos);
-        lastSuccess = clock.instant();
-        slow = lastLatency.toMillis() > SLOW_REPLY_MILLIS;
-        publish(false);
+        lastLatencyNanos = latencyNanos;
+        lastSuccessMillis = now;
+        slow = latencyNanos > SLOW_REPLY_MILLIS * 1_000_000;
+        count(blockId, AcquisitionStatus.OK);
+        int bucket = 0;
+        while (bucket < BOUNDS_NANOS.length && latencyNanos > BOUNDS_NANOS[bucket]) {
+            bucket++;
+        }
+        timeBuckets.lazySet(bucket, timeBuckets.get(bucket) + 1);
+        timeSumNanos += latencyNanos;
+        changes++;
     }
 
     /**
@@ -175,8 +211,10 @@ public final class ConnectionHealth {
      * @param connectionClosed the driver closed the connection: the next attempt waits the backoff
      */
     public void failed(String blockId, AcquisitionStatus status, String detail, boolean connectionClosed) {
+        long now = clock.millis();
         failures++;
         consecutiveFailures++;
+        count(blockId, status);
         lastError = status + ": " + detail;
         boolean transport = status == AcquisitionStatus.TIMEOUT || status == AcquisitionStatus.CONNECTION_LOST;
         if (transport) {
@@ -191,22 +229,74 @@ public final class ConnectionHealth {
             nextAttemptNanos = System.nanoTime() + delay * 1_000_000;
         }
         if (consecutiveFailures >= lostAfter && state != ConnectionState.LOST) {
-            state = ConnectionState.LOST;
+            state(ConnectionState.LOST, now);
             LOG.warn("{} meter {}: lost after {} failed polls at {}: {}", driver, meterId, consecutiveFailures,
                     endpoint, lastError);
         } else if (state != ConnectionState.LOST && (connectionClosed || state != ConnectionState.CONNECTED)) {
-            state = ConnectionState.CONNECTING;
+            state(ConnectionState.CONNECTING, now);
         }
-        publish(false);
+        changes++;
     }
 
-    /** Publishes the meter as DISABLED (stopped or switched off). */
+    /** Reports the meter as DISABLED (stopped or switched off). */
     public void disabled() {
-        publish(true);
+        disabled = true;
+        stateSinceMillis = clock.millis();
+        changes++;
     }
 
+    /**
+     * A snapshot, made at the first request after a change (a sink's birth of 200 meters asks for each meter's
+     * status many times); the counters of a poll under way may be half in it.
+     */
     public MeterStatus status() {
+        long version = changes;
+        Snapshot last = snapshot;
+        if (last != null && last.version() == version) {
+            return last.status();
+        }
+        MeterStatus status = build();
+        snapshot = new Snapshot(version, status);
         return status;
+    }
+
+    private MeterStatus build() {
+        List<BlockPolls> byBlock = new ArrayList<>(blocks.size());
+        for (int b = 0; b < blocks.size(); b++) {
+            Map<AcquisitionStatus, Long> counts = new EnumMap<>(AcquisitionStatus.class);
+            for (AcquisitionStatus r : RESULTS) {
+                long n = results.get(b * RESULTS.length + r.ordinal());
+                if (n > 0) {
+                    counts.put(r, n);
+                }
+            }
+            byBlock.add(new BlockPolls(blocks.get(b), counts));
+        }
+        List<Long> buckets = new ArrayList<>(timeBuckets.length());
+        for (int i = 0; i < timeBuckets.length(); i++) {
+            buckets.add(timeBuckets.get(i));
+        }
+        long success = lastSuccessMillis;
+        return new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state,
+                Instant.ofEpochMilli(stateSinceMillis), polls, failures, consecutiveFailures,
+                Math.max(0, connects - 1), lastError, Duration.ofNanos(lastLatencyNanos),
+                success < 0 ? null : Instant.ofEpochMilli(success), blocks, intervals, byBlock,
+                new PollTimes(buckets, timeSumNanos / 1e9));
+    }
+
+    private void state(ConnectionState next, long now) {
+        if (state != next) {
+            state = next;
+            stateSinceMillis = now;
+        }
+    }
+
+    private void count(String blockId, AcquisitionStatus result) {
+        Integer b = blockIndex.get(blockId);
+        if (b != null) { // a sample of a block the meter is not configured for has no counter
+            int i = b * RESULTS.length + result.ordinal();
+            results.lazySet(i, results.get(i) + 1);
+        }
     }
 
     private void raise(String key, String what, String detail) {
@@ -235,11 +325,5 @@ public final class ConnectionHealth {
             LOG.info("{} meter {}: {} (the fault lasted {} s, {} times)", driver, meterId, what,
                     (now - fault.sinceMillis) / 1000, fault.count);
         }
-    }
-
-    private void publish(boolean disabled) {
-        status = new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state, polls,
-                failures, consecutiveFailures, Math.max(0, connects - 1), lastError, lastLatency, lastSuccess, blocks,
-                intervals);
     }
 }

@@ -1,6 +1,8 @@
 package io.pm500.api.status;
 
+import io.pm500.api.reading.Quality;
 import java.util.List;
+import java.util.Map;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -17,5 +19,10 @@ public interface StatusSource {
 
     default List<SinkStatus> sinks() {
         return List.of();
+    }
+
+    /** Readings the pipeline has made since it started, by quality (absent: none of that quality). */
+    default Map<Quality, Long> readings() {
+        return Map.of();
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.PollTimes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,6 +45,56 @@ class ConnectionHealthTest {
         assertThat(h.status().consecutiveFailures()).isZero();
         assertThat(h.status().failures()).isEqualTo(3);
         assertThat(h.status().polls()).isEqualTo(1);
+    }
+
+    @Test
+    void countsEachBlocksPollsByResultTheirTimesAndSinceWhenTheStateHolds() {
+        Instant[] now = { T };
+        Clock clock = new Clock() {
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+        };
+        ConnectionHealth h = new ConnectionHealth("m1", "pm500.driver.test", "10.0.0.1:502",
+                new java.util.LinkedHashMap<>(Map.of("status", 1000L)), 2, true, clock);
+        assertThat(h.status().stateSince()).isEqualTo(T);
+        now[0] = T.plusSeconds(5);
+        h.succeeded("status", 800_000); // 0.8 ms
+        h.succeeded("status", 3_000_000); // 3 ms
+        h.succeeded("status", 9_000_000_000L); // above the highest bound
+        h.failed("status", AcquisitionStatus.DEVICE_ERROR, "code 2", false);
+        now[0] = T.plusSeconds(9);
+        h.failed("status", AcquisitionStatus.TIMEOUT, "no reply", true);
+        h.failed("unknown", AcquisitionStatus.TIMEOUT, "a block the meter is not configured for", true);
+
+        assertThat(h.status().state()).isEqualTo(ConnectionState.LOST);
+        assertThat(h.status().stateSince()).as("LOST at the second failure in a row").isEqualTo(T.plusSeconds(9));
+        assertThat(h.status().blockPolls()).singleElement().satisfies(b -> {
+            assertThat(b.blockId()).isEqualTo("status");
+            assertThat(b.results()).containsOnly(Map.entry(AcquisitionStatus.OK, 3L),
+                    Map.entry(AcquisitionStatus.DEVICE_ERROR, 1L), Map.entry(AcquisitionStatus.TIMEOUT, 1L));
+        });
+        PollTimes times = h.status().pollTimes();
+        assertThat(times.count()).isEqualTo(3);
+        assertThat(times.counts().get(0)).as("<= 1 ms").isEqualTo(1);
+        assertThat(times.counts().get(2)).as("<= 5 ms").isEqualTo(1);
+        assertThat(times.counts().get(PollTimes.BOUNDS_SECONDS.size())).as("above 2.5 s").isEqualTo(1);
+        assertThat(times.sumSeconds()).isCloseTo(9.0038, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(h.status()).as("made once per change, however often asked for").isSameAs(h.status());
+        MeterStatus before = h.status();
+        h.pollStarted();
+        assertThat(h.status()).isNotSameAs(before).extracting(MeterStatus::polls).isEqualTo(before.polls() + 1);
     }
 
     @Test

@@ -320,8 +320,9 @@ final class Courier implements Runnable {
 
     SinkStatus status() {
         SinkState state = sink == null ? SinkState.ABSENT : retrying ? SinkState.RETRYING : SinkState.UP;
-        return new SinkStatus(outbox.sinkName(), state, delivered, rate, failedTries, deadLettered, outbox.dropped(),
-                outbox.readings(), outbox.bytes(), outbox.oldestAge(System.currentTimeMillis()), lastError,
-                lastDelivery);
+        return new SinkStatus(outbox.sinkName(), state, delivered, rate, failedTries, deadLettered,
+                deadLetters.file(outbox.sinkName()).toAbsolutePath().toString(), outbox.dropped(),
+                outbox.readings(), outbox.bytes(), outbox.maxBytes(), outbox.oldestAge(System.currentTimeMillis()),
+                lastError, lastDelivery);
     }
 }

@@ -417,6 +417,11 @@ final class Outbox implements AutoCloseable {
         return bytes;
     }
 
+    /** The limit beyond which the oldest readings are dropped. */
+    synchronized long maxBytes() {
+        return maxBytes;
+    }
+
     synchronized long readings() {
         return readings;
     }

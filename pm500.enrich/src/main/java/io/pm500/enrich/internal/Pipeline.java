@@ -1,6 +1,7 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.status.SinkStatus;
 import java.nio.file.Path;
@@ -8,10 +9,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -35,6 +39,7 @@ final class Pipeline implements AutoCloseable {
     private volatile Set<String> lostMeters = Set.of();
     /** Appends share it; creating a route takes it alone, so no append sees a half-made hand-over. */
     private final ReadWriteLock routing = new ReentrantReadWriteLock();
+    private final LongAdder[] byQuality = new LongAdder[Quality.values().length];
     /** Readings taken while no route exists (first start, before the configuration is bound); guarded by routing. */
     private volatile Outbox unrouted;
 
@@ -43,6 +48,7 @@ final class Pipeline implements AutoCloseable {
         this.enrichment = enrichment;
         this.defaultMaxBytes = defaultMaxBytes;
         this.clock = clock;
+        Arrays.setAll(byQuality, q -> new LongAdder());
         store = new Outboxes(dir, syncIntervalMillis);
         deadLetters = new DeadLetters(dir.resolve("dead-letter"));
         List<String> names = store.sinkNames();
@@ -158,6 +164,9 @@ final class Pipeline implements AutoCloseable {
     private void append(List<EnrichedReading> readings) {
         if (readings.isEmpty()) {
             return;
+        }
+        for (int i = 0; i < readings.size(); i++) {
+            byQuality[readings.get(i).quality().ordinal()].increment();
         }
         long now = clock.millis();
         routing.readLock().lock();
@@ -330,6 +339,18 @@ final class Pipeline implements AutoCloseable {
         List<SinkStatus> out = new ArrayList<>(routes.size());
         routes.values().forEach(r -> out.add(r.courier().status()));
         out.sort((a, b) -> a.sinkName().compareTo(b.sinkName()));
+        return out;
+    }
+
+    /** Readings made since the pipeline started, by quality. */
+    Map<Quality, Long> readings() {
+        Map<Quality, Long> out = new EnumMap<>(Quality.class);
+        for (Quality q : Quality.values()) {
+            long n = byQuality[q.ordinal()].sum();
+            if (n > 0) {
+                out.put(q, n);
+            }
+        }
         return out;
     }
 

@@ -7,6 +7,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
+import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.ConnectionState;
@@ -173,6 +174,11 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     @Override
     public List<SinkStatus> sinks() {
         return pipeline.sinks();
+    }
+
+    @Override
+    public Map<Quality, Long> readings() {
+        return pipeline.readings();
     }
 
     /** From the blocks the meter's driver reports it reads, and the meter's model (profile, units, derived). */

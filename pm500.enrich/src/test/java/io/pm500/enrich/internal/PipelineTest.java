@@ -124,6 +124,10 @@ class PipelineTest {
             p.lostMeters(Set.of("m1"));
             assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3);
             assertThat(p.newest("unknown")).isEmpty();
+            assertThat(p.readings()).as("readings made, by quality (the operator's view counts them)")
+                    .containsOnly(Map.entry(Quality.GOOD, 3L), Map.entry(Quality.STALE, 2L));
+            assertThat(p.sinks()).singleElement().satisfies(s -> assertThat(s.queuedBytesLimit())
+                    .as("the outbox's limit, for the health check").isEqualTo(1L << 30));
         }
     }
 

@@ -1,21 +1,24 @@
 package io.pm500.status.internal;
 
-import io.pm500.api.reading.EnrichedReading;
-import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.Quality;
+import io.pm500.api.status.BlockPolls;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.PollTimes;
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
-import io.pm500.api.status.StatusSource;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import jakarta.servlet.Servlet;
@@ -23,10 +26,10 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
@@ -34,9 +37,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.servlet.whiteboard.HttpWhiteboardConstants;
 
 /**
@@ -52,22 +52,17 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
     static final String PATH = "/metrics";
     private static final long serialVersionUID = 1L;
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile List<StatusSource> sources;
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile MeterCatalog catalog;
+    @Reference
+    private Snapshots snapshots;
 
     private final transient PrometheusRegistry registry = new PrometheusRegistry();
     private final transient ExpositionFormats formats = ExpositionFormats.init();
 
-    private final transient Path data;
+    private final transient DataDisk disk;
 
     @Activate
     public MetricsServlet(BundleContext context) {
-        String dir = context.getProperty("pm500.data.dir");
-        data = Path.of(dir == null ? "data" : dir).toAbsolutePath();
+        disk = DataDisk.of(context);
         registry.register(this);
         JvmMetrics.builder().register(registry);
     }
@@ -83,9 +78,8 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
     /** Made at each scrape from the snapshots the drivers and the pipeline keep in memory. */
     @Override
     public MetricSnapshots collect() {
-        List<StatusSource> all = sources == null ? List.of() : sources;
-        List<MeterStatus> meters = all.stream().flatMap(s -> s.meters().stream()).toList();
-        List<SinkStatus> sinks = all.stream().flatMap(s -> s.sinks().stream()).toList();
+        List<MeterStatus> meters = snapshots.meters();
+        List<SinkStatus> sinks = snapshots.sinks();
         Map<String, Labels> byMeter = new HashMap<>();
         meters.forEach(m -> byMeter.put(m.meterId(), meterLabels(m)));
         Function<MeterStatus, Labels> meter = m -> byMeter.get(m.meterId());
@@ -93,10 +87,8 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
         return MetricSnapshots.of(
                 gauge("pm500_meter_up", "1 when the meter's last poll got an answer (CONNECTED), else 0", meters,
                         meter, m -> m.state() == ConnectionState.CONNECTED ? 1 : 0),
-                counter("pm500_meter_polls", "Polls of the meter since the driver started it", meters, meter,
-                        MeterStatus::polls),
-                counter("pm500_meter_poll_failures", "Polls of the meter that failed", meters, meter,
-                        MeterStatus::failures),
+                polls(meters, meter),
+                pollSeconds(meters, meter),
                 counter("pm500_meter_reconnects", "Connections to the meter after the first", meters, meter,
                         MeterStatus::reconnects),
                 gauge("pm500_meter_last_poll_seconds", "Duration of the meter's last poll", meters, meter,
@@ -114,25 +106,60 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
                 gauge("pm500_sink_queued_readings", "Readings waiting in the sink's outbox", sinks, sink,
                         SinkStatus::queued),
                 gauge("pm500_sink_queued_bytes", "Bytes of the sink's outbox", sinks, sink, SinkStatus::queuedBytes),
+                gauge("pm500_sink_queued_bytes_limit", "The outbox's limit: beyond it the oldest readings are dropped",
+                        sinks, sink, SinkStatus::queuedBytesLimit),
                 gauge("pm500_sink_oldest_seconds", "Age of the oldest reading waiting for the sink", sinks, sink,
                         s -> s.oldestAge().toMillis() / 1000.0),
+                readings(snapshots.readings()),
                 GaugeSnapshot.builder().name("pm500_data_free_bytes").help("Free space for outboxes: usable bytes"
                         + " of the file system of the data directory").dataPoint(GaugeDataPointSnapshot.builder()
-                        .value(freeBytes()).build()).build());
+                        .value(disk.freeBytes()).build()).build());
     }
 
-    private double freeBytes() {
-        try {
-            return Files.getFileStore(data).getUsableSpace();
-        } catch (IOException e) {
-            return 0; // the directory is gone: no room for anything
+    /** Each block's polls by result; results that never happened are left out. */
+    private static CounterSnapshot polls(List<MeterStatus> meters, Function<MeterStatus, Labels> labels) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name("pm500_meter_polls")
+                .help("Polls of a block of the meter by result since the driver started it");
+        for (MeterStatus m : meters) {
+            Labels meter = labels.apply(m);
+            for (BlockPolls block : m.blockPolls()) {
+                block.results().forEach((result, count) -> b.dataPoint(CounterDataPointSnapshot.builder()
+                        .labels(meter.add("block", block.blockId()).add("result", result.name().toLowerCase(
+                                Locale.ROOT))).value(count).build()));
+            }
         }
+        return b.build();
+    }
+
+    private static HistogramSnapshot pollSeconds(List<MeterStatus> meters, Function<MeterStatus, Labels> labels) {
+        double[] bounds = new double[PollTimes.BOUNDS_SECONDS.size() + 1];
+        for (int i = 0; i < PollTimes.BOUNDS_SECONDS.size(); i++) {
+            bounds[i] = PollTimes.BOUNDS_SECONDS.get(i);
+        }
+        bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
+        HistogramSnapshot.Builder b = HistogramSnapshot.builder().name("pm500_meter_poll_seconds")
+                .help("Round-trip times of the meter's successful polls");
+        for (MeterStatus m : meters) {
+            b.dataPoint(HistogramDataPointSnapshot.builder().labels(labels.apply(m))
+                    .classicHistogramBuckets(ClassicHistogramBuckets.of(Arrays.stream(bounds).boxed().toList(),
+                            m.pollTimes().counts()))
+                    .sum(m.pollTimes().sumSeconds()).build());
+        }
+        return b.build();
+    }
+
+    private static CounterSnapshot readings(Map<Quality, Long> byQuality) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name("pm500_readings")
+                .help("Readings the pipeline made since it started, by quality");
+        for (Quality q : Quality.values()) {
+            b.dataPoint(CounterDataPointSnapshot.builder().labels(Labels.of("quality", q.name()))
+                    .value(byQuality.getOrDefault(q, 0L)).build());
+        }
+        return b.build();
     }
 
     private Labels meterLabels(MeterStatus m) {
-        MeterCatalog c = catalog;
-        List<EnrichedReading> newest = c == null ? List.of() : c.newest(m.meterId());
-        return Labels.of("meter", m.meterId(), "asset", newest.isEmpty() ? m.meterId() : newest.get(0).asset());
+        return Labels.of("meter", m.meterId(), "asset", Snapshots.asset(m.meterId(), snapshots.newest(m.meterId())));
     }
 
     private static <T> GaugeSnapshot gauge(String name, String help, List<T> items, Function<T, Labels> labels,

@@ -118,7 +118,7 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                         || configuration.state == ComponentConfigurationDTO.SATISFIED) {
                     active = true;
                 } else {
-                    inactive.add(description.name + " (" + StatusJson.whyNotActive(configuration) + ")");
+                    inactive.add(description.name + " (" + Components.whyNotActive(configuration) + ")");
                 }
             }
             if (active || !description.defaultEnabled) {

@@ -4,29 +4,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pm500.api.reading.EnrichedReading;
-import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
+import io.pm500.api.status.BlockPolls;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
-import io.pm500.api.status.StatusSource;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
-import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 /**
  * The status document ({@code status.json}, schema in {@code docs/operations.md}): built from snapshots the drivers
- * and the pipeline keep in memory (their {@link StatusSource}s, the {@link MeterCatalog}'s newest readings), so
+ * and the pipeline keep in memory ({@link Snapshots}: their status sources, the newest readings), so
  * building it never waits on a meter or a sink.
  */
 final class StatusJson {
@@ -35,24 +30,25 @@ final class StatusJson {
     private StatusJson() {
     }
 
-    static ObjectNode build(BundleContext context, List<StatusSource> sources, MeterCatalog catalog,
-            ServiceComponentRuntime scr, Instant now) throws IOException {
+    /**
+     * @param withValues which meters' values to include (the page asks for the meters whose values are open): every
+     *                   value of 200 meters each second would be most of the document and of its cost
+     */
+    static ObjectNode build(BundleContext context, Snapshots snapshots, ServiceComponentRuntime scr,
+            Predicate<String> withValues, Instant now) {
         ObjectNode root = JSON.createObjectNode();
         root.put("time", now.toString());
         root.set("gateway", gateway(context, scr));
         ArrayNode meters = root.putArray("meters");
         ArrayNode sinks = root.putArray("sinks");
-        List<MeterStatus> allMeters = sources.stream().flatMap(s -> s.meters().stream())
-                .sorted(Comparator.comparing(MeterStatus::meterId)).toList();
-        for (MeterStatus m : allMeters) {
-            meters.add(meter(m, catalog == null ? List.of() : catalog.newest(m.meterId()), now));
+        for (MeterStatus m : snapshots.meters()) {
+            meters.add(meter(m, snapshots.newest(m.meterId()), withValues.test(m.meterId()), now));
         }
-        sources.stream().flatMap(s -> s.sinks().stream()).sorted(Comparator.comparing(SinkStatus::sinkName))
-                .forEach(s -> sinks.add(sink(s, now)));
+        snapshots.sinks().forEach(s -> sinks.add(sink(s, now)));
         return root;
     }
 
-    private static ObjectNode gateway(BundleContext context, ServiceComponentRuntime scr) throws IOException {
+    private static ObjectNode gateway(BundleContext context, ServiceComponentRuntime scr) {
         ObjectNode g = JSON.createObjectNode();
         g.put("version", context.getBundle().getVersion().toString());
         g.put("uptimeSeconds", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
@@ -60,10 +56,9 @@ final class StatusJson {
         g.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
         g.put("heapMaxBytes", rt.maxMemory());
         g.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
-        String data = context.getProperty("pm500.data.dir");
-        Path dataDir = Path.of(data == null ? "data" : data).toAbsolutePath();
-        g.put("dataDirectory", dataDir.toString());
-        g.put("dataDiskFreeBytes", Files.exists(dataDir) ? Files.getFileStore(dataDir).getUsableSpace() : 0);
+        DataDisk disk = DataDisk.of(context);
+        g.put("dataDirectory", disk.directory().toString());
+        g.put("dataDiskFreeBytes", disk.freeBytes());
         ArrayNode bundles = g.putArray("bundlesNotActive");
         for (Bundle b : context.getBundles()) {
             if (b.getState() != Bundle.ACTIVE && b.getHeaders().get("Fragment-Host") == null) {
@@ -71,27 +66,21 @@ final class StatusJson {
             }
         }
         ArrayNode components = g.putArray("componentsNotActive");
-        if (scr != null) {
-            for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
-                for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
-                    if (c.state != ComponentConfigurationDTO.ACTIVE && c.state != ComponentConfigurationDTO.SATISFIED) {
-                        components.addObject().put("name", d.name)
-                                .put("configuration", String.valueOf(c.properties.get("service.pid")))
-                                .put("reason", whyNotActive(c));
-                    }
-                }
-            }
+        for (Components.Inactive c : Components.notActive(scr)) {
+            components.addObject().put("name", c.name()).put("configuration", c.configuration())
+                    .put("reason", c.reason());
         }
         return g;
     }
 
-    private static ObjectNode meter(MeterStatus m, List<EnrichedReading> newest, Instant now) {
+    private static ObjectNode meter(MeterStatus m, List<EnrichedReading> newest, boolean withValues, Instant now) {
         ObjectNode n = JSON.createObjectNode();
         n.put("meterId", m.meterId());
-        n.put("asset", newest.isEmpty() ? m.meterId() : newest.get(0).asset());
+        n.put("asset", Snapshots.asset(m.meterId(), newest));
         n.put("driver", m.driver());
         n.put("endpoint", m.endpoint());
         n.put("state", m.state().name());
+        n.put("stateSince", m.stateSince().toString());
         n.put("polls", m.polls());
         n.put("failures", m.failures());
         n.put("successRate", m.polls() == 0 ? null : (m.polls() - m.failures()) / (double) m.polls());
@@ -105,6 +94,24 @@ final class StatusJson {
         ObjectNode intervals = n.putObject("blocks");
         for (Map.Entry<String, Duration> e : m.intervals().entrySet()) {
             intervals.put(e.getKey(), e.getValue().toMillis());
+        }
+        ArrayNode blockPolls = n.putArray("blockPolls");
+        for (BlockPolls b : m.blockPolls()) {
+            ObjectNode results = blockPolls.addObject().put("block", b.blockId()).putObject("results");
+            b.results().forEach((result, count) -> results.put(result.name(), count));
+        }
+        int[] byQuality = new int[Quality.values().length];
+        for (EnrichedReading r : newest) {
+            byQuality[r.quality().ordinal()]++;
+        }
+        ObjectNode qualities = n.putObject("qualities");
+        for (Quality q : Quality.values()) {
+            if (byQuality[q.ordinal()] > 0) {
+                qualities.put(q.name(), byQuality[q.ordinal()]);
+            }
+        }
+        if (!withValues) {
+            return n;
         }
         ArrayNode values = n.putArray("values");
         for (EnrichedReading r : newest) {
@@ -136,9 +143,11 @@ final class StatusJson {
         n.put("failedTries", s.failedTries());
         n.put("queued", s.queued());
         n.put("queuedBytes", s.queuedBytes());
+        n.put("queuedBytesLimit", s.queuedBytesLimit());
         n.put("oldestQueuedSeconds", s.oldestAge().toSeconds());
         n.put("dropped", s.dropped());
         n.put("deadLettered", s.deadLettered());
+        n.put("deadLetterFile", s.deadLetterFile());
         n.put("lastError", s.lastError());
         n.put("lastDelivery", s.lastDelivery() == null ? null : s.lastDelivery().toString());
         n.put("sinceLastDeliverySeconds", s.lastDelivery() == null ? null
@@ -155,30 +164,5 @@ final class StatusJson {
             case Bundle.UNINSTALLED -> "UNINSTALLED";
             default -> "ACTIVE";
         };
-    }
-
-    /** Why a component configuration is not active, in words: the start-up report and the page say the same. */
-    static String whyNotActive(ComponentConfigurationDTO c) {
-        return switch (c.state) {
-            case ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION -> "waiting for its configuration";
-            case ComponentConfigurationDTO.UNSATISFIED_REFERENCE -> "unsatisfied reference "
-                    + c.unsatisfiedReferences[0].name;
-            case ComponentConfigurationDTO.FAILED_ACTIVATION -> "activation failed: " + cause(c.failure);
-            default -> "state " + c.state;
-        };
-    }
-
-    /** SCR's failure is a stack trace of the reflective call; the reason is its innermost cause's message. */
-    private static String cause(String failure) {
-        if (failure == null) {
-            return "";
-        }
-        String reason = failure.lines().findFirst().orElse("");
-        for (String line : failure.lines().toList()) {
-            if (line.startsWith("Caused by: ")) {
-                reason = line.substring("Caused by: ".length());
-            }
-        }
-        return reason;
     }
 }

@@ -1,7 +1,5 @@
 package io.pm500.status.internal;
 
-import io.pm500.api.reading.MeterCatalog;
-import io.pm500.api.status.StatusSource;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -9,7 +7,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.felix.webconsole.servlet.AbstractServlet;
 import org.apache.felix.webconsole.servlet.ServletConstants;
 import org.osgi.framework.BundleContext;
@@ -24,8 +24,9 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
 /**
  * The "PM500 status" page of the Web Console (same login, same roles) and its JSON API
  * ({@code /system/console/pm500/status.json}): every meter with its connection, counters, last error and newest
- * values with quality, every sink with its outbox, and the gateway. The page asks for the JSON once a second; the
- * JSON is made from in-memory snapshots, so looking never costs a meter a poll.
+ * values with quality, every sink with its outbox, and the gateway; and the charts' recent past
+ * ({@code history.json}, from {@link History}). The page asks for the status once a second and the history every
+ * 5 s; both are made from in-memory snapshots, so looking never costs a meter a poll.
  */
 @Component(service = Servlet.class, property = {
         ServletConstants.PLUGIN_LABEL + "=" + StatusPlugin.LABEL,
@@ -34,18 +35,18 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
 public final class StatusPlugin extends AbstractServlet {
     static final String LABEL = "pm500";
     static final String JSON_PATH = "/status.json";
+    static final String HISTORY_PATH = "/history.json";
     private static final long serialVersionUID = 1L;
 
     private final transient BundleContext context;
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile List<StatusSource> sources;
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile MeterCatalog catalog;
+    @Reference
+    private Snapshots snapshots;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ServiceComponentRuntime scr;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile History history;
 
     @Activate
     public StatusPlugin(BundleContext context) {
@@ -57,20 +58,32 @@ public final class StatusPlugin extends AbstractServlet {
             throws ServletException, IOException {
         String path = request.getPathInfo();
         if (path != null && path.endsWith(JSON_PATH)) {
-            setNoCache(response);
-            response.setContentType("application/json");
-            response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-            StatusJson.JSON.writeValue(response.getOutputStream(),
-                    StatusJson.build(context, sources == null ? List.of() : sources, catalog, scr, Instant.now()));
+            String[] asked = request.getParameterValues("values");
+            Set<String> values = asked == null ? Set.of() : new HashSet<>(Arrays.asList(asked));
+            json(response, StatusJson.build(context, snapshots, scr, values.contains("*") ? id -> true
+                    : values::contains, Instant.now()));
+            return;
+        }
+        History h = history;
+        if (path != null && path.endsWith(HISTORY_PATH) && h != null) {
+            json(response, h.json(request.getParameter("meter")));
             return;
         }
         super.doGet(request, response);
     }
 
+    private void json(HttpServletResponse response, Object document) throws IOException {
+        setNoCache(response);
+        response.setContentType("application/json");
+        response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+        StatusJson.JSON.writeValue(response.getOutputStream(), document);
+    }
+
     @Override
     public void renderContent(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String root = (String) request.getAttribute(ServletConstants.ATTR_PLUGIN_ROOT);
+        String base = root == null ? "" : root;
         response.getWriter().print(readTemplateFile("/io/pm500/status/internal/status.html")
-                .replace("${statusUrl}", (root == null ? "" : root) + JSON_PATH));
+                .replace("${statusUrl}", base + JSON_PATH).replace("${historyUrl}", base + HISTORY_PATH));
     }
 }
