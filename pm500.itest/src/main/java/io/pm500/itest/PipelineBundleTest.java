@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sink.Sink;
+import io.pm500.api.sink.SinkException;
+import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -184,6 +186,79 @@ class PipelineBundleTest {
                 .filter(c -> c.properties.get("meterId").equals("bad-7")).map(c -> c.failure).findFirst())
                 .as("why the bad asset is not active, as the console shows it").get().asString()
                 .contains("configuration pm500.asset~bad-" + run + " refused: ctRatio = 'abc' is not a number");
+    }
+
+    /**
+     * Issue 21 (lifecycle): a sink renamed in its configuration (a DS component with @Modified keeps its service and
+     * changes its properties) kept the route of its old name, and its later departure was not noticed. Now it gets
+     * the route of its new name; the old name's outbox keeps what waits (ABSENT); unregistering it is seen.
+     */
+    @Test
+    void aSinkRenamedInItsConfigurationDeliversUnderItsNewName() throws Exception {
+        String before = name("before");
+        String after = name("after");
+        List<EnrichedReading> got = new CopyOnWriteArrayList<>();
+        ServiceRegistration<Sink> sink = context.registerService(Sink.class, (batch, historical) -> got.addAll(batch),
+                new Hashtable<>(Map.of(Sink.NAME, before)));
+        try {
+            startMeters(1);
+            Await.until(TIMEOUT, () -> "status: " + sinks().get(before), () -> sinks().containsKey(before)
+                    && sinks().get(before).delivered() > 20);
+            // what DS does when such a sink's configuration is modified: the same service, new properties
+            sink.setProperties(new Hashtable<>(Map.of(Sink.NAME, after)));
+            Await.until(TIMEOUT, () -> "status: " + sinks(), () -> sinks().containsKey(after)
+                    && sinks().get(after).state() == SinkState.UP && sinks().get(after).delivered() > 20
+                    && sinks().get(before).state() == SinkState.ABSENT);
+            long waiting = sinks().get(before).queued();
+            Await.until(TIMEOUT, () -> "old name's outbox: " + sinks().get(before),
+                    () -> sinks().get(before).queued() > waiting);
+        } finally {
+            sink.unregister();
+        }
+        Await.until(TIMEOUT, () -> "status: " + sinks().get(after),
+                () -> sinks().get(after).state() == SinkState.ABSENT);
+        assertThat(got).isNotEmpty();
+    }
+
+    /**
+     * Issue 21 (lifecycle): {@code retiredSinks} was applied in the pipeline's constructor, before any sink was bound,
+     * so a restarted pipeline deleted the outbox of a sink that was there all along. It now applies once the sinks
+     * present are bound.
+     */
+    @Test
+    void aRestartedPipelineSparesTheOutboxOfASinkThatIsThere() throws Exception {
+        String name = name("spared");
+        ServiceRegistration<Sink> sink = context.registerService(Sink.class, (batch, historical) -> {
+            throw SinkException.retriable("destination down (test)", null);
+        }, new Hashtable<>(Map.of(Sink.NAME, name)));
+        try {
+            startMeters(1);
+            Await.until(TIMEOUT, () -> "status: " + sinks().get(name), () -> sinks().containsKey(name)
+                    && sinks().get(name).queued() > 20);
+            for (Configuration c : configs.stream().filter(c -> "pm500.driver.modbus".equals(c.getFactoryPid()))
+                    .toList()) {
+                configs.remove(c);
+                c.delete();
+            }
+            Await.until(TIMEOUT, () -> "still fed: " + sinks().get(name), () -> {
+                long queued = sinks().get(name).queued();
+                Thread.sleep(1500); // the meter's last readings (STALE stamps) come within 3 intervals
+                return sinks().get(name).queued() == queued;
+            });
+            long waiting = sinks().get(name).queued();
+            configAdmin.getConfiguration("pm500.pipeline", "?").update(props("retiredSinks",
+                    new String[] { name }));
+            Bundle enrich = bundle("pm500.enrich");
+            enrich.stop();
+            enrich.start();
+            Await.until(TIMEOUT, () -> "status: " + sinks().get(name), () -> sinks().containsKey(name)
+                    && sinks().get(name).state() == SinkState.RETRYING);
+            // the status is there once the pipeline has activated: a retirement would have come before
+            assertThat(sinks().get(name).queued()).as("readings still waiting for the sink that is there")
+                    .isEqualTo(waiting);
+        } finally {
+            sink.unregister();
+        }
     }
 
     // ---- fixtures ----

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -114,11 +115,34 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Copies the test kit bundle (a test dependency of this module, on the class path) into the home's deploy/. */
     void deployTestkit() throws IOException {
-        Path jar = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(p -> p.contains("pm500.testkit") && p.endsWith(".jar")).map(Path::of).findFirst()
-                .orElseThrow(() -> new AssertionError("pm500.testkit jar not on the test class path"));
         Files.createDirectories(home.resolve("deploy"));
-        Files.copy(jar, home.resolve("deploy").resolve("pm500.testkit.jar"));
+        Files.copy(bundleJar("pm500.testkit"), home.resolve("deploy").resolve("pm500.testkit.jar"));
+    }
+
+    /** The jar of a bundle this module depends on for its tests. */
+    static Path bundleJar(String artifactId) {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> p.contains(artifactId) && p.endsWith(".jar")).map(Path::of).findFirst()
+                .orElseThrow(() -> new AssertionError(artifactId + " jar not on the test class path"));
+    }
+
+    /** The first of {@code count} consecutive free ports on loopback (the simulator takes a range). */
+    static int freePorts(int count) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+            boolean free = true;
+            for (int p = base; p < base + count && free; p++) {
+                try (ServerSocket probe = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    probe.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IOException("no " + count + " consecutive free ports on loopback");
     }
 
     static int freePort() throws IOException {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +19,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -58,7 +55,7 @@ class StatusUnderLoadIT {
     void lookingAtTwoHundredMetersDelaysNoPollAndStatusAnswersWithin100Ms() throws Exception {
         gateway = new GatewayProcess(home);
         Path conf = home.resolve("conf");
-        int base = freeRange(2 * METERS);
+        int base = GatewayProcess.freePorts(2 * METERS);
         Files.writeString(conf.resolve("pm500.simulator.cfg"), "meters=" + METERS + "\nhost=127.0.0.1\nbasePort="
                 + base + "\nseed=1\nprofile=pm500\n");
         for (int i = 0; i < METERS; i++) {
@@ -211,24 +208,5 @@ class StatusUnderLoadIT {
                 }
             }
         }
-    }
-
-    /** A first port of {@code count} free consecutive ports on loopback (the simulator takes a range). */
-    private static int freeRange(int count) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
-            boolean free = true;
-            for (int p = base; p < base + count && free; p++) {
-                try (ServerSocket probe = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    probe.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IOException("no " + count + " consecutive free ports on loopback");
     }
 }

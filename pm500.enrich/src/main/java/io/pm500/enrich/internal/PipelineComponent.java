@@ -30,7 +30,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -100,11 +103,13 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         int syncIntervalMillis() default 1000;
 
         @AttributeDefinition(name = "Retired sinks", description = "Sink names whose outboxes are deleted with"
-                + " what they hold, for sinks removed for good. Ignored while a sink or route of that name exists.")
+                + " what they hold, for sinks removed for good. Ignored while a sink or route of that name exists (at"
+                + " start: applied once the gateway has started and its sinks are bound).")
         String[] retiredSinks() default {};
     }
 
     private final ConfigurationAdmin configAdmin;
+    private final BundleContext context;
     private final Pipeline pipeline;
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
     private final List<StatusSource> drivers = new CopyOnWriteArrayList<>();
@@ -114,13 +119,13 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     public PipelineComponent(Map<String, Object> properties, BundleContext context,
             @Reference ConfigurationAdmin configAdmin) {
         this.configAdmin = configAdmin;
+        this.context = context;
         Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
         pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
                 config.syncIntervalMillis(), new Enrichment(settings, assetMap()), config.defaultMaxMegabytes() * MB,
                 Clock.systemUTC());
-        pipeline.retire(config.retiredSinks(), sinks.keySet());
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm500-pipeline-sweep");
             t.setDaemon(true);
@@ -129,6 +134,12 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
     }
 
+    /**
+     * After the sinks present are bound (the constructor runs before): retired outboxes go only if no sink of their
+     * name is there. While the framework is still starting, sink bundles may not have registered yet, so retiring
+     * waits for the framework to have started.
+     */
+    @Activate
     @Modified
     void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
@@ -136,7 +147,20 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         pipeline.enrichment(new Enrichment(settings, assetMap()));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
         pipeline.defaultMaxBytes(config.defaultMaxMegabytes() * MB);
-        pipeline.retire(config.retiredSinks(), sinks.keySet());
+        String[] retired = config.retiredSinks();
+        if (retired.length == 0 || context.getBundle(0).getState() == Bundle.ACTIVE) {
+            pipeline.retire(retired, sinks.keySet());
+            return;
+        }
+        context.addFrameworkListener(new FrameworkListener() {
+            @Override
+            public void frameworkEvent(FrameworkEvent event) {
+                if (event.getType() == FrameworkEvent.STARTED) {
+                    context.removeFrameworkListener(this);
+                    pipeline.retire(retired, sinks.keySet());
+                }
+            }
+        });
     }
 
     /** Validates the configuration; a bad one refuses activation (or modification) with what to fix. */
@@ -222,14 +246,51 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
                 route.courier().outbox().readings());
     }
 
-    void unbindSink(Sink sink, Map<String, Object> props) {
+    /**
+     * A sink's properties changed (its configuration was modified). A new {@code sink.name} moves it to the route of
+     * that name; the readings waiting under the old name stay in that outbox (ABSENT) until a sink of that name
+     * returns or the name is retired.
+     */
+    void updatedSink(Sink sink, Map<String, Object> props) {
+        String before = nameOf(sink);
         Object name = props.get(Sink.NAME);
-        if (name != null && sinks.remove(name.toString(), sink)) {
-            Route r = pipeline.existingRoute(name.toString());
+        if (before != null && before.equals(String.valueOf(name))) {
+            return; // another property changed
+        }
+        if (before != null) {
+            detach(before, sink);
+            Route old = pipeline.existingRoute(before);
+            LOG.warn("Sink '{}' is now named '{}': its readings go to outbox '{}' from now on; the {} readings"
+                    + " waiting for '{}' stay there until a sink of that name returns, or retire it (retiredSinks)",
+                    before, name, name, old == null ? 0 : old.courier().outbox().readings(), before);
+        }
+        bindSink(sink, props); // a name refused before (bad, or taken) may be fine now
+    }
+
+    void unbindSink(Sink sink) {
+        String name = nameOf(sink);
+        if (name != null) {
+            detach(name, sink);
+            LOG.info("Sink '{}' went away; its outbox keeps filling until it returns", name);
+        }
+    }
+
+    /** The name the sink is bound under; null when it was refused (a bad or taken name). */
+    private String nameOf(Sink sink) {
+        for (Map.Entry<String, Sink> e : sinks.entrySet()) {
+            if (e.getValue() == sink) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private void detach(String name, Sink sink) {
+        if (sinks.remove(name, sink)) {
+            Route r = pipeline.existingRoute(name);
             if (r != null) {
                 r.courier().sink(null);
             }
-            LOG.info("Sink '{}' went away; its outbox keeps filling until it returns", name);
         }
     }
 

@@ -20,6 +20,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -90,13 +91,15 @@ public final class AwsIotSinkComponent implements Sink {
     }
 
     private final BundleContext context;
+    private final CrtRuntime crt;
     private volatile Session session;
     /** The pipeline's "retry now", called on every connection the client makes. */
     private volatile Runnable ready = () -> { };
 
     @Activate
-    public AwsIotSinkComponent(Map<String, Object> properties, BundleContext context) {
+    public AwsIotSinkComponent(Map<String, Object> properties, BundleContext context, @Reference CrtRuntime crt) {
         this.context = context;
+        this.crt = crt;
         configure(properties);
     }
 
@@ -122,7 +125,7 @@ public final class AwsIotSinkComponent implements Sink {
         if (old != null) {
             old.client().close();
         }
-        session = new Session(settings, new Telemetry(settings), new IotClient(settings, () -> ready.run()));
+        session = new Session(settings, new Telemetry(settings), new IotClient(settings, crt, () -> ready.run()));
         LOG.info("Started {}", settings);
     }
 

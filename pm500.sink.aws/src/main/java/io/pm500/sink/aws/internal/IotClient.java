@@ -11,9 +11,6 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.crt.CRT;
-import software.amazon.awssdk.crt.io.ClientBootstrap;
-import software.amazon.awssdk.crt.io.EventLoopGroup;
-import software.amazon.awssdk.crt.io.HostResolver;
 import software.amazon.awssdk.crt.mqtt5.Mqtt5Client;
 import software.amazon.awssdk.crt.mqtt5.Mqtt5ClientOptions;
 import software.amazon.awssdk.crt.mqtt5.OnAttemptingConnectReturn;
@@ -35,8 +32,6 @@ import software.amazon.awssdk.iot.AwsIotMqtt5ClientBuilder;
  */
 final class IotClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IotClient.class);
-    /** Clients of this bundle alive: the runtime's shared event loop and resolver go when the last one does. */
-    private static int live;
 
     private final AwsSettings settings;
     private final Mqtt5Client client;
@@ -46,7 +41,7 @@ final class IotClient implements AutoCloseable {
     private volatile boolean closing;
 
     /** @param connected called on every successful connection: queued readings go at once (see {@code Sink#onReady}) */
-    IotClient(AwsSettings s, Runnable connected) {
+    IotClient(AwsSettings s, CrtRuntime crt, Runnable connected) {
         this.settings = s;
         Mqtt5ClientOptions.LifecycleEvents events = new Mqtt5ClientOptions.LifecycleEvents() {
             @Override
@@ -87,11 +82,7 @@ final class IotClient implements AutoCloseable {
                 stopped.countDown();
             }
         };
-        synchronized (IotClient.class) {
-            live++;
-        }
-        try (AwsIotMqtt5ClientBuilder b = AwsIotMqtt5ClientBuilder.newDirectMqttBuilderWithMtlsFromPath(
-                s.endpoint(), s.certFile().toString(), s.keyFile().toString())) {
+        try (AwsIotMqtt5ClientBuilder b = crt.mtlsBuilder(s.endpoint(), s.certFile(), s.keyFile())) {
             b.withPort((long) s.port());
             if (s.caFile() != null) {
                 b.withCertificateAuthorityFromPath(null, s.caFile().toString());
@@ -209,13 +200,5 @@ final class IotClient implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         client.close();
-        synchronized (IotClient.class) {
-            if (--live == 0) {
-                // its native threads would outlive the bundle otherwise; the next client makes them anew
-                ClientBootstrap.closeStaticDefault();
-                HostResolver.closeStaticDefault();
-                EventLoopGroup.closeStaticDefault();
-            }
-        }
     }
 }

@@ -43,6 +43,8 @@ import software.amazon.awssdk.crt.CrtResource;
  * Core does, with a CA and certificates made by the test; an independent client (Paho) receives the messages.
  */
 class AwsIotSinkTest {
+    /** What DS gives the sinks in the gateway: one runtime, closed after the last test. */
+    static final CrtRuntime CRT = new CrtRuntime();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant T = Instant.parse("2026-11-27T10:15:30Z");
     @TempDir
@@ -71,6 +73,7 @@ class AwsIotSinkTest {
     @AfterAll
     static void stop() throws Exception {
         subscriber.close();
+        CRT.close();
         broker.close();
     }
 
@@ -91,7 +94,7 @@ class AwsIotSinkTest {
         for (int i = 0; i < more.length; i += 2) {
             p.put((String) more[i], more[i + 1]);
         }
-        return new AwsIotSinkComponent(p, null);
+        return new AwsIotSinkComponent(p, null, CRT);
     }
 
     static List<EnrichedReading> sample(long seq, String meter, Instant at) {
@@ -369,6 +372,7 @@ class AwsIotSinkTest {
             deliver(sink, sample(9000 + i * 10, "c1", T.plusSeconds(i)));
             sink.deactivate();
         }
+        CRT.close(); // as DS does when the last sink has gone (the next client makes the runtime anew)
         await("no native resources: " + resources(), Duration.ofSeconds(20), () -> resources().isEmpty());
     }
 

@@ -39,6 +39,8 @@ import org.osgi.util.converter.Converters;
  * PID. Payloads are validated against the schema in {@code docs/aws-iot-payload.md}.
  */
 class AwsMosquittoTest {
+    /** What DS gives the sinks in the gateway: one runtime, closed after the last test. */
+    static final CrtRuntime CRT = new CrtRuntime();
     private static final Instant T = Instant.parse("2026-11-27T10:15:30.123Z");
 
     @TempDir
@@ -66,6 +68,7 @@ class AwsMosquittoTest {
     @AfterAll
     static void stop() throws Exception {
         subscriber.close();
+        CRT.close();
         mosquitto.close();
     }
 
@@ -76,7 +79,7 @@ class AwsMosquittoTest {
         for (int i = 0; i < more.length; i += 2) {
             p.put((String) more[i], more[i + 1]);
         }
-        return new AwsIotSinkComponent(p, null);
+        return new AwsIotSinkComponent(p, null, CRT);
     }
 
     private static List<JsonNode> objectsOn(String topic) throws Exception {
