@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,7 @@ final class Pipeline implements AutoCloseable {
     private final Outboxes store;
     private final DeadLetters deadLetters;
     private final Clock clock;
+    private final LongSupplier nanos;
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final Map<String, MeterState> meters = new ConcurrentHashMap<>();
     private final Map<String, RouteSettings> routeConfigs = new ConcurrentHashMap<>();
@@ -45,6 +47,13 @@ final class Pipeline implements AutoCloseable {
 
     /** Opens the store under {@code dir} and a route for every outbox it holds, so those keep filling at once. */
     Pipeline(Path dir, long syncIntervalMillis, Enrichment enrichment, long defaultMaxBytes, Clock clock) {
+        this(dir, syncIntervalMillis, enrichment, defaultMaxBytes, clock, System::nanoTime);
+    }
+
+    /** @param nanos the monotonic clock that times samples' arrival (staleness) */
+    Pipeline(Path dir, long syncIntervalMillis, Enrichment enrichment, long defaultMaxBytes, Clock clock,
+            LongSupplier nanos) {
+        this.nanos = nanos;
         this.enrichment = enrichment;
         this.defaultMaxBytes = defaultMaxBytes;
         this.clock = clock;
@@ -143,7 +152,7 @@ final class Pipeline implements AutoCloseable {
                         sample.points());
             }
             MeterState.Block block = meter.block(sample.blockId());
-            block.arrived(System.nanoTime());
+            block.arrived(nanos.getAsLong());
             MeterModel model = enrichment.model(sample.meterId());
             int capacity = Enricher.capacity(model, sample.blockId(), sample.points().size(), block.lastOk);
             Enricher.Sequence sequence = new Enricher.Sequence(store.reserve(capacity), capacity);
@@ -227,7 +236,7 @@ final class Pipeline implements AutoCloseable {
         int factor = enrichment.settings().staleFactor();
         for (MeterState meter : meters.values()) {
             synchronized (meter) {
-                long now = System.nanoTime();
+                long now = nanos.getAsLong();
                 for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                     MeterState.Block block = e.getValue();
                     if (block.overdue(now, factor)) {

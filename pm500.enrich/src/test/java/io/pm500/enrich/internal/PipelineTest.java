@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,9 +26,12 @@ class PipelineTest {
     @TempDir
     Path dir;
 
-    static Pipeline pipeline(Path dir) {
+    /** The pipeline's monotonic clock, moved by the tests: staleness without waiting. */
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    Pipeline pipeline(Path dir) {
         return new Pipeline(dir, 1000, new Enrichment(EnrichSettings.of(3, new String[0], new String[0]), Map.of()),
-                1L << 30, Clock.systemUTC());
+                1L << 30, Clock.systemUTC(), nanos::get);
     }
 
     static Sample sample(int i) {
@@ -57,7 +61,7 @@ class PipelineTest {
     }
 
     @Test
-    void aBlockReadOncePerConnectionIsNeverStaleByAbsenceEvenAfterItsDriverHasGone() throws InterruptedException {
+    void aBlockReadOncePerConnectionIsNeverStaleByAbsenceEvenAfterItsDriverHasGone() {
         long withoutWord;
         try (Pipeline p = pipeline(dir.resolve("a"))) {
             Route route = feedTwoConnections(p);
@@ -79,12 +83,12 @@ class PipelineTest {
     }
 
     @Test
-    void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverReportedOnLeaving() throws InterruptedException {
+    void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverReportedOnLeaving() {
         try (Pipeline p = pipeline(dir.resolve("c"))) {
             Route route = p.route("historian");
             p.accept(sample(0)); // one sample: no gap to learn
             p.reportIntervals(Map.of("m1", Map.of("status", Duration.ofMillis(20)))); // the driver unbinding
-            Thread.sleep(100);
+            nanos.addAndGet(Duration.ofMillis(100).toNanos());
             long before = route.courier().outbox().readings();
             p.markStale();
             assertThat(route.courier().outbox().readings()).as("STALE stamps").isGreaterThan(before);
@@ -154,15 +158,15 @@ class PipelineTest {
         }
     }
 
-    /** Two connections in a row, about 20 ms apart (a gap to learn), then far more than 3 such gaps of silence. */
-    private static Route feedTwoConnections(Pipeline p) throws InterruptedException {
+    /** Two connections in a row, 20 ms apart (a gap to learn), then far more than 3 such gaps of silence. */
+    private Route feedTwoConnections(Pipeline p) {
         Route route = p.route("historian");
         for (int i = 0; i < 2; i++) {
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
             p.accept(sample(i));
-            Thread.sleep(20);
+            nanos.addAndGet(Duration.ofMillis(20).toNanos());
         }
-        Thread.sleep(1000);
+        nanos.addAndGet(Duration.ofSeconds(1).toNanos());
         return route;
     }
 }
