@@ -31,7 +31,7 @@ public final class Demo {
         int historianPort = o.number("historian-port", 9000, 1, 65535);
         int consolePort = o.number("console-port", 8080, 1, 65535);
         Path home = Path.of(o.get("home", "pm500.demo/target/demo-home")).toAbsolutePath();
-        Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-gateway.jar")).toAbsolutePath();
+        Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-demo.jar")).toAbsolutePath();
         if (!Files.isRegularFile(gatewayJar)) {
             System.err.println("pm500 demo: no gateway at " + gatewayJar + "; build it with ./mvnw -B -q install"
                     + " -DskipTests");

@@ -25,7 +25,7 @@ public final class Main {
     private static int dispatch(String command, String[] rest) throws Exception {
         return switch (command) {
             case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port",
-                    "historian-port"));
+                    "historian-port", "console-port"));
             case "watch" -> Watch.run(new Options(rest, "uri", "latency"));
             case "broker" -> Demo.broker(new Options(rest, "port", "home", "tls"));
             case "historian" -> Demo.historian(new Options(rest, "port", "home"));

@@ -54,7 +54,7 @@ class ConsoleBrowserIT {
 
     @Test
     void aLoggedInBrowserCannotBeMadeToChangeTheGatewayByAnotherSitesSandboxedFrame() throws Exception {
-        gateway = new GatewayProcess(home);
+        gateway = GatewayProcess.demo(home);
         int port = GatewayProcess.freePort();
         gateway.launch(port);
         String password = gateway.await(PASSWORD, START);

@@ -62,7 +62,8 @@ class GatewayJarIT {
         assertThat(get(console + "/bundles", "admin:" + password + "x").statusCode()).isEqualTo(401);
         HttpResponse<String> ok = get(console + "/bundles", "admin:" + password);
         assertThat(ok.statusCode()).isEqualTo(200);
-        assertThat(ok.body()).contains("pm500.runtime");
+        assertThat(ok.body()).contains("pm500.runtime", "pm500.driver.modbus", "pm500.sink.influx")
+                .as("the gateway a plant installs has no simulated meters").doesNotContain("pm500.simulator");
 
         for (int i = 0; i < 5; i++) {
             assertThat(get(console + "/bundles", "admin:guess" + i).statusCode()).isEqualTo(401);

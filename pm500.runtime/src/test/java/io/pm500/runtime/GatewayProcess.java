@@ -17,19 +17,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The exported gateway jar run as {@code java -jar} in a gateway home, its output captured in a file. */
+/** An exported gateway jar run as {@code java -jar} in a gateway home, its output captured in a file. */
 final class GatewayProcess implements AutoCloseable {
+    /** The gateway a plant installs. */
     static final Path JAR = Path.of("target", "gateway", "pm500-gateway.jar").toAbsolutePath();
+    /** The demo's: the same gateway and the simulated meters. */
+    static final Path DEMO_JAR = JAR.resolveSibling("pm500-demo.jar");
     static final Pattern CONSOLE = Pattern.compile("Web Console: (http://\\S+)");
 
     private final Path home;
+    private final Path jar;
     private Process process;
     private Path outputFile;
 
-    /** Prepares a fresh home: the default logging configuration in {@code conf/}. */
+    /** Prepares a fresh home for the production gateway: the default logging configuration in {@code conf/}. */
     GatewayProcess(Path home) throws IOException {
-        assertThat(JAR).as("exported gateway jar (built by bnd-export in the package phase)").exists();
+        this(home, JAR);
+    }
+
+    /** The demo's gateway, for tests whose meters are the simulator's (pm500.simulator.cfg). */
+    static GatewayProcess demo(Path home) throws IOException {
+        return new GatewayProcess(home, DEMO_JAR);
+    }
+
+    private GatewayProcess(Path home, Path jar) throws IOException {
+        assertThat(jar).as("exported gateway jar (built by bnd-export in the package phase)").exists();
         this.home = home;
+        this.jar = jar;
         Files.createDirectories(home.resolve("conf"));
         Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"));
     }
@@ -40,7 +54,7 @@ final class GatewayProcess implements AutoCloseable {
 
     void launch(int httpPort) throws IOException {
         start(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.osgi.service.http.port=" + httpPort, "-jar", JAR.toString());
+                "-Dorg.osgi.service.http.port=" + httpPort, "-jar", jar.toString());
     }
 
     /** Through the {@code pm500-gateway} launcher script beside the jar, as an operator or a service unit does. */

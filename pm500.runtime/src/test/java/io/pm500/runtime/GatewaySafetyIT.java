@@ -101,7 +101,7 @@ class GatewaySafetyIT {
 
     @Test
     void theConsoleKeepsItsSecretsRefusesForgedAndReadOnlyChangesAndAuditsWhoChangedWhat() throws Exception {
-        gateway = new GatewayProcess(home);
+        gateway = GatewayProcess.demo(home); // its simulator bundle is the one stopped and started
         write("pm500.sink.influx-hist", "sink.name=hist\nurl=http://127.0.0.1:9\nbucket=b\n"
                 + ".token=s3cret-token-value\n");
         int port = GatewayProcess.freePort();

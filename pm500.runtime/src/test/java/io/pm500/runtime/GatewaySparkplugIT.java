@@ -47,7 +47,7 @@ class GatewaySparkplugIT {
         List<Received> got = new CopyOnWriteArrayList<>();
         try (DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
                 SparkplugSubscriber sub = new SparkplugSubscriber(broker.address(), "it-subscriber", got::add);
-                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+                GatewayProcess gateway = GatewayProcess.demo(dir.resolve("home"))) {
             int simPort = freePortRange(6);
             Demo.writeConfiguration(gateway.home(), GatewayProcess.JAR.resolveSibling("conf/logback.xml"), 3,
                     simPort, broker.port(), null);
@@ -117,7 +117,7 @@ class GatewaySparkplugIT {
         List<Received> got = new CopyOnWriteArrayList<>();
         try (DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
                 SparkplugSubscriber host = new SparkplugSubscriber(broker.address(), "it-scada", got::add);
-                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+                GatewayProcess gateway = GatewayProcess.demo(dir.resolve("home"))) {
             gateway.deployTestkit();
             Path conf = gateway.home().resolve("conf");
             Path acks = gateway.home().resolve("acks.txt");
@@ -190,7 +190,7 @@ class GatewaySparkplugIT {
         try (OpenerProcess opener = OpenerProcess.start();
                 DemoProcess broker = DemoProcess.broker(Path.of("..", "pm500.demo", "target"), dir.resolve("broker"));
                 SparkplugSubscriber host = new SparkplugSubscriber(broker.address(), "it-opener-host", got::add);
-                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+                GatewayProcess gateway = GatewayProcess.demo(dir.resolve("home"))) {
             Path conf = gateway.home().resolve("conf");
             Path sinkCfg = conf.resolve("pm500.sink.sparkplug-it.cfg");
             Files.writeString(sinkCfg, String.join("\n", "sink.name=sparkplug", "edgeNodeId=it-opener",
@@ -268,7 +268,7 @@ class GatewaySparkplugIT {
         List<Received> got = new CopyOnWriteArrayList<>();
         try (MosquittoProcess mosquitto = MosquittoProcess.start();
                 SparkplugSubscriber host = new SparkplugSubscriber(mosquitto.uri(), "it-mosquitto-host", got::add);
-                GatewayProcess gateway = new GatewayProcess(dir.resolve("home"))) {
+                GatewayProcess gateway = GatewayProcess.demo(dir.resolve("home"))) {
             gateway.deployTestkit();
             Path conf = gateway.home().resolve("conf");
             Files.writeString(conf.resolve("pm500.sink.sparkplug-it.cfg"), String.join("\n", "sink.name=sparkplug",

@@ -49,7 +49,7 @@ class SinkHotDeployIT {
 
     @Test
     void aSinkBundleDroppedIntoDeployGetsItsBacklogAndSurvivesItsRemovalAndReturn() throws Exception {
-        gateway = new GatewayProcess(home);
+        gateway = GatewayProcess.demo(home);
         Path conf = home.resolve("conf");
         int base = GatewayProcess.freePorts(2);
         Files.writeString(conf.resolve("pm500.simulator.cfg"), "meters=1\nhost=127.0.0.1\nbasePort=" + base

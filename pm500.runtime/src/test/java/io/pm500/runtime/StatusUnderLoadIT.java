@@ -53,7 +53,7 @@ class StatusUnderLoadIT {
 
     @Test
     void lookingAtTwoHundredMetersDelaysNoPollAndStatusAnswersWithin100Ms() throws Exception {
-        gateway = new GatewayProcess(home);
+        gateway = GatewayProcess.demo(home);
         Path conf = home.resolve("conf");
         int base = GatewayProcess.freePorts(2 * METERS);
         Files.writeString(conf.resolve("pm500.simulator.cfg"), "meters=" + METERS + "\nhost=127.0.0.1\nbasePort="
