@@ -114,6 +114,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
     private final List<StatusSource> drivers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService sweeper;
+    /** Retires outboxes once the framework has started, when configured while it starts; else null. */
+    private FrameworkListener retireWhenStarted;
 
     @Activate
     public PipelineComponent(Map<String, Object> properties, BundleContext context,
@@ -141,26 +143,34 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
      */
     @Activate
     @Modified
-    void configure(Map<String, Object> properties) {
+    synchronized void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
         pipeline.enrichment(new Enrichment(settings, assetMap()));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
         pipeline.defaultMaxBytes(config.defaultMaxMegabytes() * MB);
         String[] retired = config.retiredSinks();
+        cancelRetireWhenStarted();
         if (retired.length == 0 || context.getBundle(0).getState() == Bundle.ACTIVE) {
             pipeline.retire(retired, sinks.keySet());
             return;
         }
-        context.addFrameworkListener(new FrameworkListener() {
-            @Override
-            public void frameworkEvent(FrameworkEvent event) {
-                if (event.getType() == FrameworkEvent.STARTED) {
-                    context.removeFrameworkListener(this);
+        retireWhenStarted = event -> {
+            if (event.getType() == FrameworkEvent.STARTED) {
+                synchronized (this) {
+                    cancelRetireWhenStarted();
                     pipeline.retire(retired, sinks.keySet());
                 }
             }
-        });
+        };
+        context.addFrameworkListener(retireWhenStarted);
+    }
+
+    private void cancelRetireWhenStarted() {
+        if (retireWhenStarted != null) {
+            context.removeFrameworkListener(retireWhenStarted);
+            retireWhenStarted = null;
+        }
     }
 
     /** Validates the configuration; a bad one refuses activation (or modification) with what to fix. */
@@ -185,7 +195,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
+        cancelRetireWhenStarted();
         sweeper.shutdownNow();
         pipeline.close();
     }
