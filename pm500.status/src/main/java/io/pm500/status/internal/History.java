@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * depth and delivery rate over the last hour, and one metric of every meter (its total real power by default) over
  * the last ten minutes. Sampled every {@value #STEP_SECONDS} s on its own thread; nothing waits on it.
  */
-@Component(service = History.class, configurationPid = History.PID)
+// immediate: the charts cover the time since start, not since someone first opened the page
+@Component(service = History.class, configurationPid = History.PID, immediate = true)
 @Designate(ocd = History.Config.class)
 public final class History {
     static final String PID = "pm500.status.history";
@@ -70,14 +71,15 @@ public final class History {
             throw new IllegalArgumentException(ConfigValues.name(properties) + ": meterMetric is empty; name a"
                     + " metric of the meters' profile (default power.active.total)");
         }
+        boolean first = meterMetric == null;
         if (!metric.equals(meterMetric)) {
             meters.clear();
             units.clear();
         }
-        if (meterMetric == null) {
+        meterMetric = metric;
+        if (first) {
             timer.scheduleAtFixedRate(this::sample, 0, STEP_SECONDS, TimeUnit.SECONDS);
         }
-        meterMetric = metric;
     }
 
     @Deactivate
