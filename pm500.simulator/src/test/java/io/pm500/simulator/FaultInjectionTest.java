@@ -19,9 +19,11 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Each fault mode produces exactly its on-the-wire behaviour, on one meter only. */
+@Tag("slow")
 class FaultInjectionTest {
     private final AtomicLong clock = new AtomicLong();
     private Simulator simulator;

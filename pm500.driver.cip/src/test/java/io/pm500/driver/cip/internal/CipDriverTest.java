@@ -34,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.Test;
  * The poller against the simulator on loopback, in both messaging modes: every assembly, every fault mode, lost and
  * back, a restarted simulator. Netty's leak detector runs at PARANOID and a leaked reply buffer fails the test.
  */
+@Tag("slow")
 class CipDriverTest {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
     private static CipThreads threads;

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * a poll interval longer than the connection timeout the library used to ask for; the adapter killed and
  * restarted; a profile whose identity does not match. One OpENer for the class (its port is fixed).
  */
+@Tag("slow")
 class OpenerAdapterTest {
     private static final float[] VALUES = { 230.25f, 231.5f, -229.75f, 12.125f, 0.0f, 1.0e-3f, 49.98f, 0.875f };
     private static OpenerProcess opener;

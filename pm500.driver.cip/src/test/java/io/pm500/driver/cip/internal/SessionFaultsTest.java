@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * line with the meter id, no library stack trace), the originator ids and connection timing a meter sees, and the
  * identity block's interval.
  */
+@Tag("slow")
 class SessionFaultsTest {
     private static CipThreads threads;
     private final List<Sample> samples = new CopyOnWriteArrayList<>();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * block arrives on schedule (within one interval of it), always GOOD — so the pipeline, which stamps a block STALE
  * only after {@code staleFactor} (at least 2) missed intervals, has nothing to stamp.
  */
+@Tag("slow")
 class FlakyNeighboursTest {
     private static final int SECONDS = 60;
     /** Larger runs for the figures in docs/drivers.md: {@code -Dpm500.flaky.healthy=50 -Dpm500.flaky.hostile=25}. */

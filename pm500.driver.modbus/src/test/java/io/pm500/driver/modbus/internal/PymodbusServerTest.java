@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * pymodbus encodes them, in both word orders; exception responses; and on the wire, what one poll of a late, silent,
  * confused or closing server costs. One pymodbus process serves the whole class.
  */
+@Tag("slow")
 class PymodbusServerTest {
     private static final int TIMEOUT_MILLIS = 500;
     private static ModbusSection map;

@@ -33,6 +33,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.util.converter.Converters;
@@ -42,6 +43,7 @@ import software.amazon.awssdk.crt.CrtResource;
  * The sink against a real MQTT 5 broker (HiveMQ CE) whose TLS listener requires client certificates, as AWS IoT
  * Core does, with a CA and certificates made by the test; an independent client (Paho) receives the messages.
  */
+@Tag("slow")
 class AwsIotSinkTest {
     /** What DS gives the sinks in the gateway: one runtime, closed after the last test. */
     static final CrtRuntime CRT = new CrtRuntime();

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.util.converter.Converters;
@@ -38,6 +39,7 @@ import org.osgi.util.converter.Converters;
  * Mosquitto with {@code require_certificate} and a test CA, started once for the class on a free port and stopped by
  * PID. Payloads are validated against the schema in {@code docs/aws-iot-payload.md}.
  */
+@Tag("slow")
 class AwsMosquittoTest {
     /** What DS gives the sinks in the gateway: one runtime, closed after the last test. */
     static final CrtRuntime CRT = new CrtRuntime();

@@ -36,11 +36,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The edge node against a real MQTT 5 broker (HiveMQ CE) and a subscriber decoding with Eclipse Tahu. */
+@Tag("slow")
 class EdgeNodeTest {
     @TempDir
     static Path brokerDir;

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * port, stopped by PID), and failing over between Mosquitto and HiveMQ. Test names carry the Sparkplug TCK assertion
  * ids they check (table in {@code docs/sparkplug-b.md}).
  */
+@Tag("slow")
 class MosquittoTest {
     private static MosquittoProcess mosquitto;
 

@@ -27,6 +27,7 @@ import org.eclipse.tahu.model.MqttServerDefinition;
 import org.eclipse.tahu.mqtt.MqttClientId;
 import org.eclipse.tahu.mqtt.MqttServerName;
 import org.eclipse.tahu.mqtt.MqttServerUrl;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Eclipse Tahu's own host application (not our code) as the primary host: it publishes STATE, our edge node waits
  * for it, and the host takes the births and data with strict sequence checking (no reordering, no rebirth asked).
  */
+@Tag("slow")
 class TahuHostTest {
 
     @Test
