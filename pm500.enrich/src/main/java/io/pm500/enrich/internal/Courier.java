@@ -54,6 +54,8 @@ final class Courier implements Runnable {
     private long outageStartNanos;
     private long summaryNanos;
     private final LongSupplier clock;
+    /** Where refused readings go, for the status (fixed per sink: made once, not per status request). */
+    private final String deadLetterFile;
     // delivered/s over the last window: written by the status sweep
     private volatile double rate;
     private long rateDelivered;
@@ -69,6 +71,7 @@ final class Courier implements Runnable {
         this.outbox = outbox;
         this.deadLetters = deadLetters;
         this.batchSize = batchSize;
+        this.deadLetterFile = deadLetters.file(outbox.sinkName()).toAbsolutePath().toString();
         this.thread = new Thread(this, "pm500-sink-" + outbox.sinkName());
         thread.setDaemon(true);
     }
@@ -321,7 +324,7 @@ final class Courier implements Runnable {
     SinkStatus status() {
         SinkState state = sink == null ? SinkState.ABSENT : retrying ? SinkState.RETRYING : SinkState.UP;
         return new SinkStatus(outbox.sinkName(), state, delivered, rate, failedTries, deadLettered,
-                deadLetters.file(outbox.sinkName()).toAbsolutePath().toString(), outbox.dropped(),
+                deadLetterFile, outbox.dropped(),
                 outbox.readings(), outbox.bytes(), outbox.maxBytes(), outbox.oldestAge(System.currentTimeMillis()),
                 lastError, lastDelivery);
     }
