@@ -186,7 +186,7 @@ public final class Demo {
                 "profile=pm500");
         for (int i = 1; i <= meters; i++) {
             write(conf, "pm500.asset-meter" + i + ".cfg", "meterId=meter-" + i, "site=demo", "area=line1",
-                    "asset=feeder-" + i, "profile=pm500");
+                    "asset=feeder-" + i);
         }
         write(conf, "pm500.route-sparkplug.cfg", "sinkName=sparkplug", "reportByException=true");
         write(conf, "pm500.sink.sparkplug-demo.cfg", "sink.name=sparkplug", "groupId=pm500",

@@ -2,10 +2,12 @@ package io.pm500.itest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.testkit.process.OpenerProcess;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -32,8 +34,13 @@ class CipOpenerBundleTest extends PeerPipelineTest {
         opener.close();
     }
 
+    /**
+     * Exact values in both messaging modes, enriched by the profile the driver decodes with (issue 21: the pipeline
+     * takes the profile from the driver's announcement — before, it enriched by the asset's, here none, so the
+     * built-in one, without units or plausibility): volts, amperes, hertz; the negative current UNCERTAIN.
+     */
     @Test
-    void exactValuesArriveGoodInBothMessagingModes() throws Exception {
+    void exactValuesArriveInBothMessagingModesEnrichedByTheDriversProfile() throws Exception {
         String profile = OpenerProcess.profile().toString();
         List<String> meters = List.of("opener-connected-" + run, "opener-unconnected-" + run);
         meter(meters.get(0), "connected", profile);
@@ -41,13 +48,17 @@ class CipOpenerBundleTest extends PeerPipelineTest {
         for (String meter : meters) {
             Await.until(TIMEOUT, () -> "GOOD readings of " + meter + ": " + sink.goodValues(meter).keySet(),
                     () -> sink.goodValues(meter).keySet().containsAll(List.of("opener.real.1", "opener.real.8")));
-            Map<String, Value> good = sink.goodValues(meter);
+            Map<String, EnrichedReading> newest = new HashMap<>();
+            sink.readings(meter).forEach(r -> newest.put(r.metric(), r));
             for (int i = 0; i < VALUES.length; i++) {
-                assertThat(good.get("opener.real." + (i + 1))).as(meter + " REAL " + (i + 1))
-                        .isEqualTo(Value.of((double) VALUES[i]));
+                EnrichedReading r = newest.get("opener.real." + (i + 1));
+                assertThat(r.value()).as(meter + " REAL " + (i + 1)).isEqualTo(Value.of((double) VALUES[i]));
+                assertThat(r.quality()).as(meter + " REAL " + (i + 1) + " quality")
+                        .isEqualTo(VALUES[i] < 0 ? Quality.UNCERTAIN : Quality.GOOD);
             }
-            assertThat(sink.readings(meter)).filteredOn(r -> r.metric().startsWith("opener.real."))
-                    .allMatch(r -> r.quality() == Quality.GOOD);
+            assertThat(List.of(newest.get("opener.real.1").unit(), newest.get("opener.real.4").unit(),
+                    newest.get("opener.real.7").unit())).as("units of the driver's profile")
+                    .containsExactly("V", "A", "Hz");
             assertThat(StatusSources.meters(context)).filteredOn(m -> m.meterId().equals(meter)).singleElement()
                     .satisfies(m -> {
                         assertThat(m.state()).isEqualTo(ConnectionState.CONNECTED);

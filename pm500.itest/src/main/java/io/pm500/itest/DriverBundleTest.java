@@ -7,6 +7,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Dictionary;
@@ -22,11 +23,11 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
 
 /**
  * A driver bundle in Felix, polling the simulator bundle's meter; bundle restarts leave nothing behind. One subclass
@@ -65,7 +66,7 @@ abstract class DriverBundleTest {
 
     @BeforeEach
     void start() throws Exception {
-        consumer = context.registerService(SampleConsumer.class, samples::add,
+        consumer = context.registerService(SampleConsumer.class, new DriverEvents(samples::add),
                 new Hashtable<>(java.util.Map.of(org.osgi.framework.Constants.SERVICE_RANKING, Integer.MAX_VALUE)));
         int base = SimulatedMeters.freePortPair();
         port = meterPort(base);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pm500.api.tls.PemTls;
 import io.pm500.demo.TestCertificates;
+import io.pm500.kit.tls.PemTls;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;

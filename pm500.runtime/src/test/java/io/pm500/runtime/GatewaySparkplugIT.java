@@ -3,8 +3,8 @@ package io.pm500.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.demo.Demo;
-import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
+import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.testkit.process.DemoProcess;
 import io.pm500.testkit.process.MosquittoProcess;
 import io.pm500.testkit.process.OpenerProcess;
@@ -197,7 +197,7 @@ class GatewaySparkplugIT {
                     "brokerUris=" + broker.address(), "connectTimeoutSeconds=5", ""));
             Path profile = OpenerProcess.profile();
             Files.writeString(conf.resolve("pm500.asset-opener.cfg"), String.join("\n", "meterId=opener-1",
-                    "asset=feeder-op", "site=it", "area=opener", "profile=" + profile, ""));
+                    "asset=feeder-op", "site=it", "area=opener", ""));
             Files.writeString(conf.resolve("pm500.driver.cip-opener.cfg"), String.join("\n", "meterId=opener-1",
                     "host=127.0.0.1", "port=" + OpenerProcess.PORT, "profile=" + profile,
                     "blockIntervals=assembly.100=500", ""));

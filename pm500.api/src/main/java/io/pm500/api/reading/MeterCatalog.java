@@ -4,12 +4,20 @@ import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * What each meter publishes, from its device profile, the blocks its driver reads, the unit overrides and the derived
- * metrics: a sink that must declare a meter's metrics up front (a Sparkplug DBIRTH) asks here instead of waiting for
- * every block's first reading. Registered by the pipeline.
+ * What the pipeline knows of the meters before their readings: which meters the drivers read, where each sits (its
+ * asset), and what each publishes, from its device profile, the blocks its drivers read, the unit overrides and the
+ * derived metrics. A sink that must declare a meter's metrics up front (a Sparkplug DBIRTH) asks here instead of
+ * waiting for every block's first reading. The pipeline hands it to each sink ({@link io.pm500.api.sink.Sink#catalog})
+ * and registers it as a service for views.
  */
 @ProviderType
 public interface MeterCatalog {
+
+    /** The meters the drivers read now (announced, not withdrawn), sorted. */
+    List<String> meterIds();
+
+    /** Every configured and valid asset, by meter id order; a meter without one is published under its meter id. */
+    List<MeterAsset> assets();
 
     /**
      * The metrics of a meter, in profile order, derived metrics last; empty when no driver reports the meter.

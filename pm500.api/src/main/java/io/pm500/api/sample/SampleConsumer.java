@@ -1,5 +1,6 @@
 package io.pm500.api.sample;
 
+import io.pm500.api.status.ConnectionState;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -14,4 +15,23 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface SampleConsumer {
 
     void accept(Sample sample);
+
+    /**
+     * A driver describes a meter it reads: before the meter's first sample, and again with the new plan when its
+     * configuration changes. Cheap; any thread.
+     */
+    void announce(MeterPlan plan);
+
+    /**
+     * The driver's connection to a meter changed state. {@link ConnectionState#LOST} tells the pipeline that the
+     * meter's values are no longer current (those read once per connection go STALE); any other state ends that.
+     * Called on the transition, from the poll thread; cheap.
+     */
+    void connection(String meterId, String driver, ConnectionState state);
+
+    /**
+     * The driver no longer reads the meter (configuration deleted, driver stopping). The meter's last values then go
+     * STALE after their poll intervals, as when polls stop for any other reason.
+     */
+    void withdraw(String meterId, String driver);
 }

@@ -1,6 +1,7 @@
 package io.pm500.api.sink;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterCatalog;
 import java.util.List;
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -66,5 +67,16 @@ public interface Sink {
      */
     default void onReady(Runnable ready) {
         // no connection events: the pipeline's back-off, or the sink's retry-after, decides
+    }
+
+    /**
+     * Gives the sink the pipeline's catalogue of meters — which meters exist, their assets, what each publishes —
+     * when the pipeline binds the sink (before its first {@link #deliver}) and again, with the same object, whenever
+     * that knowledge changes (a meter announced or withdrawn, an asset configuration changed). Called from a pipeline
+     * thread, never a poll thread; a sink that derives settings from it (a Sparkplug node id from the assets' site)
+     * re-derives them here. Sinks that publish readings as they come keep the default.
+     */
+    default void catalog(MeterCatalog catalog) {
+        // readings carry their meter's asset, site and area; nothing to derive up front
     }
 }

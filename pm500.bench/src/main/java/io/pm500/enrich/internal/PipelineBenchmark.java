@@ -1,6 +1,7 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.profile.ProfileException;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
@@ -79,9 +80,9 @@ public class PipelineBenchmark {
         MeterModel model;
 
         @Setup
-        public void setUp() {
+        public void setUp() throws ProfileException {
             sample = sample("meter-" + IDS.incrementAndGet(), Instant.parse("2026-11-27T10:00:00Z"));
-            model = enrichment().model(sample.meterId());
+            model = enrichment().model(sample.meterId(), DeviceProfiles.builtIn(DeviceProfiles.PM500));
         }
     }
 

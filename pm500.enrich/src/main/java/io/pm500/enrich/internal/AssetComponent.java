@@ -1,8 +1,6 @@
 package io.pm500.enrich.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
+import io.pm500.kit.config.ConfigValues;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
@@ -58,10 +56,6 @@ public final class AssetComponent {
                 + " device profile marks as VT-secondary. 1 = none.")
         double vtRatio() default 1;
 
-        @AttributeDefinition(name = "Device profile", description = "The profile the meter's drivers use: pm500 or"
-                + " the path of a profile file.")
-        String profile() default DeviceProfiles.PM500;
-
         /** How the Web Console lists this factory's configurations, instead of their pids. */
         @AttributeDefinition(name = "Name in the console", description = "How the Web Console lists this"
                 + " configuration; {key} stands for a setting's value.")
@@ -90,15 +84,9 @@ public final class AssetComponent {
             throw new IllegalArgumentException(where + ": CT and VT ratios must be positive numbers (1 = none),"
                     + " got ctRatio=" + c.ctRatio() + ", vtRatio=" + c.vtRatio());
         }
-        try {
-            DeviceProfiles.resolve(c.profile());
-        } catch (ProfileException e) {
-            throw new IllegalArgumentException(where + ": profile '" + c.profile() + "' does not load: "
-                    + e.getMessage(), e);
-        }
         String asset = c.asset().isBlank() ? meterId : c.asset().trim();
         return new AssetInfo(meterId, c.site().trim(), c.area().trim(), asset, c.description(),
-                Arrays.asList(c.tags()), c.ctRatio(), c.vtRatio(), c.profile());
+                Arrays.asList(c.tags()), c.ctRatio(), c.vtRatio());
     }
 
     private static boolean isRatio(double r) {

@@ -13,17 +13,16 @@ import java.util.List;
  * @param tags        free labels
  * @param ctRatio     current transformer ratio applied to points the profile marks as CT-secondary
  * @param vtRatio     voltage transformer ratio applied to points the profile marks as VT-secondary
- * @param profile     the device profile the meter's drivers use (built-in name or file path)
  */
 record AssetInfo(String meterId, String site, String area, String asset, String description, List<String> tags,
-        double ctRatio, double vtRatio, String profile) {
+        double ctRatio, double vtRatio) {
 
     AssetInfo {
         tags = List.copyOf(tags);
     }
 
-    /** A meter with no registry entry: its own id is its asset id, and it uses the built-in profile. */
+    /** A meter with no registry entry: its own id is its asset id. */
     static AssetInfo unregistered(String meterId) {
-        return new AssetInfo(meterId, "", "", meterId, "", List.of(), 1, 1, io.pm500.api.profile.DeviceProfiles.PM500);
+        return new AssetInfo(meterId, "", "", meterId, "", List.of(), 1, 1);
     }
 }

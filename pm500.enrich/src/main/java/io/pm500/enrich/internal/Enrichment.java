@@ -1,21 +1,14 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The enrichment rules and asset registry in force, with each meter's model built on first use. Immutable rules. */
 final class Enrichment {
-    private static final Logger LOG = LoggerFactory.getLogger(Enrichment.class);
-
     private final EnrichSettings settings;
     private final Map<String, AssetInfo> assets;
     private final Map<String, MeterModel> models = new ConcurrentHashMap<>();
-    private final Map<String, DeviceProfile> profiles = new ConcurrentHashMap<>();
 
     Enrichment(EnrichSettings settings, Map<String, AssetInfo> assets) {
         this.settings = settings;
@@ -26,27 +19,18 @@ final class Enrichment {
         return settings;
     }
 
-    MeterModel model(String meterId) {
-        return models.computeIfAbsent(meterId, id -> {
-            AssetInfo asset = assets.getOrDefault(id, AssetInfo.unregistered(id));
-            return new MeterModel(asset, profile(asset), settings);
-        });
+    /** The meter's model by this profile, built on first use and again when the meter's profile changes. */
+    MeterModel model(String meterId, DeviceProfile profile) {
+        MeterModel m = models.get(meterId);
+        if (m == null || m.profile() != profile) {
+            m = new MeterModel(assets.getOrDefault(meterId, AssetInfo.unregistered(meterId)), profile, settings);
+            models.put(meterId, m);
+        }
+        return m;
     }
 
-    private DeviceProfile profile(AssetInfo asset) {
-        return profiles.computeIfAbsent(asset.profile(), name -> {
-            try {
-                return DeviceProfiles.resolve(name);
-            } catch (ProfileException e) {
-                // the asset was checked when configured; the file has changed since
-                LOG.error("Meter {}: profile '{}' no longer loads ({}); publishing its points with the built-in"
-                        + " pm500 profile's units", asset.meterId(), name, e.getMessage());
-                try {
-                    return DeviceProfiles.builtIn(DeviceProfiles.PM500);
-                } catch (ProfileException builtIn) {
-                    throw new IllegalStateException(builtIn);
-                }
-            }
-        });
+    /** The valid assets, by meter id. */
+    Map<String, AssetInfo> assets() {
+        return assets;
     }
 }

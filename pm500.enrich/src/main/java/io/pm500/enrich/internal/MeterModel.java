@@ -34,6 +34,7 @@ final class MeterModel {
     }
 
     private final AssetInfo asset;
+    private final DeviceProfile profile;
     private final Map<String, Metric> metrics = new HashMap<>();
     private final Map<String, List<String>> blockPoints = new HashMap<>();
     /** Per block, the value shape each of its points decodes to. */
@@ -42,6 +43,7 @@ final class MeterModel {
 
     MeterModel(AssetInfo asset, DeviceProfile profile, EnrichSettings settings) {
         this.asset = asset;
+        this.profile = profile;
         profile.points().forEach((id, point) -> metrics.put(id, metric(id, point, settings)));
         for (CipBlock b : profile.cip().blocks()) {
             blockPoints.put(b.id(), points(b.fields()));
@@ -57,6 +59,10 @@ final class MeterModel {
 
     AssetInfo asset() {
         return asset;
+    }
+
+    DeviceProfile profile() {
+        return profile;
     }
 
     /** The metric for a point id; a point the profile lacks is published as it came, without range checks. */

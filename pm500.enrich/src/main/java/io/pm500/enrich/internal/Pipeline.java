@@ -2,15 +2,17 @@ package io.pm500.enrich.internal;
 
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.MeterPlan;
 import io.pm500.api.sample.Sample;
+import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.SinkStatus;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,7 +40,9 @@ final class Pipeline implements AutoCloseable {
     private final Map<String, RouteSettings> routeConfigs = new ConcurrentHashMap<>();
     private volatile Enrichment enrichment;
     private volatile long defaultMaxBytes;
-    private volatile Set<String> lostMeters = Set.of();
+    private final Plans plans = new Plans();
+    /** Meters some driver reports LOST, with those drivers. */
+    private final Map<String, Set<String>> lostBy = new ConcurrentHashMap<>();
     /** Appends share it; creating a route takes it alone, so no append sees a half-made hand-over. */
     private final ReadWriteLock routing = new ReentrantReadWriteLock();
     private final LongAdder[] byQuality = new LongAdder[Quality.values().length];
@@ -87,19 +91,64 @@ final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * The meters the drivers report LOST now. A meter that has just become lost gets the values it reads once per
-     * connection (its identity) stamped STALE, once: they describe a device nobody can see now, and a sink that
-     * tells hosts which devices are alive must see every value of a lost meter go STALE.
+     * A driver's plan for a meter: the blocks' intervals apply at once (they decide when values go STALE) and stay
+     * after the driver withdraws. True when the catalogue changed.
      */
-    void lostMeters(Set<String> lost) {
-        Set<String> before = lostMeters;
-        lostMeters = lost;
-        for (String meterId : lost) {
-            MeterState meter = before.contains(meterId) ? null : meters.get(meterId);
-            if (meter != null) {
-                staleReadOnceBlocks(meter);
+    boolean announce(MeterPlan plan) {
+        boolean changed = plans.announce(plan);
+        MeterState meter = meters.get(plan.meterId());
+        if (meter != null) {
+            synchronized (meter) {
+                plan.blocks().forEach((blockId, interval) -> {
+                    MeterState.Block block = meter.blocks.get(blockId);
+                    if (block != null) {
+                        block.reportedIntervalNanos = interval.toNanos();
+                    }
+                });
             }
         }
+        return changed;
+    }
+
+    /** The driver no longer reads the meter; its blocks keep their intervals, so their values go STALE. */
+    boolean withdraw(String meterId, String driver) {
+        connection(meterId, driver, ConnectionState.DISABLED);
+        return plans.withdraw(meterId, driver);
+    }
+
+    /**
+     * A driver's connection to a meter changed. A meter that has just become lost (to any of its drivers) gets the
+     * values it reads once per connection (its identity) stamped STALE, once: they describe a device nobody can see
+     * now, and a sink that tells hosts which devices are alive must see every value of a lost meter go STALE.
+     */
+    void connection(String meterId, String driver, ConnectionState state) {
+        boolean[] becameLost = new boolean[1];
+        if (state == ConnectionState.LOST) {
+            lostBy.compute(meterId, (id, drivers) -> {
+                becameLost[0] = drivers == null;
+                Set<String> next = drivers == null ? new HashSet<>() : drivers;
+                next.add(driver);
+                return next;
+            });
+        } else {
+            lostBy.computeIfPresent(meterId, (id, drivers) -> {
+                drivers.remove(driver);
+                return drivers.isEmpty() ? null : drivers;
+            });
+        }
+        MeterState meter = becameLost[0] ? meters.get(meterId) : null;
+        if (meter != null) {
+            staleReadOnceBlocks(meter);
+        }
+    }
+
+    Plans plans() {
+        return plans;
+    }
+
+    /** The meter's model: its asset and the rules in force, with the profile its drivers announced. */
+    MeterModel model(String meterId) {
+        return enrichment.model(meterId, plans.profile(meterId));
     }
 
     private void staleReadOnceBlocks(MeterState meter) {
@@ -118,7 +167,7 @@ final class Pipeline implements AutoCloseable {
     /** The block's last values stamped STALE now; caller holds the meter's monitor. */
     private void stamp(MeterState meter, String blockId, MeterState.Block block) {
         block.stale = true;
-        MeterModel model = enrichment.model(meter.meterId);
+        MeterModel model = model(meter.meterId);
         int capacity = Enricher.capacity(model, blockId, 0, block.lastOk);
         List<EnrichedReading> readings = Enricher.stale(model, blockId, block.lastOk,
                 new Enricher.Sequence(store.reserve(capacity), capacity), meter.distinct(clock.instant()));
@@ -152,11 +201,14 @@ final class Pipeline implements AutoCloseable {
                         sample.points());
             }
             MeterState.Block block = meter.block(sample.blockId());
+            if (block.reportedIntervalNanos < 0) {
+                block.reportedIntervalNanos = plans.intervalNanos(sample.meterId(), sample.blockId());
+            }
             block.arrived(nanos.getAsLong());
-            MeterModel model = enrichment.model(sample.meterId());
+            MeterModel model = model(sample.meterId());
             int capacity = Enricher.capacity(model, sample.blockId(), sample.points().size(), block.lastOk);
             Enricher.Sequence sequence = new Enricher.Sequence(store.reserve(capacity), capacity);
-            List<EnrichedReading> readings = Enricher.enrich(model, sample, lostMeters.contains(sample.meterId()),
+            List<EnrichedReading> readings = Enricher.enrich(model, sample, lostBy.containsKey(sample.meterId()),
                     block.lastOk, sequence, clock.instant());
             if (sample.status().isOk()) {
                 block.lastOk = sample;
@@ -209,26 +261,6 @@ final class Pipeline implements AutoCloseable {
             }
         }
         o.append(EntryCodec.encode(readings, now));
-    }
-
-    /**
-     * The block intervals drivers report now; a block remembers the last one (see {@link MeterState.Block#overdue}),
-     * so its values still go STALE after its driver has gone.
-     */
-    void reportIntervals(Map<String, Map<String, Duration>> intervals) {
-        intervals.forEach((meterId, polled) -> {
-            MeterState meter = meters.get(meterId);
-            if (meter != null) {
-                synchronized (meter) {
-                    polled.forEach((blockId, interval) -> {
-                        MeterState.Block block = meter.blocks.get(blockId);
-                        if (block != null) {
-                            block.reportedIntervalNanos = interval.toNanos();
-                        }
-                    });
-                }
-            }
-        });
     }
 
     /** Blocks that stopped producing samples get their last values stamped STALE, once. */

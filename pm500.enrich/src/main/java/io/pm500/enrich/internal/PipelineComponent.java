@@ -1,32 +1,25 @@
 package io.pm500.enrich.internal;
 
-import io.pm500.api.config.ConfigValues;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ProfileException;
-import io.pm500.api.sample.Sample;
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterAsset;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
+import io.pm500.api.sample.MeterPlan;
+import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.ConnectionState;
-import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
-import java.io.IOException;
+import io.pm500.kit.config.ConfigValues;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.Dictionary;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +27,6 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkListener;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.cm.ConfigurationEvent;
 import org.osgi.service.cm.ConfigurationListener;
@@ -51,21 +42,15 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.osgi.util.converter.Converters;
-import org.osgi.util.converter.TypeReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.helpers.NOPLogger;
 
 /**
- * The pipeline as a DS component: the {@link SampleConsumer} drivers feed, the {@link StatusSource} of the
- * sinks and the {@link MeterCatalog} of what each meter publishes. It tracks sinks, routes, assets and drivers'
- * meter states and runs the once-a-second sweep; the work is in {@link Pipeline}. Rules and guarantees:
+ * The pipeline as a DS component: the {@link SampleConsumer} drivers feed (samples, meter plans, connection changes),
+ * the {@link StatusSource} of the sinks and the {@link MeterCatalog} of the meters, which it also hands to every sink.
+ * It tracks sinks, routes and assets ({@link AssetRegistry}) and runs the once-a-second sweep; the work is in
+ * {@link Pipeline}. It reads no driver's status: what it needs of a meter the driver announces. Rules and guarantees:
  * {@code docs/pipeline.md}.
- *
- * <p>The asset registry is read from Config Admin (every valid {@code pm500.asset} configuration), at activation and
- * on each change, not from the asset components: after a restart drivers may poll before SCR has activated every
- * asset component, and a reading enriched without its asset would carry the meter id and no CT/VT scaling.
  */
 @Component(configurationPid = PipelineComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = { SampleConsumer.class, StatusSource.class, MeterCatalog.class, ConfigurationListener.class },
@@ -112,8 +97,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private final BundleContext context;
     private final Pipeline pipeline;
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
-    private final List<StatusSource> drivers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService sweeper;
+    private final Catalog catalog;
     /** Retires outboxes once the framework has started, when configured while it starts; else null. */
     private FrameworkListener retireWhenStarted;
 
@@ -126,7 +111,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
         pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
-                config.syncIntervalMillis(), new Enrichment(settings, assetMap()), config.defaultMaxMegabytes() * MB,
+                config.syncIntervalMillis(), new Enrichment(settings, AssetRegistry.read(configAdmin)),
+                config.defaultMaxMegabytes() * MB,
                 Clock.systemUTC());
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pm500-pipeline-sweep");
@@ -134,6 +120,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             return t;
         });
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+        catalog = new Catalog(pipeline, sweeper, () -> sinks);
     }
 
     /**
@@ -146,7 +133,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     synchronized void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
-        pipeline.enrichment(new Enrichment(settings, assetMap()));
+        pipeline.enrichment(new Enrichment(settings, AssetRegistry.read(configAdmin)));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
         pipeline.defaultMaxBytes(config.defaultMaxMegabytes() * MB);
         String[] retired = config.retiredSinks();
@@ -216,23 +203,43 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         return pipeline.readings();
     }
 
-    /** From the blocks the meter's driver reports it reads, and the meter's model (profile, units, derived). */
+    @Override
+    public void announce(MeterPlan plan) {
+        if (pipeline.announce(plan)) {
+            catalog.changed();
+        }
+    }
+
+    @Override
+    public void connection(String meterId, String driver, ConnectionState state) {
+        pipeline.connection(meterId, driver, state);
+    }
+
+    @Override
+    public void withdraw(String meterId, String driver) {
+        if (pipeline.withdraw(meterId, driver)) {
+            catalog.changed();
+        }
+    }
+
+    @Override
+    public List<String> meterIds() {
+        return catalog.meterIds();
+    }
+
+    @Override
+    public List<MeterAsset> assets() {
+        return catalog.assets();
+    }
+
     @Override
     public List<MetricInfo> metrics(String meterId) {
-        Set<String> blocks = new LinkedHashSet<>();
-        for (StatusSource source : drivers) {
-            for (MeterStatus m : source.meters()) {
-                if (m.meterId().equals(meterId)) {
-                    blocks.addAll(m.blocks());
-                }
-            }
-        }
-        return blocks.isEmpty() ? List.of() : pipeline.enrichment().model(meterId).catalog(blocks);
+        return catalog.metrics(meterId);
     }
 
     @Override
     public List<EnrichedReading> newest(String meterId) {
-        return pipeline.newest(meterId);
+        return catalog.newest(meterId);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -252,6 +259,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             return;
         }
         Route route = pipeline.route(sinkName);
+        catalog.handTo(sinkName, sink);
         route.courier().sink(sink);
         LOG.info("Sink '{}' bound; delivering its outbox ({} readings queued)", sinkName,
                 route.courier().outbox().readings());
@@ -320,86 +328,17 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     @Override
     public void configurationEvent(ConfigurationEvent event) {
         if (AssetComponent.PID.equals(event.getFactoryPid())) {
-            pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), assetMap()));
+            pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), AssetRegistry.read(configAdmin)));
+            catalog.changed();
         }
-    }
-
-    /** Drivers' status, to know which meters are lost; our own registration is filtered out. */
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            target = "(!(objectClass=io.pm500.api.sample.SampleConsumer))")
-    void bindDriver(StatusSource source) {
-        drivers.add(source);
-    }
-
-    void unbindDriver(StatusSource source) {
-        // a driver that goes before the next sweep (a meter deleted right after a pipeline restart) still leaves the
-        // intervals of its blocks, so that their values go STALE
-        try {
-            pipeline.reportIntervals(intervals(List.of(source)));
-        } catch (RuntimeException e) {
-            LOG.debug("A departing driver's status could not be read: {}", e.toString());
-        }
-        drivers.remove(source);
-    }
-
-    private static Map<String, Map<String, Duration>> intervals(List<StatusSource> sources) {
-        Map<String, Map<String, Duration>> intervals = new HashMap<>();
-        for (StatusSource source : sources) {
-            for (MeterStatus m : source.meters()) {
-                intervals.put(m.meterId(), m.intervals());
-            }
-        }
-        return intervals;
     }
 
     private void sweep() {
         try {
-            Set<String> lost = new HashSet<>();
-            for (StatusSource source : drivers) {
-                for (MeterStatus m : source.meters()) {
-                    if (m.state() == ConnectionState.LOST) {
-                        lost.add(m.meterId());
-                    }
-                }
-            }
-            pipeline.lostMeters(lost);
-            pipeline.reportIntervals(intervals(drivers));
             pipeline.markStale();
             pipeline.sampleRates();
         } catch (RuntimeException e) {
             LOG.error("Pipeline sweep failed: {}", e.toString(), e);
         }
-    }
-
-    /** The valid asset configurations by meter id; an invalid one is left out (its component says why). */
-    private Map<String, AssetInfo> assetMap() {
-        Configuration[] configs;
-        try {
-            configs = configAdmin.listConfigurations("(service.factoryPid=" + AssetComponent.PID + ")");
-        } catch (IOException | InvalidSyntaxException e) {
-            LOG.error("Cannot read the asset configurations ({}); meters are published under their meter ids until"
-                    + " an asset configuration changes", e.toString());
-            return Map.of();
-        }
-        Map<String, AssetInfo> byMeter = new HashMap<>();
-        for (Configuration c : configs == null ? new Configuration[0] : configs) {
-            Dictionary<String, Object> properties = c.getProperties();
-            if (properties == null) {
-                continue;
-            }
-            AssetInfo a;
-            try {
-                // its own component logs why it is refused; here it is only left out
-                a = AssetComponent.validate(ConfigValues.read(Converters.standardConverter().convert(properties)
-                        .to(new TypeReference<Map<String, Object>>() { }), AssetComponent.Config.class,
-                        NOPLogger.NOP_LOGGER));
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
-            if (byMeter.putIfAbsent(a.meterId(), a) != null) {
-                LOG.error("Two assets name meter '{}'; one is ignored: remove one", a.meterId());
-            }
-        }
-        return byMeter;
     }
 }

@@ -1,7 +1,7 @@
 package io.pm500.enrich.internal;
 
-import io.pm500.api.config.ConfigValues;
 import io.pm500.api.sink.Sink;
+import io.pm500.kit.config.ConfigValues;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

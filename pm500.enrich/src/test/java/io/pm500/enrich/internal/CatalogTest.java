@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.MetricInfo.Kind;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,7 +16,7 @@ class CatalogTest {
 
     static MeterModel model(double ct, String... overrides) throws Exception {
         DeviceProfile pm500 = DeviceProfiles.builtIn(DeviceProfiles.PM500);
-        return new MeterModel(new AssetInfo("m1", "s", "a", "feeder-1", "", List.of(), ct, 1, "pm500"), pm500,
+        return new MeterModel(new AssetInfo("m1", "s", "a", "feeder-1", "", List.of(), ct, 1), pm500,
                 EnrichSettings.of(3, overrides, DEFAULT_DERIVED));
     }
 

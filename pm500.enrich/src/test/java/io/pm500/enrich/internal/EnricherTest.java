@@ -50,7 +50,7 @@ class EnricherTest {
     }
 
     static AssetInfo asset(double ct, double vt) {
-        return new AssetInfo("m1", "plant", "press", "feeder-1", "", List.of(), ct, vt, "pm500");
+        return new AssetInfo("m1", "plant", "press", "feeder-1", "", List.of(), ct, vt);
     }
 
     static MeterModel model(String[] overrides, String... derived) {

@@ -3,12 +3,19 @@ package io.pm500.enrich.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.api.profile.ProfileException;
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterCatalog;
+import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.MeterPlan;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.status.ConnectionState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +38,18 @@ class PipelineTest {
     Pipeline pipeline(Path dir) {
         return new Pipeline(dir, 1000, new Enrichment(EnrichSettings.of(3, new String[0], new String[0]), Map.of()),
                 1L << 30, Clock.systemUTC(), nanos::get);
+    }
+
+    static final String DRIVER = "pm500.driver.test";
+
+    /** A driver's announcement of meter m1: block → interval in poll order. */
+    static MeterPlan plan(String... blockIntervals) throws ProfileException {
+        Map<String, Duration> blocks = new java.util.LinkedHashMap<>();
+        for (String b : blockIntervals) {
+            String[] kv = b.split("=");
+            blocks.put(kv[0], Duration.parse(kv[1]));
+        }
+        return MeterPlan.of("m1", DRIVER, DeviceProfiles.builtIn(DeviceProfiles.PM500), blocks);
     }
 
     static Sample sample(int i) {
@@ -61,7 +79,7 @@ class PipelineTest {
     }
 
     @Test
-    void aBlockReadOncePerConnectionIsNeverStaleByAbsenceEvenAfterItsDriverHasGone() {
+    void aBlockReadOncePerConnectionIsNeverStaleByAbsenceEvenAfterItsDriverHasGone() throws Exception {
         long withoutWord;
         try (Pipeline p = pipeline(dir.resolve("a"))) {
             Route route = feedTwoConnections(p);
@@ -70,28 +88,75 @@ class PipelineTest {
             withoutWord = route.courier().outbox().readings() - before;
         }
         try (Pipeline p = pipeline(dir.resolve("b"))) {
+            assertThat(p.announce(plan("identity=PT0S", "status=PT0.02S"))).as("the catalogue changed").isTrue();
             Route route = feedTwoConnections(p);
             long before = route.courier().outbox().readings();
-            p.reportIntervals(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMillis(20))));
             p.markStale();
             long stamped = route.courier().outbox().readings();
             assertThat(stamped - before).as("the polled block stamped STALE, identity not").isPositive()
                     .isLessThan(withoutWord);
+            assertThat(p.withdraw("m1", DRIVER)).isTrue();
             p.markStale(); // the driver has gone: its word is remembered
             assertThat(route.courier().outbox().readings()).as("nothing more").isEqualTo(stamped);
         }
     }
 
     @Test
-    void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverReportedOnLeaving() {
+    void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverAnnouncedAfterTheDriverHasGone() throws Exception {
         try (Pipeline p = pipeline(dir.resolve("c"))) {
             Route route = p.route("historian");
+            p.announce(plan("status=PT0.02S"));
             p.accept(sample(0)); // one sample: no gap to learn
-            p.reportIntervals(Map.of("m1", Map.of("status", Duration.ofMillis(20)))); // the driver unbinding
+            p.withdraw("m1", DRIVER);
+            assertThat(p.plans().meters()).isEmpty();
             nanos.addAndGet(Duration.ofMillis(100).toNanos());
             long before = route.courier().outbox().readings();
             p.markStale();
             assertThat(route.courier().outbox().readings()).as("STALE stamps").isGreaterThan(before);
+        }
+    }
+
+    /**
+     * Issue 21: what sinks know of a meter comes from the drivers' announcements and the assets, through the
+     * pipeline: the catalogue lists the announced meters and their blocks' metrics, and every sink is handed it again
+     * when it changes.
+     */
+    @Test
+    void theCatalogueShowsWhatDriversAnnouncedAndSinksAreHandedItAgainAfterAChange() throws Exception {
+        try (Pipeline p = pipeline(dir.resolve("e"))) {
+            p.enrichment(new Enrichment(p.enrichment().settings(), Map.of("m1", new AssetInfo("m1", "plant", "press",
+                    "feeder-1", "", List.of("a"), 1, 1))));
+            List<MeterCatalog> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Sink sink = new Sink() {
+                @Override
+                public void deliver(List<EnrichedReading> batch, boolean historical) {
+                }
+
+                @Override
+                public void catalog(MeterCatalog catalog) {
+                    handed.add(catalog);
+                }
+            };
+            Catalog catalog = new Catalog(p, Runnable::run, () -> Map.of("historian", sink));
+            assertThat(catalog.meterIds()).isEmpty();
+            assertThat(catalog.metrics("m1")).as("no driver reads it yet").isEmpty();
+            assertThat(catalog.assets()).singleElement().satisfies(a -> {
+                assertThat(a.asset()).isEqualTo("feeder-1");
+                assertThat(a.site()).isEqualTo("plant");
+                assertThat(a.area()).isEqualTo("press");
+            });
+
+            assertThat(p.announce(plan("status=PT1S"))).isTrue();
+            catalog.changed();
+            assertThat(handed).containsExactly(catalog);
+            assertThat(catalog.meterIds()).containsExactly("m1");
+            assertThat(catalog.metrics("m1")).extracting(MetricInfo::metric).contains("alarms.virtual")
+                    .doesNotContain("serial");
+            assertThat(p.announce(plan("status=PT1S"))).as("the same plan again changes nothing").isFalse();
+            assertThat(p.announce(plan("status=PT1S", "info=PT0S"))).isTrue();
+            assertThat(catalog.metrics("m1")).extracting(MetricInfo::metric).contains("alarms.virtual", "serial");
+            assertThat(p.withdraw("m1", DRIVER)).isTrue();
+            assertThat(catalog.meterIds()).isEmpty();
         }
     }
 
@@ -101,35 +166,41 @@ class PipelineTest {
      * from) follow.
      */
     @Test
-    void aMeterThatBecomesLostHasItsReadOnceBlocksStampedStaleOncePerLoss() {
+    void aMeterThatBecomesLostHasItsReadOnceBlocksStampedStaleOncePerLoss() throws Exception {
         try (Pipeline p = pipeline(dir.resolve("d"))) {
             Route route = p.route("historian");
+            p.announce(plan("identity=PT0S", "status=PT1M"));
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
             p.accept(sample(0));
-            p.reportIntervals(Map.of("m1", Map.of("identity", Duration.ZERO, "status", Duration.ofMinutes(1))));
             assertThat(p.newest("m1")).extracting(EnrichedReading::metric, EnrichedReading::quality)
                     .containsExactlyInAnyOrder(tuple("serial", Quality.GOOD), tuple("alarms.virtual", Quality.GOOD));
 
             long before = route.courier().outbox().readings();
-            p.lostMeters(Set.of("m1"));
+            p.connection("m1", DRIVER, ConnectionState.LOST);
             assertThat(route.courier().outbox().readings() - before).as("the identity stamped").isEqualTo(1);
             assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
                     .satisfies(r -> {
                         assertThat(r.quality()).isEqualTo(Quality.STALE);
                         assertThat(r.value()).isEqualTo(Value.of(7L));
                     });
-            p.lostMeters(Set.of("m1"));
-            assertThat(route.courier().outbox().readings() - before).as("once per loss").isEqualTo(1);
-
-            p.lostMeters(Set.of());
+            p.connection("m1", "pm500.driver.other", ConnectionState.LOST);
+            assertThat(route.courier().outbox().readings() - before).as("once per loss, whichever driver")
+                    .isEqualTo(1);
+            p.connection("m1", DRIVER, ConnectionState.CONNECTED);
+            p.accept(Sample.failed("m1", "status", Instant.now(), AcquisitionStatus.TIMEOUT, "no reply"));
+            assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("alarms.virtual")).singleElement()
+                    .as("a failed read while lost to the other driver").extracting(EnrichedReading::quality)
+                    .isEqualTo(Quality.STALE);
+            long failedRead = route.courier().outbox().readings() - before - 1;
+            p.withdraw("m1", "pm500.driver.other");
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(8L)))));
             assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
                     .extracting(EnrichedReading::quality).isEqualTo(Quality.GOOD);
-            p.lostMeters(Set.of("m1"));
-            assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3);
+            p.connection("m1", DRIVER, ConnectionState.LOST);
+            assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3 + failedRead);
             assertThat(p.newest("unknown")).isEmpty();
             assertThat(p.readings()).as("readings made, by quality (the operator's view counts them)")
-                    .containsOnly(Map.entry(Quality.GOOD, 3L), Map.entry(Quality.STALE, 2L));
+                    .containsEntry(Quality.GOOD, 3L).containsEntry(Quality.STALE, 2L + failedRead);
             assertThat(p.sinks()).singleElement().satisfies(s -> assertThat(s.queuedBytesLimit())
                     .as("the outbox's limit, for the health check").isEqualTo(1L << 30));
         }

@@ -1,8 +1,8 @@
 package io.pm500.runtime.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.config.SettingFiles;
-import io.pm500.api.tls.PemTls;
+import io.pm500.kit.config.ConfigValues;
+import io.pm500.kit.config.SettingFiles;
+import io.pm500.kit.tls.PemTls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.FileSystems;
@@ -19,8 +19,8 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Dictionary;
-import java.util.HexFormat;
 import java.util.Hashtable;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -1,12 +1,12 @@
 package io.pm500.status.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pm500.api.config.ConfigValues;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
+import io.pm500.kit.config.ConfigValues;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.pm500.status.internal;
 
-import io.pm500.api.config.ConfigValues;
+import io.pm500.kit.config.ConfigValues;
 import java.util.Map;
 import org.apache.felix.hc.api.HealthCheck;
 import org.apache.felix.hc.api.Result;

@@ -1,11 +1,10 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.kit.config.ConfigValues;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +85,6 @@ public final class CipMeterComponent implements StatusSource {
     private final SampleConsumer consumer;
     private final CipThreads threads;
     private final Originator originator;
-    private MeterSchedule schedule;
     private volatile CipPoller poller; // read by status readers on other threads
 
     @Activate
@@ -110,23 +108,11 @@ public final class CipMeterComponent implements StatusSource {
         }
         stop();
         poller = new CipPoller(settings, consumer, threads, originator, Clock.systemUTC());
-        if (!settings.enabled()) {
-            LOG.info("EtherNet/IP meter {}: disabled", settings.meterId());
-            return;
-        }
-        CipPoller p = poller;
-        schedule = MeterSchedule.start(threads.poll(), settings.blocks().stream()
-                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList(),
-                p::slow);
-        LOG.info("EtherNet/IP meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
-                settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
+        poller.start(threads.poll(), settings.blocks());
     }
 
     @Deactivate
     synchronized void stop() {
-        if (schedule != null) {
-            schedule.close();
-        }
         if (poller != null) {
             poller.close();
         }

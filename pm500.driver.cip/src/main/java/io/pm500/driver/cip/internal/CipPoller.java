@@ -10,7 +10,6 @@ import com.digitalpetri.enip.cip.services.GetAttributeSingleService;
 import com.digitalpetri.enip.cpf.CipIdentityItem;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
-import io.pm500.api.poll.ConnectionHealth;
 import io.pm500.api.profile.CipBlock;
 import io.pm500.api.profile.Identity;
 import io.pm500.api.sample.AcquisitionStatus;
@@ -18,19 +17,18 @@ import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sample.Value;
-import io.pm500.api.status.MeterStatus;
 import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
 import io.pm500.driver.cip.internal.CipSettings.Messaging;
+import io.pm500.driver.kit.BlockPoller;
+import io.pm500.driver.kit.PollFailure;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -52,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * backoff; a session the device closed while idle is replaced at once. Never more than one TCP connection and one
  * CIP connection per meter.
  */
-final class CipPoller {
+final class CipPoller extends BlockPoller<BlockPlan> {
     static final String DRIVER = "pm500.driver.cip";
     static final String IDENTITY_BLOCK = "identity";
     private static final int CLASS_ASSEMBLY = 4;
@@ -61,89 +59,61 @@ final class CipPoller {
     private static final Logger LOG = LoggerFactory.getLogger(CipPoller.class);
 
     private final CipSettings settings;
-    private final SampleConsumer consumer;
     private final CipThreads threads;
-    private final Clock clock;
-    private final ConnectionHealth health;
     private final Originator originator;
     private final ClassThree.Timing timing;
     private SessionClient client;
     private ClassThree.Connection connection;
-    private final Set<String> readThisSession = new HashSet<>();
     private final Map<String, String> sizeMismatch = new HashMap<>(); // block → why, checked once a session
     private String identityMismatch;
-    private boolean closed;
 
     CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Originator originator, Clock clock) {
+        super(settings.meterId(), "EtherNet/IP", DRIVER, settings.endpoint(), settings.intervals(),
+                settings.lostAfter(), settings.enabled(), settings.profile(), consumer, clock);
         this.settings = settings;
-        this.consumer = consumer;
         this.threads = threads;
         this.originator = originator;
-        this.clock = clock;
         this.timing = ClassThree.Timing.forGap(settings.requestGap(), settings.timeoutMillis());
-        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
-                settings.intervals(), settings.lostAfter(), settings.enabled(), clock);
     }
 
-    MeterStatus status() {
-        return health.status();
+    @Override
+    protected boolean isOpen() {
+        return client != null;
     }
 
-    /** Whether the next poll may block for long; any thread may ask (see {@link ConnectionHealth#slow()}). */
-    boolean slow() {
-        return health.slow();
+    /**
+     * The device closed the session while idle (its connection timeout, a restart), or the library opened another
+     * behind it: a request never reached the meter, so a new session is opened now, not after a backoff.
+     */
+    @Override
+    protected boolean droppedEnded() {
+        if (client == null || client.intact()) {
+            return false;
+        }
+        LOG.debug("EtherNet/IP meter {}: session ended ({}); opening a new one", settings.meterId(),
+                Optional.ofNullable(client.ended()).map(Throwable::getMessage).orElse("reopened by the library"));
+        disconnect();
+        return true;
     }
 
-    /** How long until the next session may be opened; zero when open or due. */
-    synchronized Duration reconnectDelay() {
-        return client != null ? Duration.ZERO : health.untilNextAttempt();
-    }
-
-    /** Polls one block: opens a session if needed, reads, decodes, hands the sample on. */
-    synchronized void poll(BlockPlan block) {
-        if (closed) {
-            return;
+    /** Opens a session when there is none, checks the assembly's size once a session, reads and decodes. */
+    @Override
+    protected Sample read(BlockPlan block) throws Exception {
+        if (client == null) {
+            open();
         }
-        boolean replaced = false;
-        if (client != null && !client.intact()) {
-            // the device closed the session while idle (its connection timeout, a restart), or the library opened
-            // another behind it: a request never reached the meter, so a new session is opened now, not retried
-            LOG.debug("EtherNet/IP meter {}: session ended ({}); opening a new one", settings.meterId(),
-                    Optional.ofNullable(client.ended()).map(Throwable::getMessage).orElse("reopened by the library"));
-            closeSession();
-            replaced = true;
+        String mismatch = hasSize(block.block()) ? checkSize(block.block()) : null;
+        if (mismatch != null) {
+            throw new PollFailure(AcquisitionStatus.PROTOCOL_ERROR, mismatch);
         }
-        if (block.intervalMillis() == 0 && readThisSession.contains(block.blockId())) {
-            return; // once per session and done
-        }
-        if (client == null && health.backingOff() && !replaced) {
-            if (block.intervalMillis() != 0) { // a once-per-session block waits for the session
-                deliver(health.outage(block.blockId(), clock.instant()));
-            }
-            return;
-        }
-        health.pollStarted();
-        long t0 = System.nanoTime();
-        Sample sample;
+        CipBlock b = block.block();
+        ByteBuf reply = await(invoke(path(b.classId(), b.instance(), b.attribute())));
         try {
-            if (client == null) {
-                open();
-            }
-            String mismatch = hasSize(block.block()) ? checkSize(block.block()) : null;
-            sample = mismatch != null
-                    ? Sample.failed(settings.meterId(), block.blockId(), clock.instant(),
-                            AcquisitionStatus.PROTOCOL_ERROR, mismatch)
-                    : read(block);
-        } catch (Exception e) {
-            sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e), describe(e));
+            ByteBuffer data = reply.nioBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            return block.decoder().decode(settings.meterId(), now(), data);
+        } finally {
+            ReferenceCountUtil.release(reply);
         }
-        if (sample.status() == AcquisitionStatus.OK) {
-            health.succeeded(block.blockId(), System.nanoTime() - t0);
-            readThisSession.add(block.blockId());
-        } else {
-            failed(sample);
-        }
-        deliver(sample);
     }
 
     /** Opens the session (and the CIP connection in connected mode), then reads and checks the identity. */
@@ -152,16 +122,15 @@ final class CipPoller {
                 .setTimeout(Duration.ofMillis(settings.timeoutMillis())).setEventLoop(threads.eventLoop())
                 .setWheelTimer(threads.wheelTimer()).setExecutor(threads.callbacks()).build();
         client = new SessionClient(config);
-        readThisSession.clear();
         sizeMismatch.clear();
         await(client.connect());
-        health.connected();
+        opened();
         CipIdentityItem id = await(client.listIdentity()).getIdentity()
                 .orElseThrow(() -> new IOException("the device answered ListIdentity without an identity"));
         try {
             checkIdentity(id);
-        } catch (IdentityMismatch e) {
-            closeSession(); // not this device: every later poll opens a new session and checks again
+        } catch (PollFailure e) {
+            disconnect(); // not this device: every later poll opens a new session and checks again
             throw e;
         }
         if (settings.messaging() == Messaging.CONNECTED) {
@@ -173,7 +142,7 @@ final class CipPoller {
                 id.getSerialNumber(), id.getRevisionMajor(), id.getRevisionMinor(), connection == null ? ""
                         : ", connection RPI " + timing.rpi().toMillis() + " ms, times out after "
                                 + timing.watchdog().toMillis() + " ms");
-        deliver(Sample.ok(settings.meterId(), IDENTITY_BLOCK, clock.instant(), List.of(
+        deliver(Sample.ok(settings.meterId(), IDENTITY_BLOCK, now(), List.of(
                 new PointValue("identity.vendor", Value.of((long) id.getVendorId())),
                 new PointValue("identity.device.type", Value.of((long) id.getDeviceType())),
                 new PointValue("identity.product.code", Value.of((long) id.getProductCode())),
@@ -183,7 +152,7 @@ final class CipPoller {
     }
 
     /** A device of another vendor or type is refused (identityCheck=error) or polled with a warning. */
-    private void checkIdentity(CipIdentityItem id) throws IdentityMismatch {
+    private void checkIdentity(CipIdentityItem id) throws PollFailure {
         Identity expected = settings.profile().identity();
         if (expected == null) {
             return;
@@ -207,7 +176,7 @@ final class CipPoller {
             }
         }
         if (settings.identityMustMatch()) {
-            throw new IdentityMismatch(why);
+            throw new PollFailure(AcquisitionStatus.DEVICE_ERROR, why);
         }
     }
 
@@ -250,17 +219,6 @@ final class CipPoller {
         return why;
     }
 
-    private Sample read(BlockPlan block) throws Exception {
-        CipBlock b = block.block();
-        ByteBuf reply = await(invoke(path(b.classId(), b.instance(), b.attribute())));
-        try {
-            ByteBuffer data = reply.nioBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            return block.decoder().decode(settings.meterId(), clock.instant(), data);
-        } finally {
-            ReferenceCountUtil.release(reply);
-        }
-    }
-
     private CompletableFuture<ByteBuf> invoke(PaddedEPath path) {
         GetAttributeSingleService service = new GetAttributeSingleService(path);
         return client.inFlight(connection != null ? client.invokeConnected(connection.o2tId(), service)
@@ -289,21 +247,12 @@ final class CipPoller {
         }
     }
 
-    private void failed(Sample sample) {
-        AcquisitionStatus status = sample.status();
-        // a timeout or a broken (or never opened) session: drop it, open a new one after a backoff
-        boolean backOff = client == null || status == AcquisitionStatus.TIMEOUT
-                || status == AcquisitionStatus.CONNECTION_LOST;
-        if (backOff) {
-            closeSession();
-        }
-        health.failed(sample.blockId(), status, sample.detail(), backOff);
+    @Override
+    protected PollFailure classify(Exception e) {
+        return new PollFailure(status(e), describe(e));
     }
 
-    static AcquisitionStatus classify(Throwable e) {
-        if (e instanceof IdentityMismatch) {
-            return AcquisitionStatus.DEVICE_ERROR;
-        }
+    static AcquisitionStatus status(Throwable e) {
         if (e instanceof SessionClient.Ended ended) {
             return ended.malformed() ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
         }
@@ -327,7 +276,7 @@ final class CipPoller {
     }
 
     static String describe(Throwable e) {
-        if (e instanceof IdentityMismatch || e instanceof SessionClient.Ended) {
+        if (e instanceof SessionClient.Ended) {
             return e.getMessage();
         }
         var cip = CipResponseException.extract(e);
@@ -337,27 +286,18 @@ final class CipPoller {
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
-    private void deliver(Sample sample) {
-        try {
-            consumer.accept(sample);
-        } catch (RuntimeException e) {
-            LOG.error("EtherNet/IP meter {}: the pipeline did not take a sample of block {}: {}", settings.meterId(),
-                    sample.blockId(), e.toString());
-        }
-    }
-
     /**
      * Drops the session without waiting. While it is intact: Forward_Close, then UnRegisterSession (the library
      * waits for a reply a device never sends, so this ends at the timeout), then every connection closed. A
      * session that already ended is not spoken to again (that would make the library reconnect): its connections
      * are closed at once.
      */
-    private void closeSession() {
+    @Override
+    protected void disconnect() {
         SessionClient c = client;
         ClassThree.Connection open = connection;
         client = null;
         connection = null;
-        readThisSession.clear();
         if (c == null) {
             return;
         }
@@ -370,21 +310,5 @@ final class CipPoller {
                 ? ClassThree.close(c, open, Duration.ofMillis(settings.timeoutMillis()))
                 : CompletableFuture.completedFuture(null);
         forwardClose.handle((r, e) -> c.disconnect()).thenCompose(f -> f).whenComplete((r, e) -> c.closeAll());
-    }
-
-    /** Closes the session; no poll runs after this returns. */
-    synchronized void close() {
-        closed = true;
-        closeSession();
-        health.disabled();
-    }
-
-    /** The device is not what the profile describes. */
-    static final class IdentityMismatch extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        IdentityMismatch(String message) {
-            super(message);
-        }
     }
 }

@@ -1,11 +1,11 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.poll.BlockIntervals;
 import io.pm500.api.profile.CipBlock;
 import io.pm500.api.profile.CipDecoder;
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
+import io.pm500.driver.kit.BlockIntervals;
+import io.pm500.driver.kit.MeterBasics;
+import io.pm500.driver.kit.PollBlock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +29,7 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
     }
 
     /** One assembly to poll: how often (0 = once per connection) and its decoder. */
-    record BlockPlan(String blockId, long intervalMillis, CipBlock block, CipDecoder decoder) {
+    record BlockPlan(String blockId, long intervalMillis, CipBlock block, CipDecoder decoder) implements PollBlock {
     }
 
     /**
@@ -55,24 +55,8 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
 
     static CipSettings of(CipMeterComponent.Config c) {
         List<String> problems = new ArrayList<>();
-        String meterId = c.meterId() == null ? "" : c.meterId().trim();
-        if (meterId.isEmpty() || !meterId.matches("[A-Za-z0-9._:-]+")) {
-            problems.add("meterId '" + c.meterId() + "': use letters, digits and . _ : - only");
-        }
-        String host = c.host() == null ? "" : c.host().trim();
-        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
-            problems.add("host '" + c.host() + "': give the meter's IP address or host name");
-        }
-        if (c.port() < 1 || c.port() > 65_535) {
-            problems.add("port " + c.port() + ": must be 1..65535 (EtherNet/IP: 44818)");
-        }
-        if (c.timeoutMillis() < BlockIntervals.MIN_INTERVAL_MILLIS) {
-            problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least "
-                    + BlockIntervals.MIN_INTERVAL_MILLIS);
-        }
-        if (c.lostAfter() < 1) {
-            problems.add("lostAfter " + c.lostAfter() + ": must be at least 1");
-        }
+        MeterBasics basics = MeterBasics.check(c.meterId(), c.host(), c.port(), "EtherNet/IP: 44818",
+                c.timeoutMillis(), c.lostAfter(), c.profile(), problems);
         Messaging messaging = null;
         try {
             messaging = Messaging.valueOf(c.messaging().trim().toUpperCase(Locale.ROOT));
@@ -83,12 +67,7 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
         if (!identityMustMatch && !c.identityCheck().trim().equalsIgnoreCase("warn")) {
             problems.add("identityCheck '" + c.identityCheck() + "': error (refuse a meter of another kind) or warn");
         }
-        DeviceProfile profile = null;
-        try {
-            profile = DeviceProfiles.resolve(c.profile());
-        } catch (ProfileException e) {
-            problems.add("profile: " + e.getMessage());
-        }
+        DeviceProfile profile = basics.profile();
         List<BlockPlan> blocks = new ArrayList<>();
         if (profile != null) {
             Map<String, Long> intervals = BlockIntervals.parse(c.blockIntervals(), "EtherNet/IP",
@@ -104,7 +83,7 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
             throw new IllegalArgumentException("EtherNet/IP meter '" + c.meterId() + "' not started: "
                     + String.join("; ", problems));
         }
-        return new CipSettings(meterId, host, c.port(), c.timeoutMillis(), messaging, c.lostAfter(),
+        return new CipSettings(basics.meterId(), basics.host(), c.port(), c.timeoutMillis(), messaging, c.lostAfter(),
                 identityMustMatch, c.enabled(), profile, List.copyOf(blocks));
     }
 }

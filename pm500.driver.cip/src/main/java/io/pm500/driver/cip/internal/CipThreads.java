@@ -3,7 +3,7 @@ package io.pm500.driver.cip.internal;
 import com.digitalpetri.enip.EtherNetIpShared;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.HashedWheelTimer;
-import io.pm500.api.poll.PollThreads;
+import io.pm500.driver.kit.PollThreads;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;

@@ -1,6 +1,6 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.config.ConfigValues;
+import io.pm500.kit.config.ConfigValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

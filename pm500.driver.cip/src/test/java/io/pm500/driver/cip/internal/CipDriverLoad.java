@@ -1,9 +1,8 @@
 package io.pm500.driver.cip.internal;
 
-import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.sample.AcquisitionStatus;
-import io.pm500.api.sample.Sample;
-import io.pm500.api.sample.SampleConsumer;
+import io.pm500.driver.kit.MeterSchedule;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -29,7 +28,8 @@ public final class CipDriverLoad {
         String messaging = args[3];
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
-        SampleConsumer consumer = (Sample s) -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet();
+        DriverEvents consumer = new DriverEvents(
+                s -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet());
         long[] roundTrips = new long[meters * seconds * 5 + 100_000];
         AtomicInteger recorded = new AtomicInteger();
         AtomicInteger measuring = new AtomicInteger();

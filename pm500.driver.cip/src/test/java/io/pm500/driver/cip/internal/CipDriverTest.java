@@ -3,16 +3,15 @@ package io.pm500.driver.cip.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
-import org.slf4j.LoggerFactory;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.AcquisitionStatus;
@@ -22,6 +21,7 @@ import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
 import io.pm500.simulator.Simulator;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -35,10 +35,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The poller against the simulator on loopback, in both messaging modes: every assembly, every fault mode, lost and
@@ -131,7 +132,8 @@ class CipDriverTest {
 
     private CipSettings settings(CipConfigFixture config) {
         CipSettings s = CipSettings.of(config);
-        poller = new CipPoller(s, samples::add, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+        poller = new CipPoller(s, new DriverEvents(samples::add), threads,
+                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
                 Clock.systemUTC());
         return s;
     }

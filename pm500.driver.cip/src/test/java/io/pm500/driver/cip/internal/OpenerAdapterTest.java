@@ -7,6 +7,7 @@ import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.testkit.pipeline.DriverEvents;
 import io.pm500.testkit.process.OpenerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,8 @@ class OpenerAdapterTest {
     private CipSettings meter(String messaging, String profileFile, String identityCheck, String... intervals) {
         CipSettings s = CipSettings.of(new CipConfigFixture("opener-" + messaging, "127.0.0.1", OpenerProcess.PORT,
                 profileFile, intervals, messaging, 1000, 2, identityCheck, true));
-        poller = new CipPoller(s, samples::add, threads, new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+        poller = new CipPoller(s, new DriverEvents(samples::add), threads,
+                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
                 Clock.systemUTC());
         return s;
     }

@@ -11,6 +11,7 @@ import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.simulator.CipConnection;
 import io.pm500.simulator.Simulator;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +73,7 @@ class SessionFaultsTest {
     private CipSettings meter(String messaging, String... intervals) {
         CipSettings s = CipSettings.of(CipConfigFixture.meter("m-" + messaging, simulator.enipPort(0), messaging,
                 intervals));
-        poller = new CipPoller(s, samples::add, threads, new Originator(0xFF50, 0x5EED), Clock.systemUTC());
+        poller = new CipPoller(s, new DriverEvents(samples::add), threads, new Originator(0xFF50, 0x5EED), Clock.systemUTC());
         return s;
     }
 

@@ -5,33 +5,28 @@ import com.ghgande.j2mod.modbus.ModbusIOException;
 import com.ghgande.j2mod.modbus.ModbusSlaveException;
 import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
 import com.ghgande.j2mod.modbus.procimg.InputRegister;
-import io.pm500.api.poll.ConnectionHealth;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.api.status.MeterStatus;
+import io.pm500.driver.kit.BlockPoller;
+import io.pm500.driver.kit.PollFailure;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One meter's Modbus connection and polls. Runs on the meter's queue only (one poll at a time); its status is
- * published as an immutable snapshot any thread may read. Every failure becomes a sample with its acquisition
- * status; nothing escapes to the scheduler.
+ * One meter's Modbus connection and polls, on the driver kit's {@link BlockPoller} (the rules every driver follows):
+ * this class only reads registers, classifies j2mod's failures and closes the connection.
  */
-final class MeterPoller {
+final class MeterPoller extends BlockPoller<BlockPlan> {
     static final String DRIVER = "pm500.driver.modbus";
     private static final Logger LOG = LoggerFactory.getLogger(MeterPoller.class);
 
-    private final MeterSettings settings;
     /** j2mod's words for a reply that was not the answer to the request sent (transaction id). */
     private static final String MISMATCH = "Executing transaction failed (tried";
     /** What to do about each Modbus exception code (Modbus Application Protocol v1.1b3, 7). */
@@ -44,68 +39,31 @@ final class MeterPoller {
             10, "a gateway has no path to this unit id; check unitId and the gateway's routing",
             11, "the device behind a gateway does not answer; check unitId, its wiring and serial settings");
 
-    private final SampleConsumer consumer;
-    private final Clock clock;
-    private final ConnectionHealth health;
+    private final MeterSettings settings;
     private ModbusTCPMaster master;
-    private final Set<String> readThisConnection = new HashSet<>();
-    private boolean closed;
 
     MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock) {
+        super(settings.meterId(), "Modbus", DRIVER, settings.endpoint(), settings.intervals(),
+                settings.lostAfter(), settings.enabled(), settings.profile(), consumer, clock);
         this.settings = settings;
-        this.consumer = consumer;
-        this.clock = clock;
-        this.health = new ConnectionHealth(settings.meterId(), DRIVER, settings.endpoint(),
-                settings.intervals(), settings.lostAfter(), settings.enabled(), clock);
     }
 
-    MeterStatus status() {
-        return health.status();
+    @Override
+    protected Sample read(BlockPlan block) throws Exception {
+        short[] registers = registers(block);
+        return block.decoder().decode(settings.meterId(), now(), block.decoder().firstWireAddress(), registers,
+                registers.length);
     }
 
-    /** Whether the next poll may block for long; any thread may ask (see {@link ConnectionHealth#slow()}). */
-    boolean slow() {
-        return health.slow();
+    @Override
+    protected boolean isOpen() {
+        return master != null;
     }
 
-    /** How long until the next connection attempt; zero when connected or due. */
-    synchronized Duration reconnectDelay() {
-        return master != null ? Duration.ZERO : health.untilNextAttempt();
-    }
-
-    /** Polls one block: connects if needed, reads its requests, decodes, hands the sample on. */
-    synchronized void poll(BlockPlan block) {
-        if (closed) {
-            return;
-        }
-        if (block.intervalMillis() == 0 && readThisConnection.contains(block.blockId())) {
-            return; // once per connection
-        }
-        if (master == null && health.backingOff()) {
-            if (block.intervalMillis() == 0) {
-                return; // a once-per-connection block waits for the connection; the periodic blocks report the outage
-            }
-            deliver(health.outage(block.blockId(), clock.instant()));
-            return;
-        }
-        health.pollStarted();
-        long t0 = System.nanoTime();
-        Sample sample;
-        try {
-            short[] registers = read(block);
-            sample = block.decoder().decode(settings.meterId(), clock.instant(), block.decoder().firstWireAddress(),
-                    registers, registers.length);
-        } catch (Exception e) {
-            sample = Sample.failed(settings.meterId(), block.blockId(), clock.instant(), classify(e),
-                    describe(e));
-        }
-        if (sample.status() == AcquisitionStatus.OK) {
-            health.succeeded(block.blockId(), System.nanoTime() - t0);
-            readThisConnection.add(block.blockId());
-        } else {
-            failed(sample);
-        }
-        deliver(sample);
+    /** Garbage on the wire: resynchronise on a new connection at the next poll. */
+    @Override
+    protected boolean closesConnection(AcquisitionStatus status) {
+        return status == AcquisitionStatus.PROTOCOL_ERROR;
     }
 
     /**
@@ -114,7 +72,7 @@ final class MeterPoller {
      * connection the meter closed while idle is reopened at once and the request sent again, once: it never reached
      * the meter, so this costs no timeout and is not a retry.
      */
-    private short[] read(BlockPlan block) throws Exception {
+    private short[] registers(BlockPlan block) throws Exception {
         boolean reopened = false;
         for (int attempt = 0;;) {
             boolean reused = master != null;
@@ -124,7 +82,7 @@ final class MeterPoller {
                 }
                 return transact(block);
             } catch (Exception e) {
-                AcquisitionStatus status = classify(e);
+                AcquisitionStatus status = status(e);
                 if (status != AcquisitionStatus.TIMEOUT && status != AcquisitionStatus.CONNECTION_LOST) {
                     throw e;
                 }
@@ -138,7 +96,7 @@ final class MeterPoller {
         }
     }
 
-    private short[] transact(BlockPlan block) throws ModbusException {
+    private short[] transact(BlockPlan block) throws ModbusException, PollFailure {
         short[] registers = new short[block.decoder().span()];
         int base = block.decoder().firstWireAddress();
         for (ReadRequest r : block.requests()) {
@@ -146,8 +104,9 @@ final class MeterPoller {
                     ? master.readInputRegisters(settings.unitId(), r.start(), r.count())
                     : master.readMultipleRegisters(settings.unitId(), r.start(), r.count());
             if (read.length != r.count()) {
-                throw new ModbusIOException("asked for " + r.count() + " registers at " + r.start() + ", got "
-                        + read.length);
+                throw new PollFailure(AcquisitionStatus.PROTOCOL_ERROR, "asked for " + r.count()
+                        + " registers at " + r.start() + ", got " + read.length + "; check the profile's block against"
+                        + " this meter's map");
             }
             for (int i = 0; i < read.length; i++) {
                 registers[r.start() - base + i] = (short) read[i].getValue();
@@ -163,23 +122,14 @@ final class MeterPoller {
         // once connected: 1 = one try. Retries are ours (read), so one poll costs at most retries + 1 timeouts.
         m.setRetries(1);
         master = m;
-        readThisConnection.clear();
-        health.connected();
+        opened();
         LOG.debug("Modbus meter {}: connected to {}", settings.meterId(), settings.endpoint());
     }
 
-    private void failed(Sample sample) {
-        AcquisitionStatus status = sample.status();
-        // a timeout or a broken (or never opened) connection: reconnect after a backoff
-        boolean backOff = master == null || status == AcquisitionStatus.TIMEOUT
-                || status == AcquisitionStatus.CONNECTION_LOST;
-        if (backOff || status == AcquisitionStatus.PROTOCOL_ERROR) {
-            disconnect(); // garbage on the wire too: resynchronise on a new connection at the next poll
+    static AcquisitionStatus status(Throwable e) {
+        if (e instanceof PollFailure own) {
+            return own.status();
         }
-        health.failed(sample.blockId(), status, sample.detail(), backOff);
-    }
-
-    static AcquisitionStatus classify(Throwable e) {
         if (e instanceof ModbusSlaveException) {
             return AcquisitionStatus.DEVICE_ERROR;
         }
@@ -204,6 +154,11 @@ final class MeterPoller {
         return e instanceof ModbusException ? AcquisitionStatus.PROTOCOL_ERROR : AcquisitionStatus.CONNECTION_LOST;
     }
 
+    @Override
+    protected PollFailure classify(Exception e) {
+        return new PollFailure(status(e), describe(e));
+    }
+
     private String describe(Throwable e) {
         if (e instanceof ModbusSlaveException s) {
             return "Modbus exception " + s.getType() + " (" + ModbusSlaveException.getMessage(s.getType()) + "): "
@@ -214,7 +169,7 @@ final class MeterPoller {
             return "the reply's transaction id did not match the request's (the device, or a gateway between,"
                     + " answered another request); reconnected to resynchronise";
         }
-        return switch (classify(e)) {
+        return switch (status(e)) {
             case TIMEOUT -> message.contains("connect timed out")
                     ? "the meter did not accept the TCP connection within " + settings.timeoutMillis() + " ms"
                     : "no reply within " + settings.timeoutMillis() + " ms from unit " + settings.unitId();
@@ -224,26 +179,11 @@ final class MeterPoller {
         };
     }
 
-    private void deliver(Sample sample) {
-        try {
-            consumer.accept(sample);
-        } catch (RuntimeException e) {
-            LOG.error("Modbus meter {}: the pipeline did not take a sample of block {}: {}", settings.meterId(),
-                    sample.blockId(), e.toString());
-        }
-    }
-
-    private void disconnect() {
+    @Override
+    protected void disconnect() {
         if (master != null) {
             master.disconnect();
             master = null;
         }
-    }
-
-    /** Closes the connection; no poll runs after this returns. */
-    synchronized void close() {
-        closed = true;
-        disconnect();
-        health.disabled();
     }
 }

@@ -1,12 +1,12 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.api.poll.BlockIntervals;
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusBlock;
 import io.pm500.api.profile.ModbusDecoder;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.api.profile.WordOrder;
+import io.pm500.driver.kit.BlockIntervals;
+import io.pm500.driver.kit.MeterBasics;
+import io.pm500.driver.kit.PollBlock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +17,10 @@ import java.util.Map;
  * until all of it is right.
  */
 record MeterSettings(String meterId, String host, int port, int unitId, int timeoutMillis, int retries,
-        int lostAfter, boolean enabled, List<BlockPlan> blocks) {
+        int lostAfter, boolean enabled, DeviceProfile profile, List<BlockPlan> blocks) {
     /** One block to poll: how often (0 = once per connection), the reads, and its decoder. */
-    record BlockPlan(String blockId, long intervalMillis, List<ReadRequest> requests, ModbusDecoder decoder) {
+    record BlockPlan(String blockId, long intervalMillis, List<ReadRequest> requests, ModbusDecoder decoder)
+            implements PollBlock {
     }
 
     /** Block id → interval in ms (0 = once per connection), in poll order. */
@@ -35,29 +36,13 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
 
     static MeterSettings of(ModbusMeterComponent.Config c) {
         List<String> problems = new ArrayList<>();
-        String meterId = c.meterId() == null ? "" : c.meterId().trim();
-        if (meterId.isEmpty() || !meterId.matches("[A-Za-z0-9._:-]+")) {
-            problems.add("meterId '" + c.meterId() + "': use letters, digits and . _ : - only");
-        }
-        String host = c.host() == null ? "" : c.host().trim();
-        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
-            problems.add("host '" + c.host() + "': give the meter's IP address or host name");
-        }
-        if (c.port() < 1 || c.port() > 65_535) {
-            problems.add("port " + c.port() + ": must be 1..65535 (Modbus TCP: 502)");
-        }
+        MeterBasics basics = MeterBasics.check(c.meterId(), c.host(), c.port(), "Modbus TCP: 502",
+                c.timeoutMillis(), c.lostAfter(), c.profile(), problems);
         if (c.unitId() < 0 || c.unitId() > 255) {
             problems.add("unitId " + c.unitId() + ": must be 0..255");
         }
-        if (c.timeoutMillis() < BlockIntervals.MIN_INTERVAL_MILLIS) {
-            problems.add("timeoutMillis " + c.timeoutMillis() + ": must be at least "
-                    + BlockIntervals.MIN_INTERVAL_MILLIS);
-        }
         if (c.retries() < 0 || c.retries() > 5) {
             problems.add("retries " + c.retries() + ": must be 0..5");
-        }
-        if (c.lostAfter() < 1) {
-            problems.add("lostAfter " + c.lostAfter() + ": must be at least 1");
         }
         if (c.maxRegistersPerRequest() < 1 || c.maxRegistersPerRequest() > 125) {
             problems.add("maxRegistersPerRequest " + c.maxRegistersPerRequest() + ": must be 1..125");
@@ -73,12 +58,7 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
                 problems.add("wordOrder '" + c.wordOrder() + "': HIGH_FIRST, LOW_FIRST, or empty for the profile's");
             }
         }
-        DeviceProfile profile = null;
-        try {
-            profile = DeviceProfiles.resolve(c.profile());
-        } catch (ProfileException e) {
-            problems.add("profile: " + e.getMessage());
-        }
+        DeviceProfile profile = basics.profile();
         List<BlockPlan> blocks = new ArrayList<>();
         if (profile != null) {
             Map<String, Long> intervals = BlockIntervals.parse(c.blockIntervals(), "Modbus",
@@ -101,7 +81,7 @@ record MeterSettings(String meterId, String host, int port, int unitId, int time
             throw new IllegalArgumentException("Modbus meter '" + c.meterId() + "' not started: "
                     + String.join("; ", problems));
         }
-        return new MeterSettings(meterId, host, c.port(), c.unitId(), c.timeoutMillis(), c.retries(), c.lostAfter(),
-                c.enabled(), List.copyOf(blocks));
+        return new MeterSettings(basics.meterId(), basics.host(), c.port(), c.unitId(), c.timeoutMillis(), c.retries(), c.lostAfter(),
+                c.enabled(), profile, List.copyOf(blocks));
     }
 }

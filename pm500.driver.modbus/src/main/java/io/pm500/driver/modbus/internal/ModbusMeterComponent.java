@@ -1,11 +1,10 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.kit.config.ConfigValues;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -88,7 +87,6 @@ public final class ModbusMeterComponent implements StatusSource {
 
     private final SampleConsumer consumer;
     private final PollScheduler scheduler;
-    private MeterSchedule schedule;
     private volatile MeterPoller poller; // read by status readers on other threads
 
     @Activate
@@ -111,23 +109,11 @@ public final class ModbusMeterComponent implements StatusSource {
         }
         stop();
         poller = new MeterPoller(settings, consumer, Clock.systemUTC());
-        if (!settings.enabled()) {
-            LOG.info("Modbus meter {}: disabled", settings.meterId());
-            return;
-        }
-        MeterPoller p = poller;
-        schedule = MeterSchedule.start(scheduler.threads(), settings.blocks().stream()
-                .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> p.poll(b))).toList(),
-                p::slow);
-        LOG.info("Modbus meter {}: polling {} ({})", settings.meterId(), settings.endpoint(),
-                settings.blocks().stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
+        poller.start(scheduler.threads(), settings.blocks());
     }
 
     @Deactivate
     synchronized void stop() {
-        if (schedule != null) {
-            schedule.close();
-        }
         if (poller != null) {
             poller.close();
         }

@@ -7,9 +7,10 @@ import io.pm500.api.profile.ModbusSection;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.status.ConnectionState;
-import io.pm500.testkit.process.PyModbusPeer;
+import io.pm500.testkit.pipeline.DriverEvents;
 import io.pm500.testkit.process.PyModbusPeer.Register;
 import io.pm500.testkit.process.PyModbusPeer.Server;
+import io.pm500.testkit.process.PyModbusPeer;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,9 +131,9 @@ class FlakyNeighboursTest {
         ConfigFixture config = new ConfigFixture(id, "127.0.0.1", port, unitId, "pm500",
                 new String[] { "energy=" + INTERVAL_MILLIS, "status=" + INTERVAL_MILLIS }, (int) TIMEOUT_MILLIS, 0, 3,
                 125, 0, "", true);
-        ModbusMeterComponent meter = new ModbusMeterComponent(config.properties(), s -> arrivals.computeIfAbsent(
-                s.meterId() + "/" + s.blockId(), k -> new CopyOnWriteArrayList<>()).add(new Arrival(System.nanoTime(),
-                        s)), scheduler);
+        ModbusMeterComponent meter = new ModbusMeterComponent(config.properties(), new DriverEvents(
+                s -> arrivals.computeIfAbsent(s.meterId() + "/" + s.blockId(), k -> new CopyOnWriteArrayList<>())
+                        .add(new Arrival(System.nanoTime(), s))), scheduler);
         assertThat(meter.meters()).singleElement().satisfies(m -> assertThat(m.state())
                 .isEqualTo(ConnectionState.CONNECTING));
         return meter;

@@ -3,7 +3,7 @@ package io.pm500.driver.modbus.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import io.pm500.api.config.ConfigValues;
+import io.pm500.kit.config.ConfigValues;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,8 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.api.poll.MeterSchedule;
 import io.pm500.api.sample.AcquisitionStatus;
-import io.pm500.api.sample.Sample;
-import io.pm500.api.sample.SampleConsumer;
+import io.pm500.driver.kit.MeterSchedule;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -25,7 +24,8 @@ public final class ModbusDriverLoad {
         int seconds = Integer.parseInt(args[2]);
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
-        SampleConsumer consumer = (Sample s) -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet();
+        DriverEvents consumer = new DriverEvents(
+                s -> (s.status() == AcquisitionStatus.OK ? ok : failed).incrementAndGet());
         PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS.properties());
         List<MeterSchedule> schedules = new ArrayList<>();
         List<MeterPoller> pollers = new ArrayList<>();

@@ -7,11 +7,11 @@ import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
-import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import io.pm500.simulator.Simulator;
+import io.pm500.testkit.pipeline.DriverEvents;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ModbusDriverTest {
     private final AtomicLong clock = new AtomicLong(3_600_000_000_000L);
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
-    private final SampleConsumer consumer = samples::add;
+    private final DriverEvents consumer = new DriverEvents(samples::add);
     private DeviceProfile profile;
     private Simulator simulator;
     private MeterPoller poller;
@@ -159,15 +159,24 @@ class ModbusDriverTest {
         ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "energy=1000").withLostAfter(2);
         MeterSettings s = MeterSettings.of(config);
         poller(config);
+        assertThat(consumer.plans()).as("the meter is announced before its first poll").containsOnlyKeys(
+                "m0@pm500.driver.modbus");
+        assertThat(consumer.plans().get("m0@pm500.driver.modbus").blocks()).containsOnlyKeys("energy");
         simulator.meters().get(0).faults().modbusException(4);
         pollOnce(s, "energy");
         assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTING);
         pollOnce(s, "energy");
         assertThat(poller.status().state()).isEqualTo(ConnectionState.LOST);
+        assertThat(consumer.state("m0", "pm500.driver.modbus")).as("the pipeline is told").isEqualTo(
+                ConnectionState.LOST);
         assertThat(poller.status().lastError()).startsWith("DEVICE_ERROR: Modbus exception 4");
         simulator.meters().get(0).faults().clear();
         assertThat(pollOnce(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);
         assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTED);
+        assertThat(consumer.state("m0", "pm500.driver.modbus")).isEqualTo(ConnectionState.CONNECTED);
+        poller.close();
+        assertThat(consumer.withdrawn()).containsExactly("m0@pm500.driver.modbus");
+        assertThat(consumer.plans()).isEmpty();
     }
 
     @Test

@@ -6,18 +6,19 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.pm500.api.poll.ConnectionHealth;
 import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusSection;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.driver.kit.ConnectionHealth;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
+import io.pm500.testkit.pipeline.DriverEvents;
 import io.pm500.testkit.process.KnownRegisters;
-import io.pm500.testkit.process.PyModbusPeer;
 import io.pm500.testkit.process.PyModbusPeer.Register;
 import io.pm500.testkit.process.PyModbusPeer.Server;
+import io.pm500.testkit.process.PyModbusPeer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -91,7 +92,7 @@ class PymodbusServerTest {
         MeterSettings s = MeterSettings.of(new ConfigFixture("m-" + server, "127.0.0.1", peer.port(server), unitId,
                 "pm500", new String[] { "info=0", "energy=1000", "settings=60000", "status=1000" }, TIMEOUT_MILLIS,
                 retries, 3, 125, 0, wordOrder, true));
-        poller = new MeterPoller(s, samples::add, Clock.systemUTC());
+        poller = new MeterPoller(s, new DriverEvents(samples::add), Clock.systemUTC());
         return s;
     }
 

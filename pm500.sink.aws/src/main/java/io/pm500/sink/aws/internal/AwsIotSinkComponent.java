@@ -1,11 +1,11 @@
 package io.pm500.sink.aws.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
-import io.pm500.api.tls.PemTls;
+import io.pm500.kit.config.ConfigValues;
+import io.pm500.kit.config.SettingFiles;
+import io.pm500.kit.tls.PemTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

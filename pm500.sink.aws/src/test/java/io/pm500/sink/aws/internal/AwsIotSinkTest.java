@@ -14,9 +14,9 @@ import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
-import io.pm500.api.tls.PemTls;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.TestCertificates;
+import io.pm500.kit.tls.PemTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +36,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.osgi.util.converter.Converters;
 import software.amazon.awssdk.crt.CrtResource;
 
 /**

@@ -12,8 +12,8 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.SinkException;
-import io.pm500.api.tls.PemTls;
 import io.pm500.demo.TestCertificates;
+import io.pm500.kit.tls.PemTls;
 import io.pm500.testkit.process.MosquittoProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +32,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.osgi.util.converter.Converters;
 
 /**
  * The AWS IoT sink against a broker we did not write that checks client certificates as AWS IoT Core does: Debian's

@@ -1,6 +1,6 @@
 package io.pm500.sink.influx.internal;
 
-import io.pm500.api.tls.PemTls;
+import io.pm500.kit.tls.PemTls;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;

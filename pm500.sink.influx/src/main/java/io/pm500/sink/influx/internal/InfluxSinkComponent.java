@@ -1,10 +1,10 @@
 package io.pm500.sink.influx.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
+import io.pm500.kit.config.ConfigValues;
+import io.pm500.kit.config.SettingFiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,32 +1,22 @@
 package io.pm500.sink.sparkplug.internal;
 
-import io.pm500.api.config.ConfigValues;
-import io.pm500.api.config.SettingFiles;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
-import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
-import io.pm500.api.tls.PemTls;
-import java.io.IOException;
-import java.net.InetAddress;
+import io.pm500.kit.config.ConfigValues;
+import io.pm500.kit.config.SettingFiles;
+import io.pm500.kit.tls.PemTls;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -127,57 +117,46 @@ public final class SparkplugSinkComponent implements Sink {
         String webconsole_configurationFactory_nameHint() default "Sparkplug sink {sink.name}: {groupId}/{edgeNodeId}";
     }
 
-    private final BundleContext context;
-    private final ConfigurationAdmin configAdmin;
     private final List<StatusSource> statusSources = new CopyOnWriteArrayList<>();
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    private volatile MeterCatalog catalog;
-    private volatile EdgeNode node;
+    private final Sessions sessions;
     /** The pipeline's "retry now", called whenever a session is online with its births out. */
     private volatile Runnable ready = () -> { };
     private volatile String sinkName;
 
     @Activate
-    public SparkplugSinkComponent(Map<String, Object> properties, BundleContext context, @Reference ConfigurationAdmin configAdmin) {
-        this.context = context;
-        this.configAdmin = configAdmin;
+    public SparkplugSinkComponent(Map<String, Object> properties, BundleContext context) {
+        String dataDir = context.getProperty("pm500.data.dir");
+        sessions = new Sessions(Path.of(dataDir == null ? "data" : dataDir), this::health, () -> ready.run());
         configure(properties);
     }
 
     /** A changed configuration ends the session properly (NDEATH) and starts a new one. */
     @Modified
     void configure(Map<String, Object> properties) {
-        Config config = ConfigValues.read(properties, Config.class, LOG);
-        SparkplugSettings settings;
+        Config c = ConfigValues.read(properties, Config.class, LOG);
         try {
-            settings = settings(config);
+            sessions.configure(c.edgeNodeId().isBlank() ? null : c.edgeNodeId().trim(), id -> settings(c, id));
+            sinkName = c.sink_name().trim(); // checked by settings()
         } catch (IllegalArgumentException e) {
             LOG.error("{}", e.getMessage());
             throw e;
         }
-        EdgeNode old = node;
-        if (old != null) {
-            old.stop();
-        }
-        String dataDir = context.getProperty("pm500.data.dir");
-        sinkName = settings.sinkName();
-        EdgeNode fresh = new EdgeNode(settings, new BdSeqStore(Path.of(dataDir == null ? "data" : dataDir,
-                "sparkplug", settings.sinkName(), "bdSeq")), this::health, new Catalog(), this::meterIds);
-        fresh.onOnline(() -> ready.run());
-        node = fresh;
-        fresh.start();
-        LOG.info("Started {}", settings);
+    }
+
+    /** The pipeline's catalogue: with an empty edgeNodeId, the node id is derived (again) from the assets. */
+    @Override
+    public void catalog(MeterCatalog catalog) {
+        sessions.catalog(catalog);
     }
 
     @Deactivate
     void deactivate() {
-        node.stop();
+        sessions.stop();
     }
 
     @Override
     public void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
-        node.deliver(batch, historical);
+        sessions.deliver(batch, historical);
     }
 
     @Override
@@ -193,30 +172,6 @@ public final class SparkplugSinkComponent implements Sink {
 
     void unbindStatusSource(StatusSource source) {
         statusSources.remove(source);
-    }
-
-    /** The pipeline's catalogue while it is bound; without it, metrics are learnt from the readings. */
-    private final class Catalog implements MeterCatalog {
-        @Override
-        public List<MetricInfo> metrics(String meterId) {
-            MeterCatalog c = catalog;
-            return c == null ? List.of() : c.metrics(meterId);
-        }
-
-        @Override
-        public List<EnrichedReading> newest(String meterId) {
-            MeterCatalog c = catalog;
-            return c == null ? List.of() : c.newest(meterId);
-        }
-    }
-
-    /** Every meter a driver reports, for the template definitions. */
-    private List<String> meterIds() {
-        List<String> ids = new ArrayList<>();
-        for (StatusSource source : statusSources) {
-            source.meters().forEach(m -> ids.add(m.meterId()));
-        }
-        return ids;
     }
 
     private NodeHealth health() {
@@ -241,10 +196,10 @@ public final class SparkplugSinkComponent implements Sink {
         return new NodeHealth(meters, online, queued, dropped, dead);
     }
 
-    private SparkplugSettings settings(Config c) {
+    private SparkplugSettings settings(Config c, String edgeNodeId) {
         String sink = Sink.checkName(c.sink_name() == null ? "" : c.sink_name().trim(), "sparkplug: sink.name");
         String group = SparkplugSettings.checkId(c.groupId(), "groupId");
-        String nodeId = SparkplugSettings.checkId(c.edgeNodeId().isBlank() ? derivedNodeId() : c.edgeNodeId().trim(),
+        String nodeId = SparkplugSettings.checkId(edgeNodeId,
                 c.edgeNodeId().isBlank() ? "edgeNodeId (derived from the assets' site and area)" : "edgeNodeId");
         String clientId = c.clientId().isBlank() ? group + "-" + nodeId : c.clientId().trim();
         if (c.keepAliveSeconds() < 1 || c.connectTimeoutSeconds() < 1 || c.scanRateMillis() < 1000
@@ -274,35 +229,5 @@ public final class SparkplugSinkComponent implements Sink {
             }
         }
         return s;
-    }
-
-    /** {@code <site>-<area>} when every configured asset shares them; else {@code pm500-<host name>}. */
-    private String derivedNodeId() {
-        Set<String> siteAreas = new TreeSet<>();
-        try {
-            Configuration[] assets = configAdmin.listConfigurations("(service.factoryPid=pm500.asset)");
-            for (Configuration a : assets == null ? new Configuration[0] : assets) {
-                Dictionary<String, Object> p = a.getProperties();
-                String site = String.valueOf(p.get("site") == null ? "" : p.get("site")).trim();
-                String area = String.valueOf(p.get("area") == null ? "" : p.get("area")).trim();
-                if (!site.isEmpty() || !area.isEmpty()) {
-                    siteAreas.add(site.isEmpty() ? area : area.isEmpty() ? site : site + "-" + area);
-                }
-            }
-        } catch (IOException | InvalidSyntaxException e) {
-            throw new IllegalStateException("sparkplug: cannot read the asset configurations: " + e.getMessage(), e);
-        }
-        if (siteAreas.size() > 1) {
-            throw new IllegalArgumentException("sparkplug: edgeNodeId is empty and the assets span several sites or"
-                    + " areas " + siteAreas + "; set edgeNodeId (one edge node per gateway)");
-        }
-        if (siteAreas.size() == 1) {
-            return siteAreas.iterator().next();
-        }
-        try {
-            return "pm500-" + InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "pm500";
-        }
     }
 }

@@ -9,9 +9,9 @@ import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
-import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
@@ -80,7 +80,7 @@ class EdgeNodeTest {
 
     EdgeNode start(SparkplugSettings s) {
         EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0),
-                catalog, meters);
+                catalog.withMeters(meters.get()));
         nodes.add(n);
         n.start();
         return n;

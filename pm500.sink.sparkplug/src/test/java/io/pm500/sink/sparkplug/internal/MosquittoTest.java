@@ -5,7 +5,9 @@ import static io.pm500.sink.sparkplug.internal.SparkplugFixture.good;
 import static io.pm500.sink.sparkplug.internal.SparkplugFixture.metric;
 import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pm500.api.sink.SinkException;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.SparkplugSubscriber.Received;
 import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
@@ -44,9 +46,43 @@ class MosquittoTest {
 
     private EdgeNode node(String id, List<String> uris) {
         EdgeNode n = new EdgeNode(settings(id, uris, ""), new BdSeqStore(data.resolve("bdSeq")),
-                () -> new NodeHealth(1, 1, 0, 0, 0), SparkplugFixture.Catalog.NONE, List::of);
+                () -> new NodeHealth(1, 1, 0, 0, 0), SparkplugFixture.Catalog.NONE);
         n.start();
         return n;
+    }
+
+    /**
+     * Issue 21: with an empty edgeNodeId the node id comes from the assets the pipeline hands over (no other
+     * bundle's configuration read): no session until the catalogue arrives, births under {@code <site>-<area>}, and
+     * an asset moved to another area ends that session (NDEATH) and starts one under the new id; assets that span
+     * two areas are refused with the reason and leave the session as it is.
+     */
+    @Test
+    void anEmptyEdgeNodeIdIsDerivedFromTheAssetsTheCatalogueGivesAndFollowsThem() throws Exception {
+        try (Recorder rec = new Recorder(mosquitto.uri(), "rec-derived")) {
+            Sessions sessions = new Sessions(data, () -> NodeHealth.NONE, () -> { });
+            sessions.configure(null, id -> settings(id, List.of(mosquitto.uri()), ""));
+            try {
+                assertThatThrownBy(() -> sessions.deliver(List.of(good("feeder-1", "voltage.l1n", 230,
+                        Instant.now())), false)).isInstanceOfSatisfying(SinkException.class, e -> {
+                            assertThat(e.isRetriable()).isTrue();
+                            assertThat(e.getMessage()).contains("waits for the assets' site and area");
+                        });
+                SparkplugFixture.Catalog catalog = SparkplugFixture.Catalog.NONE.withAssetsAt("plant/press",
+                        "plant/press");
+                sessions.catalog(catalog);
+                rec.awaitOne("plant-press", "NBIRTH", 0);
+                sessions.catalog(catalog);
+                sessions.catalog(SparkplugFixture.Catalog.NONE.withAssetsAt("plant/press", "plant/paint"));
+                sessions.catalog(SparkplugFixture.Catalog.NONE.withAssetsAt("plant/paint", "plant/paint"));
+                rec.awaitOne("plant-press", "NDEATH", 0);
+                rec.awaitOne("plant-paint", "NBIRTH", 0);
+                assertThat(rec.of("plant-press", "NBIRTH")).as("the same and the refused catalogue: no new session")
+                        .hasSize(1);
+            } finally {
+                sessions.stop();
+            }
+        }
     }
 
     /**

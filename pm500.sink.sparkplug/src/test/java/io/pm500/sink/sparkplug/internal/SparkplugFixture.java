@@ -3,14 +3,15 @@ package io.pm500.sink.sparkplug.internal;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.reading.MeterAsset;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
-import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
+import io.pm500.demo.SparkplugSubscriber;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,14 +34,33 @@ final class SparkplugFixture {
     private SparkplugFixture() {
     }
 
-    /** A meter catalogue as the pipeline gives one: declared metrics and newest readings by meter id. */
-    record Catalog(Function<String, List<MetricInfo>> declared, Function<String, List<EnrichedReading>> readings)
-            implements MeterCatalog {
+    /** A meter catalogue as the pipeline gives one: meters, declared metrics and newest readings by meter id. */
+    record Catalog(List<String> meterIds, List<MeterAsset> assets, Function<String, List<MetricInfo>> declared,
+            Function<String, List<EnrichedReading>> readings) implements MeterCatalog {
         /** No catalogue: metrics are learnt from the readings. */
-        static final Catalog NONE = new Catalog(id -> List.of(), id -> List.of());
+        static final Catalog NONE = new Catalog(List.of(), List.of(), id -> List.of(), id -> List.of());
+
+        Catalog(Function<String, List<MetricInfo>> declared, Function<String, List<EnrichedReading>> readings) {
+            this(List.of(), List.of(), declared, readings);
+        }
 
         static Catalog declaring(Function<String, List<MetricInfo>> declared) {
             return new Catalog(declared, id -> List.of());
+        }
+
+        Catalog withMeters(List<String> ids) {
+            return new Catalog(ids, assets, declared, readings);
+        }
+
+        /** Assets of meters 1, 2, … at these {@code site/area}s. */
+        Catalog withAssetsAt(String... siteAreas) {
+            List<MeterAsset> list = new ArrayList<>();
+            for (String sa : siteAreas) {
+                String[] parts = sa.split("/");
+                list.add(new MeterAsset("meter-" + (list.size() + 1), "feeder-" + (list.size() + 1), parts[0],
+                        parts[1], "", List.of()));
+            }
+            return new Catalog(meterIds, list, declared, readings);
         }
 
         @Override

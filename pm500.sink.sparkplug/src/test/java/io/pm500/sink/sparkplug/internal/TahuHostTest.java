@@ -58,7 +58,7 @@ class TahuHostTest {
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("broker"), 0);
                 Recorder rec = new Recorder(broker.uri(), "rec-tahu-late")) {
             EdgeNode node = new EdgeNode(SparkplugFixture.settings("tahu-late", List.of(broker.uri()), ""),
-                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE, List::of);
+                    new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE);
             Events events = new Events();
             HostApplication host = host(events, broker);
             try {
@@ -101,8 +101,9 @@ class TahuHostTest {
                     new MetricInfo("energy.active.import.total", Phase.TOTAL, "Wh", MetricInfo.Kind.INT));
             EdgeNode node = new EdgeNode(new SparkplugSettings(plain.sinkName(), plain.groupId(), plain.edgeNodeId(),
                     plain.brokerUris(), plain.clientId(), "", null, null, null, null, "tahu-host", 30, 5, 60_000, 0,
-                    templates), new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.declaring(id -> catalogue),
-                    () -> List.of("meter-feeder-1", "meter-feeder-2"));
+                    templates), new BdSeqStore(dir.resolve("bdSeq")), () -> NodeHealth.NONE,
+                    SparkplugFixture.Catalog.declaring(id -> catalogue).withMeters(List.of("meter-feeder-1",
+                            "meter-feeder-2")));
             try {
                 node.start();
                 host.start(true);

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pm500.api.sink.SinkException;
-import io.pm500.api.tls.PemTls;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.TestCertificates;
+import io.pm500.kit.tls.PemTls;
 import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class TlsTest {
         try (Recorder rec = new Recorder(broker.uri(), "rec-tls", PemTls.context("sparkplug", pki.caPem(), client[0],
                 client[1]).getSocketFactory())) {
             EdgeNode n = new EdgeNode(settings("tls-ok", pki.caPem(), client[0], client[1]),
-                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE, List::of);
+                    new BdSeqStore(dir.resolve("bdSeq-ok")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE);
             n.start();
             try {
                 SparkplugFixture.deliver(n, List.of(good("feeder-1", "voltage.l1n", 230, Instant.now())), false);
@@ -71,7 +71,8 @@ class TlsTest {
     }
 
     private static void assertRefused(String node, SparkplugSettings s, String expected) {
-        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE, List::of);
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(dir.resolve("bdSeq-" + node)), () -> NodeHealth.NONE,
+                SparkplugFixture.Catalog.NONE);
         n.start();
         try {
             SparkplugFixture.await("the connection to fail", java.time.Duration.ofSeconds(20), () -> {

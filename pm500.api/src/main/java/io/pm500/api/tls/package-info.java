@@ -1,9 +1,0 @@
-/**
- * TLS from PEM files for every component that talks TLS: {@link io.pm500.api.tls.PemTls}.
- */
-@Export
-@Version("1.2.0")
-package io.pm500.api.tls;
-
-import org.osgi.annotation.bundle.Export;
-import org.osgi.annotation.versioning.Version;
