@@ -106,16 +106,16 @@ public class PipelineBenchmark {
             Sink discard = (batch, historical) -> {
             };
             for (int i = 0; i < sinks; i++) {
-                Route route = pipeline.route("sink-" + i);
+                Route route = pipeline.routes().route("sink-" + i);
                 if (draining) {
-                    route.courier().sink(discard);
+                    route.sink(discard);
                 }
             }
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
-            long queued = pipeline.sinks().stream().mapToLong(s -> s.queuedBytes()).sum();
+            long queued = pipeline.routes().sinks().stream().mapToLong(s -> s.queuedBytes()).sum();
             pipeline.close();
             long onDisk;
             try (Stream<Path> files = Files.walk(dir)) {

@@ -80,10 +80,6 @@ final class Courier implements Runnable {
         thread.start();
     }
 
-    Outbox outbox() {
-        return outbox;
-    }
-
     /** Readings per delivery, about, and how long queued readings may wait for that many (0: not at all). */
     void batching(int size, long flushIntervalMillis) {
         batchSize = size;

@@ -5,7 +5,6 @@ import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.MeterPlan;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.status.ConnectionState;
-import io.pm500.api.status.SinkStatus;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -18,8 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,22 +29,15 @@ final class Pipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
     private final Outboxes store;
-    private final DeadLetters deadLetters;
     private final Clock clock;
     private final LongSupplier nanos;
-    private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final Map<String, MeterState> meters = new ConcurrentHashMap<>();
-    private final Map<String, RouteSettings> routeConfigs = new ConcurrentHashMap<>();
+    private final Routes routes;
     private volatile Enrichment enrichment;
-    private volatile long defaultMaxBytes;
     private final Plans plans = new Plans();
     /** Meters some driver reports LOST, with those drivers. */
     private final Map<String, Set<String>> lostBy = new ConcurrentHashMap<>();
-    /** Appends share it; creating a route takes it alone, so no append sees a half-made hand-over. */
-    private final ReadWriteLock routing = new ReentrantReadWriteLock();
     private final LongAdder[] byQuality = new LongAdder[Quality.values().length];
-    /** Readings taken while no route exists (first start, before the configuration is bound); guarded by routing. */
-    private volatile Outbox unrouted;
 
     /** Opens the store under {@code dir} and a route for every outbox it holds, so those keep filling at once. */
     Pipeline(Path dir, long syncIntervalMillis, Enrichment enrichment, long defaultMaxBytes, Clock clock) {
@@ -59,18 +49,15 @@ final class Pipeline implements AutoCloseable {
             LongSupplier nanos) {
         this.nanos = nanos;
         this.enrichment = enrichment;
-        this.defaultMaxBytes = defaultMaxBytes;
         this.clock = clock;
         Arrays.setAll(byQuality, q -> new LongAdder());
         store = new Outboxes(dir, syncIntervalMillis);
-        deadLetters = new DeadLetters(dir.resolve("dead-letter"));
-        List<String> names = store.sinkNames();
-        if (names.isEmpty() && store.hasUnrouted()) {
-            unrouted = store.open(Outboxes.UNROUTED, defaultMaxBytes);
-        }
-        for (String name : names) {
-            route(name);
-        }
+        routes = new Routes(store, new DeadLetters(dir.resolve("dead-letter")), defaultMaxBytes);
+    }
+
+    /** The routes: one per sink name (outbox + courier), the readings' destinations. */
+    Routes routes() {
+        return routes;
     }
 
     Enrichment enrichment() {
@@ -83,11 +70,6 @@ final class Pipeline implements AutoCloseable {
 
     void syncIntervalMillis(long millis) {
         store.syncIntervalMillis(millis);
-    }
-
-    void defaultMaxBytes(long bytes) {
-        defaultMaxBytes = bytes;
-        routes.forEach((name, route) -> route.apply(settingsFor(name)));
     }
 
     /**
@@ -172,7 +154,8 @@ final class Pipeline implements AutoCloseable {
         List<EnrichedReading> readings = Enricher.stale(model, blockId, block.lastOk,
                 new Enricher.Sequence(store.reserve(capacity), capacity), meter.distinct(clock.instant()));
         block.newest = readings;
-        append(readings);
+        count(readings);
+        routes.append(readings, clock.millis());
     }
 
     /** The newest reading of every metric of a meter, block by block; empty for a meter not seen. */
@@ -214,53 +197,9 @@ final class Pipeline implements AutoCloseable {
                 block.lastOk = sample;
             }
             block.newest = readings;
-            append(readings);
+            count(readings);
+            routes.append(readings, clock.millis());
         }
-    }
-
-    /**
-     * Appends one sample's readings to every route. With no route at all (a first start, before the routes and
-     * sinks are bound) they wait in the {@link Outboxes#UNROUTED} outbox, which the first route takes over.
-     */
-    private void append(List<EnrichedReading> readings) {
-        if (readings.isEmpty()) {
-            return;
-        }
-        for (int i = 0; i < readings.size(); i++) {
-            byQuality[readings.get(i).quality().ordinal()].increment();
-        }
-        long now = clock.millis();
-        routing.readLock().lock();
-        try {
-            if (routes.isEmpty()) {
-                hold(readings, now);
-                return;
-            }
-            for (Route route : routes.values()) {
-                List<EnrichedReading> selected = route.select(readings);
-                if (!selected.isEmpty()) {
-                    route.append(selected, now);
-                }
-            }
-        } finally {
-            routing.readLock().unlock();
-        }
-    }
-
-    private void hold(List<EnrichedReading> readings, long now) {
-        Outbox o = unrouted;
-        if (o == null) {
-            synchronized (this) {
-                o = unrouted;
-                if (o == null) {
-                    o = store.open(Outboxes.UNROUTED, defaultMaxBytes);
-                    unrouted = o;
-                    LOG.warn("Readings of meter {} are kept in outbox '{}' until a sink or sink route exists; the"
-                            + " first one gets them", readings.get(0).meterId(), Outboxes.UNROUTED);
-                }
-            }
-        }
-        o.append(EntryCodec.encode(readings, now));
     }
 
     /** Blocks that stopped producing samples get their last values stamped STALE, once. */
@@ -281,106 +220,10 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** Once a second: delivered/s of every sink. */
-    void sampleRates() {
-        routes.values().forEach(r -> r.courier().sampleRate());
-    }
-
-    /**
-     * The route of a sink name, created (outbox opened, courier started) on first use. The first route takes over
-     * the readings held while there was none.
-     */
-    Route route(String sinkName) {
-        Route existing = routes.get(sinkName);
-        if (existing != null) {
-            return existing;
+    private void count(List<EnrichedReading> readings) {
+        for (int i = 0; i < readings.size(); i++) {
+            byQuality[readings.get(i).quality().ordinal()].increment();
         }
-        routing.writeLock().lock();
-        try {
-            return routes.computeIfAbsent(sinkName, name -> {
-                if (routes.isEmpty() && unrouted != null) {
-                    adoptUnrouted(name);
-                }
-                RouteSettings settings = settingsFor(name);
-                Outbox outbox = store.open(name, settings.maxBytes());
-                Courier courier = new Courier(outbox, deadLetters, settings.batchSize());
-                courier.start();
-                if (outbox.readings() > 0) {
-                    LOG.info("Outbox of sink '{}': {} readings ({} bytes) waiting", name, outbox.readings(),
-                            outbox.bytes());
-                }
-                return new Route(settings, courier);
-            });
-        } finally {
-            routing.writeLock().unlock();
-        }
-    }
-
-    private void adoptUnrouted(String sinkName) {
-        long held = unrouted.readings();
-        try {
-            store.adoptUnrouted(sinkName);
-            unrouted = null;
-            LOG.info("Sink '{}' takes the {} readings taken before any sink or route existed", sinkName, held);
-        } catch (java.io.IOException e) {
-            LOG.error("Outbox '{}' could not be handed to sink '{}' ({}); its {} readings stay in"
-                    + " data/pipeline/outboxes/{}", Outboxes.UNROUTED, sinkName, e.toString(), held,
-                    Outboxes.UNROUTED);
-        }
-    }
-
-    Route existingRoute(String sinkName) {
-        return routes.get(sinkName);
-    }
-
-    /** A route configuration appeared; false when the sink name already has one. */
-    boolean configureRoute(RouteSettings s) {
-        if (routeConfigs.putIfAbsent(s.sinkName(), s) != null) {
-            return false;
-        }
-        route(s.sinkName()).apply(s);
-        return true;
-    }
-
-    void removeRouteConfig(RouteSettings s) {
-        if (routeConfigs.remove(s.sinkName(), s)) {
-            Route r = routes.get(s.sinkName());
-            if (r != null) {
-                r.apply(settingsFor(s.sinkName()));
-            }
-        }
-    }
-
-    private RouteSettings settingsFor(String sinkName) {
-        RouteSettings configured = routeConfigs.get(sinkName);
-        return configured != null ? configured : RouteSettings.defaults(sinkName, defaultMaxBytes);
-    }
-
-    /** Deletes the outboxes of these sink names, unless a sink or route of that name exists. */
-    void retire(String[] names, Set<String> boundSinks) {
-        for (String name : names) {
-            Route r = routes.get(name);
-            if (r == null || boundSinks.contains(name) || routeConfigs.containsKey(name)) {
-                continue;
-            }
-            routes.remove(name);
-            r.courier().stop();
-            long readings = r.courier().outbox().readings();
-            try {
-                store.delete(name);
-                LOG.warn("Outbox of retired sink '{}' deleted with its {} readings", name, readings);
-            } catch (java.io.IOException e) {
-                LOG.error("Outbox of retired sink '{}' could not be deleted: {}; delete data/pipeline/outboxes/{}"
-                        + " while the gateway is stopped", name, e.toString(), name);
-            }
-        }
-    }
-
-    List<SinkStatus> sinks() {
-        List<SinkStatus> out = new ArrayList<>(routes.size());
-        routes.values().forEach(r -> out.add(r.courier().status()));
-        out.sort((a, b) -> a.sinkName().compareTo(b.sinkName()));
-        return out;
     }
 
     /** Readings made since the pipeline started, by quality. */
@@ -397,7 +240,7 @@ final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        routes.values().forEach(r -> r.courier().stop());
+        routes.close();
         store.close();
     }
 }

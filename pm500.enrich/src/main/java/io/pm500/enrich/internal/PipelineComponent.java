@@ -135,18 +135,18 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         EnrichSettings settings = settings(config);
         pipeline.enrichment(new Enrichment(settings, AssetRegistry.read(configAdmin)));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
-        pipeline.defaultMaxBytes(config.defaultMaxMegabytes() * MB);
+        pipeline.routes().defaultMaxBytes(config.defaultMaxMegabytes() * MB);
         String[] retired = config.retiredSinks();
         cancelRetireWhenStarted();
         if (retired.length == 0 || context.getBundle(0).getState() == Bundle.ACTIVE) {
-            pipeline.retire(retired, sinks.keySet());
+            pipeline.routes().retire(retired, sinks.keySet());
             return;
         }
         retireWhenStarted = event -> {
             if (event.getType() == FrameworkEvent.STARTED) {
                 synchronized (this) {
                     cancelRetireWhenStarted();
-                    pipeline.retire(retired, sinks.keySet());
+                    pipeline.routes().retire(retired, sinks.keySet());
                 }
             }
         };
@@ -195,7 +195,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
 
     @Override
     public List<SinkStatus> sinks() {
-        return pipeline.sinks();
+        return pipeline.routes().sinks();
     }
 
     @Override
@@ -258,11 +258,11 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
                     sinkName, props.get("component.name"), Sink.NAME);
             return;
         }
-        Route route = pipeline.route(sinkName);
+        Route route = pipeline.routes().route(sinkName);
         catalog.handTo(sinkName, sink);
-        route.courier().sink(sink);
+        route.sink(sink);
         LOG.info("Sink '{}' bound; delivering its outbox ({} readings queued)", sinkName,
-                route.courier().outbox().readings());
+                route.queued());
     }
 
     /**
@@ -278,10 +278,10 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         }
         if (before != null) {
             detach(before, sink);
-            Route old = pipeline.existingRoute(before);
+            Route old = pipeline.routes().existingRoute(before);
             LOG.warn("Sink '{}' is now named '{}': its readings go to outbox '{}' from now on; the {} readings"
                     + " waiting for '{}' stay there until a sink of that name returns, or retire it (retiredSinks)",
-                    before, name, name, old == null ? 0 : old.courier().outbox().readings(), before);
+                    before, name, name, old == null ? 0 : old.queued(), before);
         }
         bindSink(sink, props); // a name refused before (bad, or taken) may be fine now
     }
@@ -306,9 +306,9 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
 
     private void detach(String name, Sink sink) {
         if (sinks.remove(name, sink)) {
-            Route r = pipeline.existingRoute(name);
+            Route r = pipeline.routes().existingRoute(name);
             if (r != null) {
-                r.courier().sink(null);
+                r.sink(null);
             }
         }
     }
@@ -316,13 +316,13 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindRoute(RouteComponent route) {
-        if (!pipeline.configureRoute(route.settings())) {
+        if (!pipeline.routes().configureRoute(route.settings())) {
             LOG.error("Two routes name sink '{}'; the second is ignored: remove one", route.settings().sinkName());
         }
     }
 
     void unbindRoute(RouteComponent route) {
-        pipeline.removeRouteConfig(route.settings());
+        pipeline.routes().removeRouteConfig(route.settings());
     }
 
     @Override
@@ -336,7 +336,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private void sweep() {
         try {
             pipeline.markStale();
-            pipeline.sampleRates();
+            pipeline.routes().sampleRates();
         } catch (RuntimeException e) {
             LOG.error("Pipeline sweep failed: {}", e.toString(), e);
         }

@@ -1,15 +1,20 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.reading.EnrichedReading;
+import io.pm500.api.sink.Sink;
+import io.pm500.api.status.SinkStatus;
 import java.util.List;
 
 /** One sink's path through the pipeline: its settings, report-by-exception filter, outbox and courier. */
 final class Route {
+    private final Outbox outbox;
     private final Courier courier;
     private volatile RouteSettings settings;
     private volatile ExceptionFilter filter;
 
-    Route(RouteSettings settings, Courier courier) {
+    /** @param courier delivers {@code outbox} */
+    Route(RouteSettings settings, Outbox outbox, Courier courier) {
+        this.outbox = outbox;
         this.courier = courier;
         apply(settings);
     }
@@ -21,12 +26,31 @@ final class Route {
         if (before == null || !java.util.Objects.equals(before.deadband(), s.deadband())) {
             filter = s.deadband() == null ? null : new ExceptionFilter(s.deadband());
         }
-        courier.outbox().maxBytes(s.maxBytes());
+        outbox.maxBytes(s.maxBytes());
         courier.batching(s.batchSize(), s.flushMillis());
     }
 
-    Courier courier() {
-        return courier;
+    /** The sink to deliver to; null while there is none (its readings wait). */
+    void sink(Sink sink) {
+        courier.sink(sink);
+    }
+
+    /** Readings waiting in the outbox. */
+    long queued() {
+        return outbox.readings();
+    }
+
+    SinkStatus status() {
+        return courier.status();
+    }
+
+    /** Once a second: the delivery rate. */
+    void sampleRate() {
+        courier.sampleRate();
+    }
+
+    void stop() {
+        courier.stop();
     }
 
     /** The readings of one sample this sink gets; the caller serialises calls per meter. */
@@ -37,7 +61,7 @@ final class Route {
 
     /** Appends one sample's readings for this sink (not empty) and wakes its courier. */
     void append(List<EnrichedReading> readings, long nowMillis) {
-        courier.outbox().append(EntryCodec.encode(readings, nowMillis));
+        outbox.append(EntryCodec.encode(readings, nowMillis));
         courier.wake();
     }
 }

@@ -66,14 +66,14 @@ class PipelineTest {
         }
         assertThat(Files.isDirectory(dir.resolve("outboxes").resolve(Outboxes.UNROUTED))).isTrue();
         try (Pipeline p = pipeline(dir)) {
-            assertThat(p.sinks()).as("the holding outbox is no sink").isEmpty();
+            assertThat(p.routes().sinks()).as("the holding outbox is no sink").isEmpty();
             p.accept(sample(5));
-            Route first = p.route("historian");
+            Route first = p.routes().route("historian");
             p.accept(sample(6));
-            Route second = p.route("sparkplug");
+            Route second = p.routes().route("sparkplug");
             p.accept(sample(7));
-            assertThat(first.courier().outbox().readings()).as("6 held, then 2").isEqualTo(8);
-            assertThat(second.courier().outbox().readings()).isEqualTo(1);
+            assertThat(first.queued()).as("6 held, then 2").isEqualTo(8);
+            assertThat(second.queued()).isEqualTo(1);
             assertThat(Files.exists(dir.resolve("outboxes").resolve(Outboxes.UNROUTED))).isFalse();
         }
     }
@@ -83,36 +83,36 @@ class PipelineTest {
         long withoutWord;
         try (Pipeline p = pipeline(dir.resolve("a"))) {
             Route route = feedTwoConnections(p);
-            long before = route.courier().outbox().readings();
+            long before = route.queued();
             p.markStale();
-            withoutWord = route.courier().outbox().readings() - before;
+            withoutWord = route.queued() - before;
         }
         try (Pipeline p = pipeline(dir.resolve("b"))) {
             assertThat(p.announce(plan("identity=PT0S", "status=PT0.02S"))).as("the catalogue changed").isTrue();
             Route route = feedTwoConnections(p);
-            long before = route.courier().outbox().readings();
+            long before = route.queued();
             p.markStale();
-            long stamped = route.courier().outbox().readings();
+            long stamped = route.queued();
             assertThat(stamped - before).as("the polled block stamped STALE, identity not").isPositive()
                     .isLessThan(withoutWord);
             assertThat(p.withdraw("m1", DRIVER)).isTrue();
             p.markStale(); // the driver has gone: its word is remembered
-            assertThat(route.courier().outbox().readings()).as("nothing more").isEqualTo(stamped);
+            assertThat(route.queued()).as("nothing more").isEqualTo(stamped);
         }
     }
 
     @Test
     void aBlockWithOneSampleGoesStaleByTheIntervalItsDriverAnnouncedAfterTheDriverHasGone() throws Exception {
         try (Pipeline p = pipeline(dir.resolve("c"))) {
-            Route route = p.route("historian");
+            Route route = p.routes().route("historian");
             p.announce(plan("status=PT0.02S"));
             p.accept(sample(0)); // one sample: no gap to learn
             p.withdraw("m1", DRIVER);
             assertThat(p.plans().meters()).isEmpty();
             nanos.addAndGet(Duration.ofMillis(100).toNanos());
-            long before = route.courier().outbox().readings();
+            long before = route.queued();
             p.markStale();
-            assertThat(route.courier().outbox().readings()).as("STALE stamps").isGreaterThan(before);
+            assertThat(route.queued()).as("STALE stamps").isGreaterThan(before);
         }
     }
 
@@ -168,40 +168,40 @@ class PipelineTest {
     @Test
     void aMeterThatBecomesLostHasItsReadOnceBlocksStampedStaleOncePerLoss() throws Exception {
         try (Pipeline p = pipeline(dir.resolve("d"))) {
-            Route route = p.route("historian");
+            Route route = p.routes().route("historian");
             p.announce(plan("identity=PT0S", "status=PT1M"));
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
             p.accept(sample(0));
             assertThat(p.newest("m1")).extracting(EnrichedReading::metric, EnrichedReading::quality)
                     .containsExactlyInAnyOrder(tuple("serial", Quality.GOOD), tuple("alarms.virtual", Quality.GOOD));
 
-            long before = route.courier().outbox().readings();
+            long before = route.queued();
             p.connection("m1", DRIVER, ConnectionState.LOST);
-            assertThat(route.courier().outbox().readings() - before).as("the identity stamped").isEqualTo(1);
+            assertThat(route.queued() - before).as("the identity stamped").isEqualTo(1);
             assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
                     .satisfies(r -> {
                         assertThat(r.quality()).isEqualTo(Quality.STALE);
                         assertThat(r.value()).isEqualTo(Value.of(7L));
                     });
             p.connection("m1", "pm500.driver.other", ConnectionState.LOST);
-            assertThat(route.courier().outbox().readings() - before).as("once per loss, whichever driver")
+            assertThat(route.queued() - before).as("once per loss, whichever driver")
                     .isEqualTo(1);
             p.connection("m1", DRIVER, ConnectionState.CONNECTED);
             p.accept(Sample.failed("m1", "status", Instant.now(), AcquisitionStatus.TIMEOUT, "no reply"));
             assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("alarms.virtual")).singleElement()
                     .as("a failed read while lost to the other driver").extracting(EnrichedReading::quality)
                     .isEqualTo(Quality.STALE);
-            long failedRead = route.courier().outbox().readings() - before - 1;
+            long failedRead = route.queued() - before - 1;
             p.withdraw("m1", "pm500.driver.other");
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(8L)))));
             assertThat(p.newest("m1")).filteredOn(r -> r.metric().equals("serial")).singleElement()
                     .extracting(EnrichedReading::quality).isEqualTo(Quality.GOOD);
             p.connection("m1", DRIVER, ConnectionState.LOST);
-            assertThat(route.courier().outbox().readings() - before).as("the next loss").isEqualTo(3 + failedRead);
+            assertThat(route.queued() - before).as("the next loss").isEqualTo(3 + failedRead);
             assertThat(p.newest("unknown")).isEmpty();
             assertThat(p.readings()).as("readings made, by quality (the operator's view counts them)")
                     .containsEntry(Quality.GOOD, 3L).containsEntry(Quality.STALE, 2L + failedRead);
-            assertThat(p.sinks()).singleElement().satisfies(s -> assertThat(s.queuedBytesLimit())
+            assertThat(p.routes().sinks()).singleElement().satisfies(s -> assertThat(s.queuedBytesLimit())
                     .as("the outbox's limit, for the health check").isEqualTo(1L << 30));
         }
     }
@@ -214,7 +214,7 @@ class PipelineTest {
     @Test
     void aMetersSamplesWithinOneMillisecondGetDistinctAcquisitionTimes() {
         try (Pipeline p = pipeline(dir.resolve("e"))) {
-            p.route("historian");
+            p.routes().route("historian");
             Instant t = Instant.parse("2026-11-27T10:00:00.123456Z");
             p.accept(Sample.ok("m1", "settings", t, List.of(new PointValue("system.type", Value.of(5L)))));
             p.accept(Sample.failed("m1", "energy", t, AcquisitionStatus.TIMEOUT, "no reply"));
@@ -231,7 +231,7 @@ class PipelineTest {
 
     /** Two connections in a row, 20 ms apart (a gap to learn), then far more than 3 such gaps of silence. */
     private Route feedTwoConnections(Pipeline p) {
-        Route route = p.route("historian");
+        Route route = p.routes().route("historian");
         for (int i = 0; i < 2; i++) {
             p.accept(Sample.ok("m1", "identity", Instant.now(), List.of(new PointValue("serial", Value.of(7L)))));
             p.accept(sample(i));

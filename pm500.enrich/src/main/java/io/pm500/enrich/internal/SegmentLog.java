@@ -1,0 +1,239 @@
+package io.pm500.enrich.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An append-only log of records in segment files of about {@value #SEGMENT_BYTES} bytes, addressed by position (the
+ * byte offset since the log began; a segment file is named by its first position). A record is {@code int length,
+ * int CRC-32C, entry}. Appends are plain positional writes, so they reach the operating system before
+ * {@link #append} returns; reads are positional too and take the log's monitor only to find their segment, so a
+ * reader never holds up an appender. On opening, the last segment is checked record by record and cut at the first
+ * torn or damaged record.
+ */
+final class SegmentLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentLog.class);
+    static final long SEGMENT_BYTES = 16L << 20;
+    static final int HEADER = 8;
+    private static final int MAX_ENTRY = 64 << 20;
+    private static final String SUFFIX = ".seg";
+
+    private final String sinkName;
+    private final Path dir;
+    private final TreeMap<Long, FileChannel> segments = new TreeMap<>();
+    private long tail;
+    private boolean closed;
+
+    /** Opens the segments in {@code dir}; without any, starts an empty log at {@code start}. */
+    SegmentLog(String sinkName, Path dir, long start) throws IOException {
+        this.sinkName = sinkName;
+        this.dir = dir;
+        Files.createDirectories(dir);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).toList()) {
+                String name = p.getFileName().toString();
+                segments.put(Long.parseLong(name.substring(0, name.length() - SUFFIX.length())), open(p));
+            }
+        }
+        if (segments.isEmpty()) {
+            segments.put(start, open(segmentFile(start)));
+        }
+        tail = recoverTail();
+    }
+
+    /** Where the next record goes. */
+    synchronized long tail() {
+        return tail;
+    }
+
+    /** The first position the log still holds. */
+    synchronized long head() {
+        return segments.firstKey();
+    }
+
+    /** The first position of the segment after the one holding {@code pos}; null in the last segment. */
+    synchronized Long nextSegment(long pos) {
+        return segments.higherKey(pos);
+    }
+
+    /**
+     * Appends one record; returns the new tail. A full segment is forced once and a new one begun.
+     *
+     * @param force force the record to the disk before returning
+     * @throws IOException when it cannot be written (the tail then stays)
+     */
+    synchronized long append(byte[] entry, boolean force) throws IOException {
+        long record = HEADER + entry.length;
+        Map.Entry<Long, FileChannel> active = segments.lastEntry();
+        if (tail > active.getKey() && tail - active.getKey() + record > SEGMENT_BYTES) {
+            channel(active.getKey()).force(false); // a rolled segment is never written again: force it once
+            segments.put(tail, open(segmentFile(tail)));
+            active = segments.lastEntry();
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) record);
+        b.putInt(entry.length).putInt(crc(entry)).put(entry).flip();
+        long at = tail - active.getKey();
+        FileChannel ch = channel(active.getKey());
+        while (b.hasRemaining()) {
+            at += ch.write(b, at);
+        }
+        if (force) {
+            ch.force(false);
+        }
+        tail += record;
+        return tail;
+    }
+
+    /**
+     * The entry of the record at {@code pos}.
+     *
+     * @throws IllegalStateException when the record there is damaged (its length or checksum)
+     * @throws UncheckedIOException  when the file cannot be read
+     */
+    byte[] read(long pos) {
+        FileChannel ch;
+        long segmentStart;
+        synchronized (this) {
+            segmentStart = segments.floorKey(pos);
+            try {
+                ch = channel(segmentStart);
+            } catch (IOException e) {
+                throw new UncheckedIOException("outbox of sink '" + sinkName + "' cannot be read: " + e.getMessage(),
+                        e);
+            }
+        }
+        try {
+            ByteBuffer header = ByteBuffer.allocate(HEADER);
+            long offset = pos - segmentStart;
+            ch.read(header, offset);
+            header.flip();
+            int length = header.getInt();
+            int crc = header.getInt();
+            if (length <= 0 || length > MAX_ENTRY) {
+                throw new IllegalStateException("outbox of sink '" + sinkName + "' is damaged at position " + pos
+                        + " (record length " + length + ")");
+            }
+            ByteBuffer payload = ByteBuffer.allocate(length);
+            while (payload.hasRemaining()) {
+                if (ch.read(payload, offset + HEADER + payload.position()) < 0) {
+                    throw new IllegalStateException("outbox of sink '" + sinkName + "' ends inside a record at "
+                            + pos);
+                }
+            }
+            if (crc(payload.array()) != crc) {
+                throw new IllegalStateException("outbox of sink '" + sinkName + "' is damaged at position " + pos
+                        + " (checksum mismatch)");
+            }
+            return payload.array();
+        } catch (IOException e) {
+            throw new UncheckedIOException("outbox of sink '" + sinkName + "' cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes the segments that lie wholly before {@code head}; the one being appended to stays. */
+    synchronized void deleteBefore(long head) {
+        while (segments.size() > 1) {
+            Map.Entry<Long, FileChannel> first = segments.firstEntry();
+            Long next = segments.higherKey(first.getKey());
+            if (next > head) {
+                break;
+            }
+            try {
+                first.getValue().close();
+                Files.delete(segmentFile(first.getKey()));
+            } catch (IOException e) {
+                LOG.error("Outbox of sink '{}': cannot delete delivered segment {}: {}", sinkName,
+                        segmentFile(first.getKey()), e.toString());
+                break;
+            }
+            segments.remove(first.getKey());
+        }
+    }
+
+    /** The channel appends go to now, to be forced outside the monitor. */
+    synchronized FileChannel active() throws IOException {
+        return channel(segments.lastKey());
+    }
+
+    /**
+     * The segment's channel, opened again if an interrupted thread closed it (a {@link FileChannel} closes itself
+     * when a thread blocked in it is interrupted, and drivers interrupt their threads when they stop).
+     */
+    private FileChannel channel(long segmentStart) throws IOException {
+        if (closed) {
+            throw new ClosedChannelException(); // closed on purpose: never reopened
+        }
+        FileChannel ch = segments.get(segmentStart);
+        if (!ch.isOpen()) {
+            ch = open(segmentFile(segmentStart));
+            segments.put(segmentStart, ch);
+        }
+        return ch;
+    }
+
+    private static FileChannel open(Path p) throws IOException {
+        return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    private Path segmentFile(long start) {
+        return dir.resolve(String.format("%020d%s", start, SUFFIX));
+    }
+
+    /** Checks the last segment's records and cuts it after the last intact one; returns the tail position. */
+    private long recoverTail() throws IOException {
+        Map.Entry<Long, FileChannel> last = segments.lastEntry();
+        FileChannel ch = last.getValue();
+        long size = ch.size();
+        long offset = 0;
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        while (offset + HEADER <= size) {
+            header.clear();
+            ch.read(header, offset);
+            header.flip();
+            int length = header.getInt();
+            int crc = header.getInt();
+            if (length <= 0 || length > MAX_ENTRY || offset + HEADER + length > size) {
+                break;
+            }
+            ByteBuffer payload = ByteBuffer.allocate(length);
+            ch.read(payload, offset + HEADER);
+            if (crc(payload.array()) != crc) {
+                break;
+            }
+            offset += HEADER + length;
+        }
+        if (offset < size) {
+            LOG.warn("Outbox of sink '{}': cut {} bytes of an append torn by a crash at the end of {}", sinkName,
+                    size - offset, segmentFile(last.getKey()).getFileName());
+            ch.truncate(offset);
+            ch.force(true);
+        }
+        return last.getKey() + offset;
+    }
+
+    private static int crc(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length);
+        return (int) crc.getValue();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        closed = true;
+        for (FileChannel ch : segments.values()) {
+            ch.close();
+        }
+    }
+}
