@@ -1,13 +1,13 @@
 package io.pm500.bench;
 
 import io.pm500.api.profile.CipBlock;
-import io.pm500.api.profile.CipDecoder;
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusBlock;
-import io.pm500.api.profile.ModbusDecoder;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.codec.CipDecoder;
+import io.pm500.profile.codec.ModbusDecoder;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;

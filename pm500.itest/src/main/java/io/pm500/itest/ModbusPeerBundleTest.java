@@ -2,14 +2,14 @@ package io.pm500.itest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusSection;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.profile.DeviceProfiles;
 import io.pm500.testkit.process.KnownRegisters;
-import io.pm500.testkit.process.PyModbusPeer;
 import io.pm500.testkit.process.PyModbusPeer.Server;
+import io.pm500.testkit.process.PyModbusPeer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

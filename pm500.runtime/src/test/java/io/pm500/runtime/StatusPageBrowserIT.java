@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusSection;
+import io.pm500.profile.DeviceProfiles;
 import io.pm500.testkit.process.ChromiumProcess;
 import io.pm500.testkit.process.KnownRegisters;
-import io.pm500.testkit.process.PyModbusPeer;
 import io.pm500.testkit.process.PyModbusPeer.Server;
+import io.pm500.testkit.process.PyModbusPeer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

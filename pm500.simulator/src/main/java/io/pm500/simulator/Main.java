@@ -1,8 +1,8 @@
 package io.pm500.simulator;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 

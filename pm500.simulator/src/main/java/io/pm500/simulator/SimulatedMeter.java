@@ -1,14 +1,14 @@
 package io.pm500.simulator;
 
 import io.pm500.api.profile.CipBlock;
-import io.pm500.api.profile.CipDecoder;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.Field;
 import io.pm500.api.profile.ModbusBlock;
-import io.pm500.api.profile.ModbusDecoder;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
+import io.pm500.profile.codec.CipDecoder;
+import io.pm500.profile.codec.ModbusDecoder;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.HashMap;

@@ -2,7 +2,7 @@ package io.pm500.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.profile.DeviceProfiles;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;

@@ -2,7 +2,7 @@ package io.pm500.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pm500.api.profile.DeviceProfiles;
+import io.pm500.profile.DeviceProfiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

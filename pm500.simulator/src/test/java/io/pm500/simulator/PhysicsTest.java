@@ -3,8 +3,8 @@ package io.pm500.simulator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.Value;
+import io.pm500.profile.DeviceProfiles;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A meter model as data. Load one with {@link DeviceProfiles}; it is immutable and validated.
+ * A meter model as data. The profile bundle loads one ({@code io.pm500.profile.DeviceProfiles}); it is immutable
+ * and validated.
  *
  * @param profileVersion format version, 1
  * @param model          model name, e.g. {@code PowerMonitor 500}

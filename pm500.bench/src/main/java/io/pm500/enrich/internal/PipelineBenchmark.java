@@ -1,12 +1,12 @@
 package io.pm500.enrich.internal;
 
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.Sink;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -134,7 +134,7 @@ class ConnectionHealthTest {
         intervals.put("energy", 5000L);
         ConnectionHealth h = new ConnectionHealth("m1", "pm500.driver.test", "e", intervals, 2, true,
                 Clock.systemUTC(), pipeline);
-        h.announce(io.pm500.api.profile.DeviceProfiles.builtIn("pm500"));
+        h.announce(io.pm500.profile.DeviceProfiles.builtIn("pm500"));
         h.pollStarted();
         h.succeeded("status", 1_000_000);
         h.succeeded("energy", 1_000_000);

@@ -164,7 +164,7 @@ final class MeterModel {
         return kinds;
     }
 
-    /** The shape {@link io.pm500.api.profile.FieldCodec} decodes a field to. */
+    /** The shape {@code FieldCodec} of the profile bundle decodes a field to. */
     private static MetricInfo.Kind kind(Field f) {
         return switch (f.type()) {
             case STRING -> MetricInfo.Kind.TEXT;

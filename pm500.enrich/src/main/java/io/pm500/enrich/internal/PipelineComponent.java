@@ -1,7 +1,5 @@
 package io.pm500.enrich.internal;
 
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterAsset;
 import io.pm500.api.reading.MeterCatalog;
@@ -15,6 +13,8 @@ import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
 import io.pm500.kit.config.ConfigValues;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.api.sample.MeterPlan;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

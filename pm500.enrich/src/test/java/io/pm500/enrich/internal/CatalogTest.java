@@ -3,10 +3,10 @@ package io.pm500.enrich.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.reading.MetricInfo.Kind;
 import io.pm500.api.reading.MetricInfo;
 import io.pm500.api.reading.Phase;
+import io.pm500.profile.DeviceProfiles;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

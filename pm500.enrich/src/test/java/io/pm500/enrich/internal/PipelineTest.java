@@ -3,8 +3,6 @@ package io.pm500.enrich.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.MetricInfo;
@@ -16,6 +14,8 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,8 +1,8 @@
 package io.pm500.simulator.internal;
 
-import io.pm500.api.profile.DeviceProfiles;
-import io.pm500.api.profile.ProfileException;
 import io.pm500.kit.config.ConfigValues;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.profile.ProfileException;
 import io.pm500.simulator.Simulator;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;

@@ -1,11 +1,11 @@
 package io.pm500.driver.cip.internal;
 
 import io.pm500.api.profile.CipBlock;
-import io.pm500.api.profile.CipDecoder;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.driver.kit.BlockIntervals;
 import io.pm500.driver.kit.MeterBasics;
 import io.pm500.driver.kit.PollBlock;
+import io.pm500.profile.codec.CipDecoder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

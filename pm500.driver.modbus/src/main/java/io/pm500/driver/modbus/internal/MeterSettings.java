@@ -2,11 +2,11 @@ package io.pm500.driver.modbus.internal;
 
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.ModbusBlock;
-import io.pm500.api.profile.ModbusDecoder;
 import io.pm500.api.profile.WordOrder;
 import io.pm500.driver.kit.BlockIntervals;
 import io.pm500.driver.kit.MeterBasics;
 import io.pm500.driver.kit.PollBlock;
+import io.pm500.profile.codec.ModbusDecoder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
 import io.pm500.kit.config.ConfigValues;
+import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;

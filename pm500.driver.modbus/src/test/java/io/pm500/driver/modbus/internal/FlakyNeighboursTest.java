@@ -2,11 +2,11 @@ package io.pm500.driver.modbus.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.ModbusSection;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.profile.DeviceProfiles;
 import io.pm500.testkit.pipeline.DriverEvents;
 import io.pm500.testkit.process.PyModbusPeer.Register;
 import io.pm500.testkit.process.PyModbusPeer.Server;

@@ -3,13 +3,13 @@ package io.pm500.driver.modbus.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
+import io.pm500.profile.DeviceProfiles;
 import io.pm500.simulator.Simulator;
 import io.pm500.testkit.pipeline.DriverEvents;
 import java.time.Clock;

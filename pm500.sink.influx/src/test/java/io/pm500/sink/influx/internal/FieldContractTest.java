@@ -3,10 +3,10 @@ package io.pm500.sink.influx.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.profile.DeviceProfile;
-import io.pm500.api.profile.DeviceProfiles;
 import io.pm500.api.profile.Field;
 import io.pm500.api.profile.FieldType;
 import io.pm500.api.reading.Phase;
+import io.pm500.profile.DeviceProfiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

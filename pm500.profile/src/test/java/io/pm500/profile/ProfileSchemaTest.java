@@ -1,4 +1,4 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,8 @@
-package io.pm500.api.profile;
+package io.pm500.profile.codec;
 
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.Transform;
+import io.pm500.api.profile.WordOrder;
 import io.pm500.api.sample.Value;
 
 /** Decodes one field from 16-bit words; shared by the CIP and Modbus decoders. */

@@ -1,5 +1,9 @@
-package io.pm500.api.profile;
+package io.pm500.profile.codec;
 
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.ModbusBlock;
+import io.pm500.api.profile.ModbusSection;
+import io.pm500.api.profile.WordOrder;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;

@@ -1,4 +1,4 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -12,10 +12,18 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.FieldType;
+import io.pm500.api.profile.ModbusBlock;
+import io.pm500.api.profile.ModbusSection;
+import io.pm500.api.profile.PointKind;
+import io.pm500.api.profile.Transform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

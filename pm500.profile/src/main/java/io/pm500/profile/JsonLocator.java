@@ -1,4 +1,4 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,5 +1,10 @@
-package io.pm500.api.profile;
+package io.pm500.profile.codec;
 
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.CipSection;
+import io.pm500.api.profile.Endianness;
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.WordOrder;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;

@@ -1,8 +1,13 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.Endianness;
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.ModbusBlock;
 import io.pm500.api.reading.Phase;
 import java.nio.file.Files;
 import java.nio.file.Path;

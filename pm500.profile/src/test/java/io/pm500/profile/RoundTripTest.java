@@ -1,11 +1,19 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.Field;
+import io.pm500.api.profile.ModbusBlock;
+import io.pm500.api.profile.Transform;
+import io.pm500.api.profile.WordOrder;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
+import io.pm500.profile.codec.CipDecoder;
+import io.pm500.profile.codec.ModbusDecoder;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;

@@ -1,11 +1,14 @@
-package io.pm500.api.profile;
+package io.pm500.profile.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.profile.WordOrder;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
+import io.pm500.profile.DeviceProfiles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;

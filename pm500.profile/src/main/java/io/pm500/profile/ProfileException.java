@@ -1,4 +1,4 @@
-package io.pm500.api.profile;
+package io.pm500.profile;
 
 /** A profile file that cannot be used; the message names the file, the place (line, field) and the fix. */
 public final class ProfileException extends Exception {
