@@ -3,6 +3,7 @@ package io.pm500.itest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.status.SinkStatus;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.DemoProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;

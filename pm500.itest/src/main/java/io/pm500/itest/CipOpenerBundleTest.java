@@ -6,6 +6,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.OpenerProcess;
 import java.util.HashMap;
 import java.util.List;

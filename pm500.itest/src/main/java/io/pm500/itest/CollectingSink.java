@@ -4,6 +4,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.Sink;
+import io.pm500.testkit.Await;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Hashtable;

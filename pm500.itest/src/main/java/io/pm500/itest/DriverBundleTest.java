@@ -7,6 +7,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.pipeline.DriverEvents;
 import java.time.Duration;
 import java.util.Arrays;

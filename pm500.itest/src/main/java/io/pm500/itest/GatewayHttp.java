@@ -1,5 +1,6 @@
 package io.pm500.itest;
 
+import io.pm500.testkit.Await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.InfluxDbProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;

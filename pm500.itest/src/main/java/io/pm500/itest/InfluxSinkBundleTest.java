@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.DemoProcess;
 import io.pm500.testkit.process.HistorianSql;
 import java.io.IOException;

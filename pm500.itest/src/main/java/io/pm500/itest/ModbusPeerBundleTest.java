@@ -7,6 +7,7 @@ import io.pm500.api.reading.Quality;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.profile.DeviceProfiles;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.KnownRegisters;
 import io.pm500.testkit.process.PyModbusPeer.Server;
 import io.pm500.testkit.process.PyModbusPeer;

@@ -8,6 +8,7 @@ import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
+import io.pm500.testkit.Await;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,9 +107,8 @@ class PipelineBundleTest {
         Await.until(TIMEOUT, () -> "status: " + sinks().get(name),
                 () -> sinks().get(name).state().name().equals("ABSENT"));
         long queuedBefore = sinks().get(name).queued();
-        Thread.sleep(3000);
-        assertThat(sinks().get(name).queued()).as("outbox fills while the sink bundle is stopped")
-                .isGreaterThan(queuedBefore);
+        Await.until(TIMEOUT, () -> "the outbox fills while the sink bundle is stopped: " + sinks().get(name),
+                () -> sinks().get(name).queued() > queuedBefore);
         testkit.start();
         stopSourcesAndDrain(name, ref);
         assertEveryReadingOnceInOrder(file);

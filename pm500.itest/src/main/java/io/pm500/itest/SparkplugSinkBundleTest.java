@@ -8,6 +8,7 @@ import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.DemoProcess;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package io.pm500.itest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pm500.testkit.Await;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;

@@ -1,11 +1,10 @@
 package io.pm500.simulator;
 
-import io.pm500.api.profile.CipBlock;
 import io.pm500.api.profile.Identity;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -79,37 +78,11 @@ final class EnipServer extends NioServer {
         byte[] context = new byte[8];
         request.get(12, context);
         InetSocketAddress local = (InetSocketAddress) channel.socket().getLocalSocketAddress();
-        ByteBuffer body = listIdentity(meter, local.getPort(), local.getAddress().getAddress());
+        ByteBuffer body = CipObjects.listIdentity(meter, local.getPort(), local.getAddress().getAddress());
         ByteBuffer frame = Cip.le(Cip.HEADER + body.remaining());
         frame.putShort((short) Cip.CMD_LIST_IDENTITY).putShort((short) body.remaining()).putInt(0).putInt(0)
                 .put(context).putInt(0).put(body);
         return frame.flip();
-    }
-
-    /** ListIdentity's reply body: one identity item naming the meter's socket address and its identity. */
-    private static ByteBuffer listIdentity(SimulatedMeter meter, int port, byte[] address) {
-        ByteBuffer id = identityAttributes(meter);
-        int nameLength = id.limit() - 15;
-        ByteBuffer item = Cip.le(2 + 16 + 15 + nameLength + 1);
-        item.putShort((short) 1);
-        item.order(ByteOrder.BIG_ENDIAN).putShort((short) 2).putShort((short) port).put(address).putLong(0)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        item.put(id).put((byte) 3); // state: operational
-        item.flip();
-        ByteBuffer body = Cip.le(6 + item.remaining());
-        body.putShort((short) 1).putShort((short) Cip.ITEM_IDENTITY).putShort((short) item.remaining()).put(item);
-        return body.flip();
-    }
-
-    /** Identity attributes 1–7: vendor, device type, product code, revision, status, serial, name. */
-    private static ByteBuffer identityAttributes(SimulatedMeter meter) {
-        Identity id = meter.profile().identity();
-        byte[] name = (id == null ? "" : id.productName()).getBytes(StandardCharsets.US_ASCII);
-        ByteBuffer b = Cip.le(15 + name.length);
-        b.putShort((short) (id == null ? 0 : id.vendorId())).putShort((short) (id == null ? 0 : id.deviceType()))
-                .putShort((short) meter.productCode()).put((byte) 2).put((byte) 7).putShort((short) 0x0030)
-                .putInt(940_000_000 + meter.index()).put((byte) name.length).put(name);
-        return b.flip();
     }
 
     /** One TCP connection of one meter. */
@@ -175,7 +148,7 @@ final class EnipServer extends NioServer {
                 case Cip.CMD_NOP -> {
                     // no reply, by definition
                 }
-                case Cip.CMD_LIST_IDENTITY -> reply(command, 0, 0, context, listIdentity(meter,
+                case Cip.CMD_LIST_IDENTITY -> reply(command, 0, 0, context, CipObjects.listIdentity(meter,
                         channel.socket().getLocalPort(), channel.socket().getLocalAddress().getAddress()));
                 case Cip.CMD_LIST_SERVICES -> reply(command, 0, 0, context, listServices());
                 case Cip.CMD_LIST_INTERFACES -> reply(command, 0, 0, context, Cip.le(2).putShort((short) 0).flip());
@@ -272,72 +245,24 @@ final class EnipServer extends NioServer {
         private ByteBuffer messageRouter(ByteBuffer raw) {
             Cip.Request r = Cip.Request.parse(raw);
             if (r == null) {
-                return status(raw.capacity() > 0 ? raw.get(0) & 0xff : 0, Cip.STATUS_PATH_SEGMENT_ERROR, -1);
+                return CipObjects.status(raw.capacity() > 0 ? raw.get(0) & 0xff : 0, Cip.STATUS_PATH_SEGMENT_ERROR,
+                        -1);
             }
             return switch (r.classId()) {
-                case Cip.CLASS_ASSEMBLY -> assembly(r);
-                case Cip.CLASS_IDENTITY -> identity(r);
+                case Cip.CLASS_ASSEMBLY -> {
+                    ByteBuffer reply = CipObjects.assembly(meter, r);
+                    hangUp |= reply == null;
+                    yield reply == null ? Cip.le(0) : reply;
+                }
+                case Cip.CLASS_IDENTITY -> CipObjects.identity(meter, r);
                 case Cip.CLASS_CONNECTION_MANAGER -> connectionManager(r);
-                default -> status(r.service(), Cip.STATUS_PATH_UNKNOWN, -1);
+                default -> CipObjects.status(r.service(), Cip.STATUS_PATH_UNKNOWN, -1);
             };
-        }
-
-        private ByteBuffer assembly(Cip.Request r) {
-            if (meter.faults().cipStatus() != 0) {
-                return status(r.service(), meter.faults().cipStatus(), -1);
-            }
-            if (r.service() != Cip.SVC_GET_ATTRIBUTE_SINGLE) {
-                return status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
-            }
-            List<CipBlock> blocks = meter.profile().cip().blocks().stream()
-                    .filter(b -> b.classId() == Cip.CLASS_ASSEMBLY).toList();
-            if (r.instance() == 0) { // class attributes
-                int max = blocks.stream().mapToInt(CipBlock::instance).max().orElse(0);
-                return switch (r.attribute()) {
-                    case 1 -> uint(r.service(), 2);
-                    case 2 -> uint(r.service(), max);
-                    case 3 -> uint(r.service(), blocks.size());
-                    default -> status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1);
-                };
-            }
-            CipBlock block = blocks.stream().filter(b -> b.instance() == r.instance()).findFirst().orElse(null);
-            if (block == null) {
-                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
-            }
-            if (r.attribute() == 4) {
-                return uint(r.service(), block.size());
-            }
-            if (r.attribute() == block.attribute() && meter.faults().hangUpOnRead()) {
-                hangUp = true;
-                return Cip.le(0);
-            }
-            byte[] data = r.attribute() == block.attribute()
-                    ? meter.cipData(block.classId(), block.instance(), block.attribute()) : null;
-            return data == null ? status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1)
-                    : success(r.service(), ByteBuffer.wrap(data));
-        }
-
-        private ByteBuffer identity(Cip.Request r) {
-            if (r.instance() != 1) {
-                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
-            }
-            ByteBuffer all = identityAttributes(meter);
-            if (r.service() == Cip.SVC_GET_ATTRIBUTES_ALL) {
-                return success(r.service(), all);
-            }
-            if (r.service() != Cip.SVC_GET_ATTRIBUTE_SINGLE) {
-                return status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
-            }
-            int[] offsets = { 0, 0, 2, 4, 6, 8, 10, 14, all.limit() };
-            if (r.attribute() < 1 || r.attribute() > 7) {
-                return status(r.service(), Cip.STATUS_ATTRIBUTE_NOT_SUPPORTED, -1);
-            }
-            return success(r.service(), all.position(offsets[r.attribute()]).limit(offsets[r.attribute() + 1]));
         }
 
         private ByteBuffer connectionManager(Cip.Request r) {
             if (r.instance() != 1) {
-                return status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
+                return CipObjects.status(r.service(), Cip.STATUS_OBJECT_DOES_NOT_EXIST, -1);
             }
             ByteBuffer d = r.data();
             try {
@@ -345,10 +270,10 @@ final class EnipServer extends NioServer {
                     case Cip.SVC_FORWARD_OPEN, Cip.SVC_LARGE_FORWARD_OPEN -> forwardOpen(r.service(), d);
                     case Cip.SVC_FORWARD_CLOSE -> forwardClose(d);
                     case Cip.SVC_UNCONNECTED_SEND -> unconnectedSend(d);
-                    default -> status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
+                    default -> CipObjects.status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
                 };
             } catch (java.nio.BufferUnderflowException e) {
-                return status(r.service(), Cip.STATUS_NOT_ENOUGH_DATA, -1);
+                return CipObjects.status(r.service(), Cip.STATUS_NOT_ENOUGH_DATA, -1);
             }
         }
 
@@ -370,11 +295,11 @@ final class EnipServer extends NioServer {
             ByteBuffer refusal = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
                     .put((byte) 0).put((byte) 0).flip();
             if ((transport & 0x0F) != 3) { // Class 0/1 I/O is not served: refused, as a device refuses it
-                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);
+                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);
             }
             Set<OpenConnection> table = cipConnections.get(meter);
             if (table.size() >= MAX_CONNECTIONS_PER_METER) {
-                return reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, refusal);
+                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, refusal);
             }
             int otId = nextConnectionId.getAndIncrement();
             OpenConnection c = new OpenConnection(otId, toId, serial, vendor, originator, otRpiMicros,
@@ -384,7 +309,7 @@ final class EnipServer extends NioServer {
             ByteBuffer b = Cip.le(26);
             b.putInt(otId).putInt(toId).putShort((short) serial).putShort((short) vendor).putInt(originator)
                     .putInt((int) otRpiMicros).putInt((int) toRpiMicros).put((byte) 0).put((byte) 0);
-            return success(service, b.flip());
+            return CipObjects.success(service, b.flip());
         }
 
         /** Network connection parameters: a WORD in Forward_Open, a DWORD in Large_Forward_Open. */
@@ -404,12 +329,12 @@ final class EnipServer extends NioServer {
             ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
                     .put((byte) 0).put((byte) 0);
             if (found == null) {
-                return reply(Cip.SVC_FORWARD_CLOSE, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_CONNECTION_NOT_FOUND,
+                return CipObjects.reply(Cip.SVC_FORWARD_CLOSE, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_CONNECTION_NOT_FOUND,
                         b.flip());
             }
             open.remove(found.otId);
             cipConnections.get(meter).remove(found);
-            return success(Cip.SVC_FORWARD_CLOSE, b.flip());
+            return CipObjects.success(Cip.SVC_FORWARD_CLOSE, b.flip());
         }
 
         /** The embedded request is answered as if sent directly (the PM500 is the end of the route). */
@@ -418,33 +343,10 @@ final class EnipServer extends NioServer {
             d.get();
             int size = d.getShort() & 0xffff;
             if (size > d.remaining()) {
-                return status(Cip.SVC_UNCONNECTED_SEND, Cip.STATUS_NOT_ENOUGH_DATA, -1);
+                return CipObjects.status(Cip.SVC_UNCONNECTED_SEND, Cip.STATUS_NOT_ENOUGH_DATA, -1);
             }
             ByteBuffer embedded = d.slice().order(ByteOrder.LITTLE_ENDIAN).limit(size);
             return messageRouter(embedded);
-        }
-
-        private ByteBuffer uint(int service, int value) {
-            return success(service, Cip.le(2).putShort((short) value).flip());
-        }
-
-        private ByteBuffer success(int service, ByteBuffer data) {
-            return reply(service, Cip.STATUS_SUCCESS, -1, data);
-        }
-
-        private ByteBuffer status(int service, int status, int extended) {
-            return reply(service, status, extended, Cip.le(0));
-        }
-
-        private ByteBuffer reply(int service, int status, int extended, ByteBuffer data) {
-            ByteBuffer b = Cip.le(6 + data.remaining());
-            b.put((byte) (service | 0x80)).put((byte) 0).put((byte) status);
-            if (extended >= 0) {
-                b.put((byte) 1).putShort((short) extended);
-            } else {
-                b.put((byte) 0);
-            }
-            return b.put(data).flip();
         }
 
         private ByteBuffer listServices() {

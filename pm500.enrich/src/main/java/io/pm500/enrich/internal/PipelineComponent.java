@@ -259,6 +259,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             return;
         }
         Route route = pipeline.routes().route(sinkName);
+        refreshAssets(); // Config Admin's events come asynchronously: the sink gets the assets that exist now
         catalog.handTo(sinkName, sink);
         route.sink(sink);
         LOG.info("Sink '{}' bound; delivering its outbox ({} readings queued)", sinkName,
@@ -327,10 +328,20 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
 
     @Override
     public void configurationEvent(ConfigurationEvent event) {
-        if (AssetComponent.PID.equals(event.getFactoryPid())) {
-            pipeline.enrichment(new Enrichment(pipeline.enrichment().settings(), AssetRegistry.read(configAdmin)));
+        if (AssetComponent.PID.equals(event.getFactoryPid()) && refreshAssets()) {
             catalog.changed();
         }
+    }
+
+    /** Reads the asset registry again; true when it changed. */
+    private boolean refreshAssets() {
+        Map<String, AssetInfo> now = AssetRegistry.read(configAdmin);
+        Enrichment current = pipeline.enrichment();
+        if (now.equals(current.assets())) {
+            return false;
+        }
+        pipeline.enrichment(new Enrichment(current.settings(), now));
+        return true;
     }
 
     private void sweep() {

@@ -9,14 +9,15 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.status.SinkState;
+import io.pm500.testkit.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -51,14 +52,8 @@ class CourierTest {
         }
     }
 
-    static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met in 10 s");
-            }
-            Thread.sleep(5);
-        }
+    static void await(BooleanSupplier condition) throws Exception {
+        Await.until("the courier's state", Duration.ofSeconds(10), condition::getAsBoolean);
     }
 
     /**

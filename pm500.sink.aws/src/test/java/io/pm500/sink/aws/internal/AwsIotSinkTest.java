@@ -17,6 +17,7 @@ import io.pm500.api.sink.SinkException;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.TestCertificates;
 import io.pm500.kit.tls.PemTls;
+import io.pm500.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -121,7 +121,7 @@ class AwsIotSinkTest {
     /** Delivers as the pipeline does: retried until the sink returns normally. */
     static void deliver(AwsIotSinkComponent sink, List<EnrichedReading> batch) throws Exception {
         String[] last = { "" };
-        await("delivered: " + last[0], Duration.ofSeconds(30), () -> {
+        Await.until("delivered: " + last[0], Duration.ofSeconds(30), () -> {
             try {
                 sink.deliver(batch, false);
                 return true;
@@ -131,16 +131,6 @@ class AwsIotSinkTest {
                 return false;
             }
         });
-    }
-
-    static void await(String what, Duration timeout, Callable<Boolean> condition) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.call()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 
     static List<JsonNode> objectsOn(String topic) throws Exception {
@@ -173,7 +163,7 @@ class AwsIotSinkTest {
             List<EnrichedReading> batch = new ArrayList<>(sample(1, "m1", T));
             batch.addAll(sample(20, "m2", T.plusSeconds(1)));
             deliver(sink, batch);
-            await("two messages", Duration.ofSeconds(10), () -> objectsOn("pm500/plant1/line 4/feeder-m1/telemetry")
+            Await.until("two messages", Duration.ofSeconds(10), () -> objectsOn("pm500/plant1/line 4/feeder-m1/telemetry")
                     .size() == 1 && objectsOn("pm500/plant1/line 4/feeder-m2/telemetry").size() == 1);
             JsonNode m1 = objectsOn("pm500/plant1/line 4/feeder-m1/telemetry").get(0);
             assertThat(m1.get("meterId").asText()).isEqualTo("m1");
@@ -206,7 +196,7 @@ class AwsIotSinkTest {
                 batch.addAll(sample(1000 + i * 10, "b1", T.plusSeconds(i)));
             }
             deliver(sink, batch);
-            await("30 samples", Duration.ofSeconds(10), () -> objectsOn("pm500/batched/b1").size() == 30);
+            Await.until("30 samples", Duration.ofSeconds(10), () -> objectsOn("pm500/batched/b1").size() == 30);
             List<Subscriber.Received> messages = subscriber.messages.stream()
                     .filter(m -> m.topic().equals("pm500/batched/b1")).toList();
             assertThat(messages).hasSizeGreaterThan(1).allSatisfy(m -> assertThat(m.payload().length)
@@ -236,7 +226,7 @@ class AwsIotSinkTest {
                 deliver(sink, List.of(reading(seq++, "q1", "voltage.l1n", Phase.L1, "V", v, polls[i],
                         T.plusSeconds(i))));
             }
-            await("four objects", Duration.ofSeconds(10), () -> objectsOn("pm500/quiet/q1").size() >= 4);
+            Await.until("four objects", Duration.ofSeconds(10), () -> objectsOn("pm500/quiet/q1").size() >= 4);
             Thread.sleep(500);
             assertThat(objectsOn("pm500/quiet/q1")).extracting(o -> o.get("quality").asText())
                     .containsExactly("BAD", "STALE", "GOOD", "BAD");
@@ -279,7 +269,7 @@ class AwsIotSinkTest {
         } finally {
             int subscriptions = subscriber.subscriptions;
             broker.start();
-            await("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
+            Await.until("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
         }
     }
 
@@ -301,7 +291,7 @@ class AwsIotSinkTest {
                 "thingName", "expired");
         try {
             String[] message = { "" };
-            await("a connection failure reason", Duration.ofSeconds(60), () -> {
+            Await.until("a connection failure reason", Duration.ofSeconds(60), () -> {
                 try {
                     sink.deliver(sample(1, "x2", T), false);
                     throw new AssertionError("delivered with an expired certificate");
@@ -326,7 +316,7 @@ class AwsIotSinkTest {
         try {
             for (AwsIotSinkComponent s : List.of(wrongCa, unknownCert)) {
                 String[] message = { "" };
-                await("a connection failure reason", Duration.ofSeconds(60), () -> {
+                Await.until("a connection failure reason", Duration.ofSeconds(60), () -> {
                     try {
                         s.deliver(sample(1, "x1", T), false);
                         throw new AssertionError("delivered through a TLS session that must fail");
@@ -374,7 +364,7 @@ class AwsIotSinkTest {
             sink.deactivate();
         }
         CRT.close(); // as DS does when the last sink has gone (the next client makes the runtime anew)
-        await("no native resources: " + resources(), Duration.ofSeconds(20), () -> resources().isEmpty());
+        Await.until("no native resources: " + resources(), Duration.ofSeconds(20), () -> resources().isEmpty());
     }
 
     /** Live native resources; tracked because the tests run with aws.crt.debugnative=true. */

@@ -1,6 +1,5 @@
 package io.pm500.sink.aws.internal;
 
-import static io.pm500.sink.aws.internal.AwsIotSinkTest.await;
 import static io.pm500.sink.aws.internal.AwsIotSinkTest.deliver;
 import static io.pm500.sink.aws.internal.AwsIotSinkTest.sample;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +13,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.sink.SinkException;
 import io.pm500.demo.TestCertificates;
 import io.pm500.kit.tls.PemTls;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.MosquittoProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +95,7 @@ class AwsMosquittoTest {
             List<EnrichedReading> batch = new ArrayList<>(sample(1, "m1", T));
             batch.addAll(sample(100, "m1", T.plusSeconds(1)));
             deliver(sink, batch);
-            await("two objects", Duration.ofSeconds(10), () -> objectsOn("pm500/mosq/m1").size() >= 2);
+            Await.until("two objects", Duration.ofSeconds(10), () -> objectsOn("pm500/mosq/m1").size() >= 2);
             JsonNode first = objectsOn("pm500/mosq/m1").get(0);
             assertThat(first.get("meterId").asText()).isEqualTo("m1");
             assertThat(first.get("sequence").asLong()).isEqualTo(1);
@@ -122,7 +122,7 @@ class AwsMosquittoTest {
         try {
             for (Map.Entry<String, AwsIotSinkComponent> e : sinks.entrySet()) {
                 String[] message = { "" };
-                await(e.getKey() + ": a connection failure reason", Duration.ofSeconds(30), () -> {
+                Await.until(e.getKey() + ": a connection failure reason", Duration.ofSeconds(30), () -> {
                     try {
                         e.getValue().deliver(sample(1, "x1", T), false);
                         throw new AssertionError(e.getKey() + ": delivered through a TLS session that must fail");
@@ -155,7 +155,7 @@ class AwsMosquittoTest {
             sink.onReady(() -> readyAt.set(System.nanoTime()));
             deliver(sink, sample(5000, "r1", T));
             // the broker acknowledged it; the test's subscriber gets it a moment later, and must before the kill
-            await("the sample before the restart", Duration.ofSeconds(10), () -> sequences("pm500/mosq-restart/r1")
+            Await.until("the sample before the restart", Duration.ofSeconds(10), () -> sequences("pm500/mosq-restart/r1")
                     .contains(5000L));
             mosquitto.kill();
             assertThatThrownBy(() -> sink.deliver(sample(5100, "r1", T.plusSeconds(1)), false))
@@ -165,14 +165,14 @@ class AwsMosquittoTest {
             int subscriptions = subscriber.subscriptions;
             mosquitto.run();
             long back = System.nanoTime();
-            await("the sink reconnected and said so", Duration.ofSeconds(10), () -> readyAt.get() != 0);
+            Await.until("the sink reconnected and said so", Duration.ofSeconds(10), () -> readyAt.get() != 0);
             assertThat((readyAt.get() - back) / 1_000_000).as("ms from the broker's return to the sink's ready")
                     .isLessThan(2000);
-            await("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
+            Await.until("the subscriber back", Duration.ofSeconds(30), () -> subscriber.subscriptions > subscriptions);
             // the test's own subscriber may reconnect once more after the broker's return (Paho's reconnect, one
             // client id): a sample published before it subscribed again never reaches it, so delivery is repeated
             // (at-least-once allows it) until it arrives
-            await("the sample after the restart", Duration.ofSeconds(30), () -> {
+            Await.until("the sample after the restart", Duration.ofSeconds(30), () -> {
                 deliver(sink, sample(5100, "r1", T.plusSeconds(1)));
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
                 while (!sequences("pm500/mosq-restart/r1").contains(5100L) && System.nanoTime() < until) {

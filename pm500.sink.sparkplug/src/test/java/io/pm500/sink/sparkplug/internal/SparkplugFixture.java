@@ -12,6 +12,7 @@ import io.pm500.api.sample.Value;
 import io.pm500.api.sink.SinkException;
 import io.pm500.demo.SparkplugSubscriber.Received;
 import io.pm500.demo.SparkplugSubscriber;
+import io.pm500.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -104,13 +105,15 @@ final class SparkplugFixture {
         }
     }
 
+    /** The test kit's {@link Await}, for callers that declare no checked exception. */
     static void await(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            sleep(50);
+        try {
+            Await.until(what, timeout, condition::getAsBoolean);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for " + what, e);
+        } catch (Exception e) {
+            throw new AssertionError("waiting for " + what + " failed: " + e, e);
         }
     }
 
