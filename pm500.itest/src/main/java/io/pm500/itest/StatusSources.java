@@ -4,7 +4,6 @@ import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -31,7 +30,7 @@ final class StatusSources {
     /** One sink's outbox status; all zero and ABSENT until the pipeline made its outbox. */
     static SinkStatus sink(BundleContext context, String name) {
         return sinks(context).stream().filter(s -> s.sinkName().equals(name)).findFirst()
-                .orElse(new SinkStatus(name, SinkState.ABSENT, 0, 0, 0, 0, null, 0, 0, 0, 0, Duration.ZERO, "", null));
+                .orElse(SinkStatus.builder(name, SinkState.ABSENT).build());
     }
 
     private static <T> List<T> collect(BundleContext context, Function<StatusSource, List<T>> what) {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StatusTest {
@@ -16,9 +15,9 @@ class StatusTest {
         StatusSource meterOnly = new StatusSource() {
             @Override
             public List<MeterStatus> meters() {
-                return List.of(new MeterStatus("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1",
-                        ConnectionState.CONNECTED, Instant.EPOCH, 10, 1, 0, 0, null, Duration.ofMillis(3), null, null,
-                        null, null, null));
+                return List.of(MeterStatus.builder("m1", "pm500.driver.modbus", "127.0.0.1:1502 unit 1")
+                        .state(ConnectionState.CONNECTED, Instant.EPOCH).polls(10, 1, 0)
+                        .lastSuccess(Duration.ofMillis(3), null).build());
             }
         };
         assertThat(meterOnly.sinks()).isEmpty();
@@ -34,11 +33,16 @@ class StatusTest {
 
     @Test
     void statusNeedsItsKeys() {
-        assertThatIllegalArgumentException().isThrownBy(() -> new SinkStatus(null, SinkState.UP, 0, 0, 0, 0, null, 0, 0, 0, 0,
-                Duration.ZERO, "", null));
+        assertThatIllegalArgumentException().isThrownBy(() -> SinkStatus.builder(null, SinkState.UP));
+        assertThatIllegalArgumentException().isThrownBy(() -> SinkStatus.builder("s", SinkState.UP)
+                .queued(0, 0, 0, null));
         assertThatIllegalArgumentException().isThrownBy(
-                () -> new MeterStatus("m1", "d", "e", null, Instant.EPOCH, 0, 0, 0, 0, "", Duration.ZERO, null,
-                        List.of(), Map.of(), List.of(), null));
+                () -> MeterStatus.builder("m1", "d", "e").state(null, Instant.EPOCH));
+        assertThat(SinkStatus.builder("s", SinkState.ABSENT).build()).satisfies(st -> {
+            assertThat(st.lastError()).as("an unset error is empty, not null").isEmpty();
+            assertThat(st.oldestAge()).isEqualTo(Duration.ZERO);
+        });
+        assertThat(MeterStatus.builder("m1", "d", "e").build().pollTimes()).isEqualTo(PollTimes.NONE);
         assertThatIllegalArgumentException().as("a histogram has a count per bucket")
                 .isThrownBy(() -> new PollTimes(List.of(1L), 0));
     }

@@ -293,11 +293,11 @@ public final class ConnectionHealth {
             buckets.add(timeBuckets.get(i));
         }
         long success = lastSuccessMillis;
-        return new MeterStatus(meterId, driver, endpoint, disabled ? ConnectionState.DISABLED : state,
-                Instant.ofEpochMilli(stateSinceMillis), polls, failures, consecutiveFailures,
-                Math.max(0, connects - 1), lastError, Duration.ofNanos(lastLatencyNanos),
-                success < 0 ? null : Instant.ofEpochMilli(success), blocks, intervals, byBlock,
-                new PollTimes(buckets, timeSumNanos / 1e9));
+        return MeterStatus.builder(meterId, driver, endpoint)
+                .state(disabled ? ConnectionState.DISABLED : state, Instant.ofEpochMilli(stateSinceMillis))
+                .polls(polls, failures, consecutiveFailures).reconnects(Math.max(0, connects - 1)).lastError(lastError)
+                .lastSuccess(Duration.ofNanos(lastLatencyNanos), success < 0 ? null : Instant.ofEpochMilli(success))
+                .blocks(blocks, intervals).pollResults(byBlock, new PollTimes(buckets, timeSumNanos / 1e9)).build();
     }
 
     private void state(ConnectionState next, long now) {

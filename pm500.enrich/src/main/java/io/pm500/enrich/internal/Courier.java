@@ -319,9 +319,10 @@ final class Courier implements Runnable {
 
     SinkStatus status() {
         SinkState state = sink == null ? SinkState.ABSENT : retrying ? SinkState.RETRYING : SinkState.UP;
-        return new SinkStatus(outbox.sinkName(), state, delivered, rate, failedTries, deadLettered,
-                deadLetterFile, outbox.dropped(),
-                outbox.readings(), outbox.bytes(), outbox.maxBytes(), outbox.oldestAge(System.currentTimeMillis()),
-                lastError, lastDelivery);
+        return SinkStatus.builder(outbox.sinkName(), state).delivered(delivered, rate).failedTries(failedTries)
+                .deadLettered(deadLettered, deadLetterFile).dropped(outbox.dropped())
+                .queued(outbox.readings(), outbox.bytes(), outbox.maxBytes(),
+                        outbox.oldestAge(System.currentTimeMillis()))
+                .lastError(lastError).lastDelivery(lastDelivery).build();
     }
 }

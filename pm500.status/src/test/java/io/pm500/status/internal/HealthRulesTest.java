@@ -20,14 +20,16 @@ class HealthRulesTest {
     static final Instant NOW = Instant.parse("2026-12-02T09:00:00Z");
 
     static MeterStatus meter(String id, ConnectionState state, Instant since, Instant lastSuccess) {
-        return new MeterStatus(id, "pm500.driver.modbus", "10.0.0.1:502 unit 1", state, since, 10, 0, 0, 0,
-                "TIMEOUT: no reply in 1000 ms", Duration.ofMillis(5), lastSuccess, List.of("info", "status"),
-                Map.of("info", Duration.ZERO, "status", Duration.ofSeconds(1), "energy", Duration.ofSeconds(5)),
-                List.of(), null);
+        return MeterStatus.builder(id, "pm500.driver.modbus", "10.0.0.1:502 unit 1").state(state, since)
+                .polls(10, 0, 0).lastError("TIMEOUT: no reply in 1000 ms")
+                .lastSuccess(Duration.ofMillis(5), lastSuccess).blocks(List.of("info", "status"), Map.of("info",
+                        Duration.ZERO, "status", Duration.ofSeconds(1), "energy", Duration.ofSeconds(5)))
+                .build();
     }
 
     static SinkStatus sink(String name, SinkState state, long queued, long bytes, Duration oldest, Instant last) {
-        return new SinkStatus(name, state, 100, 0, 0, 0, null, 0, queued, bytes, 1000, oldest, "HTTP 503", last);
+        return SinkStatus.builder(name, state).delivered(100, 0).queued(queued, bytes, 1000, oldest)
+                .lastError("HTTP 503").lastDelivery(last).build();
     }
 
     static String messages(Result r) {
