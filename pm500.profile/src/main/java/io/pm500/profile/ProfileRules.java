@@ -98,6 +98,9 @@ final class ProfileRules {
             TreeMap<Integer, String> used = taken.computeIfAbsent(block.functionCode(), fc -> new TreeMap<>());
             for (int f = 0; f < block.fields().size(); f++) {
                 Field field = block.fields().get(f);
+                if (field.address() == null) {
+                    continue; // named by the field rules
+                }
                 int wire = modbus.wireAddress(field.address());
                 List<Object> fieldAt = append(append(at, "fields"), f);
                 if (wire < 0 || wire + field.wordCount() > 0x10000) {
@@ -147,7 +150,7 @@ final class ProfileRules {
                         ? "a REAL_PAIR needs a positive factor (value = high × factor + low)"
                         : "only a REAL_PAIR has a factor");
             }
-            if (modbus == (field.address() == 0)) {
+            if (modbus == (field.address() == null)) {
                 fail(append(fieldAt, "address"), modbus ? "a Modbus field needs its documented address"
                         : "CIP fields follow each other and take no address");
             }

@@ -59,6 +59,38 @@ class DeviceProfilesTest {
         assertThat(profile.cip().blocks()).isEmpty();
     }
 
+    /** Issue 23: address 0 was taken for a missing one, so a map with addressBase 0 could not name register 0. */
+    @Test
+    void registerZeroCanBeMappedWithAddressBaseZeroAndAMissingAddressIsStillNamed() throws Exception {
+        DeviceProfile profile = DeviceProfiles.parse("zero.json", """
+                {"profileVersion": 1, "model": "Zero-based",
+                 "points": {"v": {"unit": "V", "phase": "L1", "kind": "VOLTAGE"},
+                            "i": {"unit": "A", "phase": "L1", "kind": "CURRENT"}},
+                 "modbus": {"addressBase": 0,
+                            "blocks": [{"id": "rt", "functionCode": 4,
+                                        "fields": [{"point": "v", "address": 0, "type": "REAL"},
+                                                   {"point": "i", "address": 2, "type": "REAL"}]}]}}
+                """);
+        assertThat(profile.modbusBlock("rt").orElseThrow().fields()).extracting(Field::address).containsExactly(0, 2);
+        assertThat(profile.modbus().wireAddress(0)).isZero();
+        io.pm500.profile.codec.ModbusDecoder decoder = new io.pm500.profile.codec.ModbusDecoder(profile.modbus(),
+                profile.modbusBlock("rt").orElseThrow(), null);
+        int v = Float.floatToIntBits(230.5f);
+        int i = Float.floatToIntBits(1.5f);
+        short[] registers = { (short) (v >>> 16), (short) v, (short) (i >>> 16), (short) i };
+        assertThat(decoder.firstWireAddress()).isZero();
+        assertThat(decoder.decode("m", java.time.Instant.EPOCH, 0, registers, 4).points())
+                .extracting(p -> p.value()).containsExactly(io.pm500.api.sample.Value.of(230.5),
+                        io.pm500.api.sample.Value.of(1.5));
+        assertThatThrownBy(() -> DeviceProfiles.parse("missing.json", """
+                {"profileVersion": 1, "model": "No address",
+                 "points": {"v": {"unit": "V", "phase": "L1", "kind": "VOLTAGE"}},
+                 "modbus": {"addressBase": 0,
+                            "blocks": [{"id": "rt", "functionCode": 4, "fields": [{"point": "v", "type": "REAL"}]}]}}
+                """)).isInstanceOf(ProfileException.class)
+                .hasMessageContaining("modbus.blocks[0].fields[0].address: a Modbus field needs its documented address");
+    }
+
     @Test
     void unknownProfileNameSaysWhatIsAccepted() {
         assertThatThrownBy(() -> DeviceProfiles.resolve("/nope/pm5000.json")).isInstanceOf(ProfileException.class)

@@ -46,7 +46,7 @@ class EnricherTest {
     }
 
     static Field field(String point) {
-        return new Field(point, FieldType.REAL, 0, 0, 1, 0, null, null);
+        return new Field(point, FieldType.REAL, null, 0, 1, 0, null, null);
     }
 
     static AssetInfo asset(double ct, double vt) {
