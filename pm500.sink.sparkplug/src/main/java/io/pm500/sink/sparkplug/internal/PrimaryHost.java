@@ -24,10 +24,6 @@ final class PrimaryHost {
         online = false;
     }
 
-    boolean online() {
-        return online;
-    }
-
     /**
      * @param payload {@code {"online":bool,"timestamp":ms}}
      * @throws IOException when the payload is not that
