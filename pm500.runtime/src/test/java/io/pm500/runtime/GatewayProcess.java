@@ -76,8 +76,13 @@ final class GatewayProcess implements AutoCloseable {
         return process;
     }
 
+    /**
+     * The lines the gateway has finished writing: a line still being written is left for the next call, or a caller
+     * that remembers how many lines it has read would never see that line whole.
+     */
     List<String> output() throws IOException {
-        return Files.readAllLines(outputFile, StandardCharsets.UTF_8);
+        String text = Files.readString(outputFile, StandardCharsets.UTF_8);
+        return text.substring(0, text.lastIndexOf('\n') + 1).lines().toList();
     }
 
     /** Waits for the gateway to print a line matching the pattern; the output file is the only signal there is. */
