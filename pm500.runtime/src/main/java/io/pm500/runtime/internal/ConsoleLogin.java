@@ -13,7 +13,6 @@ import java.util.Base64;
 import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -32,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Who may use the Web Console: the administrator (user name from configuration, password kept only as a PBKDF2 hash
  * in {@code <data>/console/credentials}) and, once given a password, a read-only viewer ({@code viewer-credentials}).
- * On first start a random administrator password is generated and printed once on the terminal. Setting a new
+ * On first start a random administrator password is generated and printed once on the terminal (unless the framework
+ * property {@value #GENERATE_PROPERTY} is false: then {@link SetPassword} sets it on the machine). Setting a new
  * password in this component's configuration re-hashes it and removes the clear text from the configuration.
  *
  * <p>Kept apart from {@link ConsoleSecurity}: a configuration change modifies this service, and the Web Console
@@ -49,6 +49,8 @@ public final class ConsoleLogin {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleLogin.class);
     private static final char[] ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();
     private static final int GENERATED_LENGTH = 20;
+    /** Framework property: {@code false} keeps the console closed until {@code pm500 set-password} sets one. */
+    static final String GENERATE_PROPERTY = "pm500.console.generatePassword";
 
     @ObjectClassDefinition(name = "PM500 Web Console login",
             description = "Who may use this Web Console. The password is stored only as a hash in"
@@ -85,14 +87,24 @@ public final class ConsoleLogin {
     private final AuditLog audit;
     private final CredentialStore store;
     private final CredentialStore viewerStore;
+    /** False under the Debian package's unit: there a password printed on standard output would land in the journal. */
+    private final boolean generate;
+    private volatile Names names = new Names("admin", "viewer");
+    /** Empty while no administrator password is set (the console is closed); the administrator first. */
     private volatile List<Credentials> credentials = List.of();
+    /** What the credential files looked like when last read: {@code pm500 set-password} replaces them. */
+    private volatile List<Object> loadedStamp = List.of();
     /** SHA-256 of the last Authorization header that passed PBKDF2, so page resources do not pay for it again. */
-    private volatile Verified verified = new Verified(new byte[0], null);
+    private volatile Verified verified = new Verified(new byte[0], null, List.of());
+
+    private record Names(String admin, String viewer) {
+    }
 
     private record Credentials(User user, PasswordHash hash) {
     }
 
-    private record Verified(byte[] digest, User user) {
+    /** {@code of}: the credentials it was verified against; a reload since then voids it. */
+    private record Verified(byte[] digest, User user, List<Credentials> of) {
     }
 
     @Activate
@@ -103,6 +115,7 @@ public final class ConsoleLogin {
         Path dir = Layout.of(context).data().resolve("console");
         this.store = new CredentialStore(dir.resolve("credentials"));
         this.viewerStore = new CredentialStore(dir.resolve("viewer-credentials"));
+        this.generate = !"false".equalsIgnoreCase(context.getProperty(GENERATE_PROPERTY));
         configure(properties);
     }
 
@@ -119,7 +132,7 @@ public final class ConsoleLogin {
                         + " the administrator's name; choose another");
             }
         } catch (IllegalArgumentException e) {
-            if (credentials.isEmpty()) {
+            if (loadedStamp.isEmpty()) {
                 LOG.error("{}; the Web Console stays closed until it is fixed", e.getMessage());
                 throw e;
             }
@@ -127,19 +140,14 @@ public final class ConsoleLogin {
             LOG.error("{}; the current login names stay", e.getMessage());
             return;
         }
-        PasswordHash hash;
         if (!config._password().isEmpty()) {
-            hash = changePassword(store, username, config._password(), PASSWORD);
-        } else {
-            hash = store.load().orElseGet(() -> generatePassword(username));
+            changePassword(store, username, config._password(), PASSWORD);
         }
-        Optional<PasswordHash> viewerHash = config._viewerPassword().isEmpty() ? viewerStore.load()
-                : Optional.ofNullable(changePassword(viewerStore, viewer, config._viewerPassword(), VIEWER_PASSWORD));
-        List<Credentials> all = new ArrayList<>();
-        all.add(new Credentials(new User(username, true), hash));
-        viewerHash.ifPresent(h -> all.add(new Credentials(new User(viewer, false), h)));
-        credentials = List.copyOf(all);
-        verified = new Verified(new byte[0], null);
+        if (!config._viewerPassword().isEmpty()) {
+            changePassword(viewerStore, viewer, config._viewerPassword(), VIEWER_PASSWORD);
+        }
+        names = new Names(username, viewer);
+        load();
     }
 
     private static String checkName(String name, String key) {
@@ -151,24 +159,19 @@ public final class ConsoleLogin {
         return trimmed;
     }
 
-    /** @return the new hash, or the stored one (null for none) when the new password is too short */
-    private PasswordHash changePassword(CredentialStore target, String username, String password, String property)
+    /** Hashes a new password into its file (a too short one is refused with the reason) and scrubs the clear text. */
+    private void changePassword(CredentialStore target, String username, String password, String property)
             throws IOException {
-        PasswordHash hash;
         if (password.length() < MIN_PASSWORD_LENGTH) {
             LOG.error("Web Console password of '{}' not changed: the new one is shorter than {} characters; set a"
                     + " longer one in configuration '{}'", username, MIN_PASSWORD_LENGTH, PID);
-            hash = target == store ? store.load().orElseGet(() -> generatePassword(username))
-                    : target.load().orElse(null);
         } else {
-            hash = PasswordHash.create(password.toCharArray(), random);
-            target.store(hash);
+            target.store(PasswordHash.create(password.toCharArray(), random));
             audit.change("password.change", username);
             LOG.info("Web Console password of '{}' changed; its hash is stored in {}", username, target.file());
         }
         // Only after the store: scrubbing triggers @Modified, which reads the stored hash.
         scrubFromConfiguration(property);
-        return hash;
     }
 
     /** The clear-text password must not stay in Config Admin. */
@@ -179,6 +182,59 @@ public final class ConsoleLogin {
             properties.remove(property);
             configuration.update(properties);
         }
+    }
+
+    /** Reads both credential files; without an administrator hash one is generated, or the console stays closed. */
+    private synchronized void load() throws IOException {
+        List<Object> stamp = List.of(store.stamp(), viewerStore.stamp()); // before reading: a later change is seen
+        Names n = names;
+        PasswordHash admin = store.load().orElse(null);
+        if (admin == null && generate) {
+            admin = generatePassword(n.admin());
+        }
+        List<Credentials> all = new ArrayList<>();
+        if (admin != null) {
+            all.add(new Credentials(new User(n.admin(), true), admin));
+            viewerStore.load().ifPresent(h -> all.add(new Credentials(new User(n.viewer(), false), h)));
+        } else if (loadedStamp.isEmpty() || !credentials.isEmpty()) {
+            LOG.error("Web Console closed: no password is set for '{}' ({} does not exist). Set one on this machine"
+                    + " with 'sudo pm500 set-password'; no restart is needed", n.admin(), store.file());
+        }
+        credentials = List.copyOf(all);
+        verified = new Verified(new byte[0], null, List.of());
+        loadedStamp = stamp;
+    }
+
+    /**
+     * Takes credential files replaced on the machine ({@code pm500 set-password}) at the next request: two file
+     * attribute reads per request, no restart and no clear text anywhere.
+     */
+    private List<Credentials> current() {
+        if (!List.of(store.stamp(), viewerStore.stamp()).equals(loadedStamp)) {
+            List<Credentials> before = credentials;
+            try {
+                load();
+            } catch (IOException e) {
+                synchronized (this) {
+                    loadedStamp = List.of(store.stamp(), viewerStore.stamp()); // said once, not per request
+                }
+                LOG.error("Web Console: the credential files changed but cannot be read ({}); the previous logins"
+                        + " stay", e.getMessage());
+                return before;
+            }
+            for (Credentials c : credentials) {
+                if (before.stream().noneMatch(b -> b.user().equals(c.user()) && b.hash().sameAs(c.hash()))) {
+                    LOG.info("Web Console password of '{}' was set on this machine; in use from now on", c.user().name());
+                    audit.change("password.change", c.user().name());
+                }
+            }
+        }
+        return credentials;
+    }
+
+    /** Whether an administrator password is set; without one no one can log in and the console says how to set it. */
+    boolean open() {
+        return !current().isEmpty();
     }
 
     /**
@@ -218,9 +274,13 @@ public final class ConsoleLogin {
         if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
             return null;
         }
+        List<Credentials> all = current(); // first: a password replaced on the machine ends the cached login
+        if (all.isEmpty()) {
+            return null;
+        }
         byte[] digest = sha256(header);
         Verified last = verified;
-        if (last.user() != null && MessageDigest.isEqual(digest, last.digest())) {
+        if (last.user() != null && last.of() == all && MessageDigest.isEqual(digest, last.digest())) {
             return last.user();
         }
         String decoded;
@@ -235,16 +295,16 @@ public final class ConsoleLogin {
         }
         byte[] name = decoded.substring(0, colon).getBytes(StandardCharsets.UTF_8);
         char[] password = decoded.substring(colon + 1).toCharArray();
-        for (Credentials c : credentials) {
+        for (Credentials c : all) {
             if (MessageDigest.isEqual(name, c.user().name().getBytes(StandardCharsets.UTF_8))) {
                 if (c.hash().matches(password)) {
-                    verified = new Verified(digest, c.user());
+                    verified = new Verified(digest, c.user(), all);
                     return c.user();
                 }
                 return null;
             }
         }
-        credentials.get(0).hash().matches(password); // an unknown name costs what a known one does
+        all.get(0).hash().matches(password); // an unknown name costs what a known one does
         return null;
     }
 

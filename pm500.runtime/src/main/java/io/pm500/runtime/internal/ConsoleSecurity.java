@@ -67,6 +67,10 @@ public final class ConsoleSecurity implements SecurityProvider {
                 return refuse(response, HttpServletResponse.SC_FORBIDDEN, "Refused: " + refusal + ".");
             }
         }
+        if (!login.open()) {
+            return refuse(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "No Web Console password is set on"
+                    + " this gateway. On its machine run: sudo pm500 set-password");
+        }
         String header = request.getHeader("Authorization");
         if (header != null && !throttle.allowed(address)) {
             LOG.warn("Web Console: refused login from {}: {} failed logins within a minute", address,

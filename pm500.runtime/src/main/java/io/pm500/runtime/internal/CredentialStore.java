@@ -7,14 +7,15 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 
 /** The file that keeps the Web Console password hash: written whole or not at all, readable by its owner only. */
 final class CredentialStore {
-    private static final String HEADER = "# PM500 Web Console password hash. Delete this file and restart to get a new"
-            + " generated password printed on the terminal.";
+    private static final String HEADER = "# PM500 Web Console password hash. Set a new password with 'pm500"
+            + " set-password', or delete this file and restart to get one generated and printed on the terminal.";
 
     private final Path file;
 
@@ -24,6 +25,19 @@ final class CredentialStore {
 
     Path file() {
         return file;
+    }
+
+    /**
+     * What identifies this version of the file without reading it (modification time and inode, as a replacement
+     * by rename changes both), or "absent".
+     */
+    Object stamp() {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return List.of(a.lastModifiedTime(), String.valueOf(a.fileKey()), a.size());
+        } catch (IOException e) {
+            return "absent";
+        }
     }
 
     Optional<PasswordHash> load() throws IOException {

@@ -3,6 +3,7 @@ package io.pm500.runtime.internal;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
@@ -45,6 +46,11 @@ record PasswordHash(int iterations, byte[] salt, byte[] hash) {
     String format() {
         Base64.Encoder b64 = Base64.getEncoder();
         return SCHEME + "$" + iterations + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
+    }
+
+    /** Value equality (a record compares arrays by reference). */
+    boolean sameAs(PasswordHash other) {
+        return iterations == other.iterations && Arrays.equals(salt, other.salt) && Arrays.equals(hash, other.hash);
     }
 
     boolean matches(char[] password) {
