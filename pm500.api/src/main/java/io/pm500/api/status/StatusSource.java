@@ -3,10 +3,11 @@ package io.pm500.api.status;
 import io.pm500.api.reading.Quality;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * A whiteboard service: each driver reports its meters, the pipeline its sinks. Readers (status page,
+ * A whiteboard service: each driver reports its meters, the pipeline its sinks, the fleet agent its releases. Readers (status page,
  * health endpoint) collect every registered source. Implementations return a consistent snapshot cheaply
  * and never block: readers may call them on every HTTP request.
  */
@@ -19,6 +20,11 @@ public interface StatusSource {
 
     default List<SinkStatus> sinks() {
         return List.of();
+    }
+
+    /** The fleet agent's state; empty from every source but the agent (and without one). */
+    default Optional<FleetStatus> fleet() {
+        return Optional.empty();
     }
 
     /** Readings the pipeline has made since it started, by quality (absent: none of that quality). */

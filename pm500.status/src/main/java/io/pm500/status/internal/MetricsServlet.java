@@ -3,6 +3,7 @@ package io.pm500.status.internal;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.status.BlockPolls;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.api.status.FleetStatus;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.PollTimes;
 import io.pm500.api.status.SinkState;
@@ -31,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.osgi.framework.BundleContext;
@@ -111,9 +113,25 @@ public final class MetricsServlet extends HttpServlet implements MultiCollector 
                 gauge("pm500_sink_oldest_seconds", "Age of the oldest reading waiting for the sink", sinks, sink,
                         s -> s.oldestAge().toMillis() / 1000.0),
                 readings(snapshots.readings()),
+                fleet(snapshots.fleet()),
                 GaugeSnapshot.builder().name("pm500_data_free_bytes").help("Free space for outboxes: usable bytes"
                         + " of the file system of the data directory").dataPoint(GaugeDataPointSnapshot.builder()
                         .value(disk.freeBytes()).build()).build());
+    }
+
+    /** The release the fleet agent applied and the last it refused or rolled back (no points without an agent). */
+    private static GaugeSnapshot fleet(Optional<FleetStatus> fleet) {
+        GaugeSnapshot.Builder b = GaugeSnapshot.builder().name("pm500_fleet_release")
+                .help("Fleet releases: current (applied and healthy), staged, failed (the last refused or rolled back)");
+        fleet.ifPresent(f -> {
+            b.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("release", "current"))
+                    .value(f.currentRelease()).build());
+            b.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("release", "staged"))
+                    .value(f.stagedRelease()).build());
+            b.dataPoint(GaugeDataPointSnapshot.builder().labels(Labels.of("release", "failed"))
+                    .value(f.failedRelease()).build());
+        });
+        return b.build();
     }
 
     /** Each block's polls by result; results that never happened are left out. */

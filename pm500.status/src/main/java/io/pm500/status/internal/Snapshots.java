@@ -5,11 +5,13 @@ import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
+import io.pm500.api.status.FleetStatus;
 import io.pm500.api.status.StatusSource;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -39,6 +41,11 @@ public final class Snapshots {
     List<SinkStatus> sinks() {
         return sources().stream().flatMap(s -> s.sinks().stream()).sorted(Comparator.comparing(SinkStatus::sinkName))
                 .toList();
+    }
+
+    /** The fleet agent's state; empty without an agent configured. */
+    Optional<FleetStatus> fleet() {
+        return sources().stream().map(StatusSource::fleet).flatMap(Optional::stream).findFirst();
     }
 
     /** Readings made since start, by quality. */

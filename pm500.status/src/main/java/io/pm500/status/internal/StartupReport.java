@@ -130,7 +130,9 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                 count.awaitingConfiguration == 0 ? "" : ", " + count.awaitingConfiguration + " awaiting configuration",
                 count.names.isEmpty() || group == ComponentGroup.PLATFORM ? "" : " " + count.names));
         inactive.forEach(c -> LOG.warn("  component not active: {}", c));
-        ServiceReference<HttpServiceRuntime> runtime = http;
+        // the field is injected after the constructor, which reports when this bundle was restarted (a refresh)
+        ServiceReference<HttpServiceRuntime> runtime = http != null ? http
+                : context.getServiceReference(HttpServiceRuntime.class);
         if (runtime == null) {
             LOG.error("Web Console: not available: {}", whyNoHttp());
         } else {

@@ -7,6 +7,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.BlockPolls;
+import io.pm500.api.status.FleetStatus;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import java.lang.management.ManagementFactory;
@@ -45,7 +46,23 @@ final class StatusJson {
             meters.add(meter(m, snapshots.newest(m.meterId()), withValues.test(m.meterId()), now));
         }
         snapshots.sinks().forEach(s -> sinks.add(sink(s, now)));
+        snapshots.fleet().ifPresent(f -> root.set("fleet", fleet(f)));
         return root;
+    }
+
+    private static ObjectNode fleet(FleetStatus f) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("currentRelease", f.currentRelease());
+        n.put("currentName", f.currentName());
+        n.put("lastGoodRelease", f.lastGoodRelease());
+        n.put("stagedRelease", f.stagedRelease());
+        n.put("phase", f.phase());
+        n.put("failedRelease", f.failedRelease());
+        n.put("failedAt", f.failedAt() == null ? null : f.failedAt().toString());
+        n.put("failure", f.failure());
+        n.put("lastPoll", f.lastPoll() == null ? null : f.lastPoll().toString());
+        n.put("lastPollProblem", f.lastPollProblem());
+        return n;
     }
 
     private static ObjectNode gateway(BundleContext context, ServiceComponentRuntime scr) {
