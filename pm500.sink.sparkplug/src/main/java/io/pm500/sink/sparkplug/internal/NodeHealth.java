@@ -8,7 +8,10 @@ package io.pm500.sink.sparkplug.internal;
  * @param queued       readings waiting in this sink's outbox
  * @param dropped      readings this sink's outbox dropped because it was full
  * @param deadLettered readings this sink refused for good
+ * @param release      the fleet release the gateway runs (0: the jar's bundles, or no fleet agent)
+ * @param failedRelease the last fleet release refused or rolled back (0: none)
  */
-record NodeHealth(int meters, int metersOnline, long queued, long dropped, long deadLettered) {
-    static final NodeHealth NONE = new NodeHealth(0, 0, 0, 0, 0);
+record NodeHealth(int meters, int metersOnline, long queued, long dropped, long deadLettered, long release,
+        long failedRelease) {
+    static final NodeHealth NONE = new NodeHealth(0, 0, 0, 0, 0, 0, 0);
 }

@@ -41,6 +41,8 @@ final class Payloads {
     static final long ALIAS_DROPPED = 7;
     static final long ALIAS_DEAD_LETTERED = 8;
     static final long ALIAS_UPTIME = 9;
+    static final long ALIAS_RELEASE = 10;
+    static final long ALIAS_FAILED_RELEASE = 11;
     /** Device metrics and device rebirth controls take aliases from here up. */
     static final long FIRST_DEVICE_ALIAS = 100;
 
@@ -99,6 +101,13 @@ final class Payloads {
             p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_DEAD_LETTERED)
                     .setLongValue(h.deadLettered()));
         }
+        if (h.release() != before.release()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_RELEASE).setLongValue(h.release()));
+        }
+        if (h.failedRelease() != before.failedRelease()) {
+            p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_FAILED_RELEASE)
+                    .setLongValue(h.failedRelease()));
+        }
         p.addMetrics(SparkplugBProto.Payload.Metric.newBuilder().setAlias(ALIAS_UPTIME).setLongValue(uptimeSeconds));
         return p.build().toByteArray();
     }
@@ -109,6 +118,9 @@ final class Payloads {
         out.add(metric("Gateway/Outbox/Queued", ALIAS_QUEUED, MetricDataType.Int64, h.queued()));
         out.add(metric("Gateway/Outbox/Dropped", ALIAS_DROPPED, MetricDataType.Int64, h.dropped()));
         out.add(metric("Gateway/Outbox/Dead Lettered", ALIAS_DEAD_LETTERED, MetricDataType.Int64, h.deadLettered()));
+        out.add(metric("Gateway/Fleet/Release", ALIAS_RELEASE, MetricDataType.Int64, h.release()));
+        out.add(metric("Gateway/Fleet/Failed Release", ALIAS_FAILED_RELEASE, MetricDataType.Int64,
+                h.failedRelease()));
         Metric up = metric("Gateway/Uptime", ALIAS_UPTIME, MetricDataType.Int64, uptime);
         up.setProperties(new PropertySet.PropertySetBuilder().addProperty(ENG_UNIT, property(PropertyDataType.String,
                 "s")).createPropertySet());

@@ -5,6 +5,7 @@ import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.sink.Sink;
 import io.pm500.api.sink.SinkException;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.api.status.FleetStatus;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -193,7 +195,10 @@ public final class SparkplugSinkComponent implements Sink {
                 }
             }
         }
-        return new NodeHealth(meters, online, queued, dropped, dead);
+        FleetStatus fleet = statusSources.stream().map(StatusSource::fleet).flatMap(Optional::stream).findFirst()
+                .orElse(null);
+        return new NodeHealth(meters, online, queued, dropped, dead, fleet == null ? 0 : fleet.currentRelease(),
+                fleet == null ? 0 : fleet.failedRelease());
     }
 
     private SparkplugSettings settings(Config c, String edgeNodeId) {

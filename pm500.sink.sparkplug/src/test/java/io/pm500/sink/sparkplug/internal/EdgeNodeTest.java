@@ -79,7 +79,7 @@ class EdgeNodeTest {
     }
 
     EdgeNode start(SparkplugSettings s) {
-        EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0),
+        EdgeNode n = new EdgeNode(s, new BdSeqStore(data.resolve("bdSeq")), () -> new NodeHealth(3, 2, 10, 0, 0, 1796225859870L, 0),
                 catalog.withMeters(meters.get()));
         nodes.add(n);
         n.start();
@@ -104,6 +104,8 @@ class EdgeNodeTest {
         assertThat(metric(nbirth, "Node Control/Scan Rate").getValue()).isEqualTo(60_000L);
         assertThat(metric(nbirth, "Gateway/Meters Online").getValue()).isEqualTo(2);
         assertThat(metric(nbirth, "Gateway/Outbox/Queued").getValue()).isEqualTo(10L);
+        assertThat(metric(nbirth, "Gateway/Fleet/Release").getValue()).isEqualTo(1796225859870L);
+        assertThat(metric(nbirth, "Gateway/Fleet/Failed Release").getValue()).isEqualTo(0L);
 
         Instant t0 = Instant.parse("2026-11-27T10:00:00Z");
         deliver(n, List.of(good("feeder-1", "voltage.l1n", 230.5, t0),

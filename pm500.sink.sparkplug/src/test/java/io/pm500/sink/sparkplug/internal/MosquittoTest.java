@@ -46,7 +46,7 @@ class MosquittoTest {
 
     private EdgeNode node(String id, List<String> uris) {
         EdgeNode n = new EdgeNode(settings(id, uris, ""), new BdSeqStore(data.resolve("bdSeq")),
-                () -> new NodeHealth(1, 1, 0, 0, 0), SparkplugFixture.Catalog.NONE);
+                () -> new NodeHealth(1, 1, 0, 0, 0, 0, 0), SparkplugFixture.Catalog.NONE);
         n.start();
         return n;
     }
