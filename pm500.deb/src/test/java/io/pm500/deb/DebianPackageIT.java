@@ -225,6 +225,9 @@ class DebianPackageIT {
             assertThat(get(console, FIRST_PASSWORD).statusCode()).as("the replaced password").isEqualTo(401);
             assertThat(get(console, PASSWORD).statusCode()).isEqualTo(200);
             assertNowhere(FIRST_PASSWORD, gateway.output());
+            assertThat(Files.readAllLines(LOGS.resolve("audit.log")).stream()
+                    .filter(l -> l.contains("\"password.change\"")).count()).as("each new password audited once")
+                    .isEqualTo(2);
 
             Await.until(Duration.ofSeconds(60), () -> "readings in " + outbox, () -> size(outbox) > 0);
             Thread.sleep(8_000); // some seconds of polls wait for the historian

@@ -186,7 +186,7 @@ public final class ConsoleLogin {
 
     /** Reads both credential files; without an administrator hash one is generated, or the console stays closed. */
     private synchronized void load() throws IOException {
-        List<Object> stamp = List.of(store.stamp(), viewerStore.stamp()); // before reading: a later change is seen
+        List<Object> stamp = stamps(); // before reading: a change meanwhile is seen at the next request
         Names n = names;
         PasswordHash admin = store.load().orElse(null);
         if (admin == null && generate) {
@@ -210,26 +210,36 @@ public final class ConsoleLogin {
      * attribute reads per request, no restart and no clear text anywhere.
      */
     private List<Credentials> current() {
-        if (!List.of(store.stamp(), viewerStore.stamp()).equals(loadedStamp)) {
-            List<Credentials> before = credentials;
-            try {
-                load();
-            } catch (IOException e) {
-                synchronized (this) {
-                    loadedStamp = List.of(store.stamp(), viewerStore.stamp()); // said once, not per request
-                }
-                LOG.error("Web Console: the credential files changed but cannot be read ({}); the previous logins"
-                        + " stay", e.getMessage());
-                return before;
-            }
-            for (Credentials c : credentials) {
-                if (before.stream().noneMatch(b -> b.user().equals(c.user()) && b.hash().sameAs(c.hash()))) {
-                    LOG.info("Web Console password of '{}' was set on this machine; in use from now on", c.user().name());
-                    audit.change("password.change", c.user().name());
-                }
-            }
+        if (!stamps().equals(loadedStamp)) {
+            reload();
         }
         return credentials;
+    }
+
+    private List<Object> stamps() {
+        return List.of(store.stamp(), viewerStore.stamp());
+    }
+
+    /** Once per replacement however many requests see it: each new password is logged and audited once. */
+    private synchronized void reload() {
+        if (stamps().equals(loadedStamp)) {
+            return;
+        }
+        List<Credentials> before = credentials;
+        try {
+            load();
+        } catch (IOException e) {
+            loadedStamp = stamps(); // said once, not per request
+            LOG.error("Web Console: the credential files changed but cannot be read ({}); the previous logins stay",
+                    e.getMessage());
+            return;
+        }
+        for (Credentials c : credentials) {
+            if (before.stream().noneMatch(b -> b.user().equals(c.user()) && b.hash().sameAs(c.hash()))) {
+                LOG.info("Web Console password of '{}' was set on this machine; in use from now on", c.user().name());
+                audit.change("password.change", c.user().name());
+            }
+        }
     }
 
     /** Whether an administrator password is set; without one no one can log in and the console says how to set it. */
