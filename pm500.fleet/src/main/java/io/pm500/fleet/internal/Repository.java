@@ -194,12 +194,17 @@ final class Repository {
     }
 
     static String sha256(Path file) throws IOException {
-        MessageDigest digest = digest();
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[65536];
-            for (int n; (n = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, n);
-            }
+            return sha256(in);
+        }
+    }
+
+    /** SHA-256 of what the stream holds, lower-case hex. */
+    static String sha256(InputStream in) throws IOException {
+        MessageDigest digest = digest();
+        byte[] buffer = new byte[65536];
+        for (int n; (n = in.read(buffer)) > 0;) {
+            digest.update(buffer, 0, n);
         }
         return HexFormat.of().formatHex(digest.digest());
     }

@@ -14,13 +14,11 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -284,17 +282,13 @@ final class Updater {
         if (known != null) {
             return known;
         }
-        MessageDigest digest = Repository.digest();
+        String sha;
         try (InputStream in = ClassLoader.getSystemClassLoader().getResourceAsStream(location)) {
             if (in == null) {
                 return "";
             }
-            byte[] buffer = new byte[65536];
-            for (int n; (n = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, n);
-            }
+            sha = Repository.sha256(in);
         }
-        String sha = HexFormat.of().formatHex(digest.digest());
         FACTORY_SHA.put(location, sha);
         return sha;
     }
