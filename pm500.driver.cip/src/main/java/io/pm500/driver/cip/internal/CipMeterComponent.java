@@ -3,6 +3,7 @@ package io.pm500.driver.cip.internal;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.driver.kit.PolledMeter;
 import io.pm500.kit.config.ConfigValues;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
@@ -85,7 +86,7 @@ public final class CipMeterComponent implements StatusSource {
     private final SampleConsumer consumer;
     private final CipThreads threads;
     private final Originator originator;
-    private volatile CipPoller poller; // read by status readers on other threads
+    private final PolledMeter meter = new PolledMeter(LOG);
 
     @Activate
     public CipMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
@@ -97,30 +98,22 @@ public final class CipMeterComponent implements StatusSource {
     }
 
     @Modified
-    synchronized void configure(Map<String, Object> properties) {
+    void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
-        CipSettings settings;
-        try {
-            settings = CipSettings.of(config);
-        } catch (IllegalArgumentException e) {
-            LOG.error(e.getMessage());
-            throw e;
-        }
-        stop();
-        poller = new CipPoller(settings, consumer, threads, originator, Clock.systemUTC());
-        poller.start(threads.poll(), settings.blocks());
+        meter.configure(() -> CipSettings.of(config), s -> {
+            CipPoller p = new CipPoller(s, consumer, threads, originator, Clock.systemUTC());
+            p.start(threads.poll(), s.blocks());
+            return p;
+        });
     }
 
     @Deactivate
-    synchronized void stop() {
-        if (poller != null) {
-            poller.close();
-        }
+    void stop() {
+        meter.close();
     }
 
     @Override
     public List<MeterStatus> meters() {
-        CipPoller p = poller;
-        return p == null ? List.of() : List.of(p.status());
+        return meter.status();
     }
 }

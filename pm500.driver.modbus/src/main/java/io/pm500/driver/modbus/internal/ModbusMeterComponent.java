@@ -3,6 +3,7 @@ package io.pm500.driver.modbus.internal;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.driver.kit.PolledMeter;
 import io.pm500.kit.config.ConfigValues;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
@@ -87,7 +88,7 @@ public final class ModbusMeterComponent implements StatusSource {
 
     private final SampleConsumer consumer;
     private final PollScheduler scheduler;
-    private volatile MeterPoller poller; // read by status readers on other threads
+    private final PolledMeter meter = new PolledMeter(LOG);
 
     @Activate
     public ModbusMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
@@ -98,30 +99,22 @@ public final class ModbusMeterComponent implements StatusSource {
     }
 
     @Modified
-    synchronized void configure(Map<String, Object> properties) {
+    void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
-        MeterSettings settings;
-        try {
-            settings = MeterSettings.of(config);
-        } catch (IllegalArgumentException e) {
-            LOG.error(e.getMessage());
-            throw e;
-        }
-        stop();
-        poller = new MeterPoller(settings, consumer, Clock.systemUTC());
-        poller.start(scheduler.threads(), settings.blocks());
+        meter.configure(() -> MeterSettings.of(config), s -> {
+            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC());
+            p.start(scheduler.threads(), s.blocks());
+            return p;
+        });
     }
 
     @Deactivate
-    synchronized void stop() {
-        if (poller != null) {
-            poller.close();
-        }
+    void stop() {
+        meter.close();
     }
 
     @Override
     public List<MeterStatus> meters() {
-        MeterPoller p = poller;
-        return p == null ? List.of() : List.of(p.status());
+        return meter.status();
     }
 }
