@@ -30,6 +30,11 @@ public final class Demo {
         int simPort = o.number("sim-port", SIM_BASE_PORT, 1024, 65535 - 2 * meters);
         int historianPort = o.number("historian-port", 9000, 1, 65535);
         int consolePort = o.number("console-port", 8080, 1, 65535);
+        String messaging = o.get("messaging", "connected");
+        if (!List.of("connected", "unconnected", "io-input-only", "io-listen-only").contains(messaging)) {
+            System.err.println("pm500 demo: --messaging is connected, unconnected, io-input-only or io-listen-only");
+            return 1;
+        }
         Path home = Path.of(o.get("home", "pm500.demo/target/demo-home")).toAbsolutePath();
         Path gatewayJar = Path.of(o.get("gateway", "pm500.runtime/target/gateway/pm500-demo.jar")).toAbsolutePath();
         if (!Files.isRegularFile(gatewayJar)) {
@@ -79,7 +84,7 @@ public final class Demo {
         }, "pm500-demo-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         if (awaitSimulator(gateway, simPort, meters, Duration.ofSeconds(60))) {
-            writeDrivers(home, meters, simPort);
+            writeDrivers(home, meters, simPort, messaging);
         } else if (gateway.isAlive()) {
             System.err.println("pm500 demo: the simulated meters did not listen on 127.0.0.1:" + simPort + "+ within"
                     + " 60 s; see the gateway's log in " + home.resolve("logs") + " (or choose --sim-port)");
@@ -108,11 +113,28 @@ public final class Demo {
         return true;
     }
 
-    /** The drivers' configuration: meter i read over EtherNet/IP from the simulator. */
+    /** The drivers' configuration: meter i read over EtherNet/IP from the simulator (explicit messaging). */
     public static void writeDrivers(Path home, int meters, int simPort) throws IOException {
+        writeDrivers(home, meters, simPort, "connected");
+    }
+
+    /**
+     * The drivers' configuration in this messaging mode. Class 1: real-time values at an RPI of 100 ms, the rest at
+     * a few seconds, received on a free UDP port of the loopback (beside any EtherNet/IP stack on 2222).
+     */
+    public static void writeDrivers(Path home, int meters, int simPort, String messaging) throws IOException {
+        boolean io = messaging.startsWith("io-");
+        if (io) {
+            write(home.resolve("conf"), "pm500.driver.cip.io.cfg", "port=0", "bindAddress=127.0.0.1");
+        }
         for (int i = 1; i <= meters; i++) {
-            write(home.resolve("conf"), "pm500.driver.cip-meter" + i + ".cfg", "meterId=meter-" + i,
-                    "host=127.0.0.1", "port=" + cipPort(simPort, i), "profile=pm500");
+            List<String> lines = new ArrayList<>(List.of("meterId=meter-" + i, "host=127.0.0.1",
+                    "port=" + cipPort(simPort, i), "profile=pm500", "messaging=" + messaging));
+            if (io) {
+                lines.add("blockIntervals=assembly.100=0,assembly.101=100,assembly.102=100,assembly.107=5000,"
+                        + "assembly.108=1000");
+            }
+            write(home.resolve("conf"), "pm500.driver.cip-meter" + i + ".cfg", lines.toArray(String[]::new));
         }
     }
 

@@ -25,13 +25,13 @@ public final class Main {
     private static int dispatch(String command, String[] rest) throws Exception {
         return switch (command) {
             case "demo" -> Demo.run(new Options(rest, "meters", "port", "home", "gateway", "sim-port",
-                    "historian-port", "console-port"));
+                    "historian-port", "console-port", "messaging"));
             case "watch" -> Watch.run(new Options(rest, "uri", "latency"));
             case "broker" -> Demo.broker(new Options(rest, "port", "home", "tls"));
             case "historian" -> Demo.historian(new Options(rest, "port", "home"));
             default -> {
                 System.err.println("usage: pm500 demo [--meters N] [--port P] [--historian-port H] [--console-port C]"
-                        + "   gateway +"
+                        + " [--messaging connected|unconnected|io-input-only|io-listen-only]   gateway +"
                         + " simulated meters + MQTT broker + historian");
                 System.err.println("       pm500 watch [--uri tcp://127.0.0.1:1883] [--latency SECONDS]");
                 System.err.println("       pm500 broker [--port P] [--tls DIR]   only the MQTT 5 broker, for a gateway"

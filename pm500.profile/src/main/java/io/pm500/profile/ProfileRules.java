@@ -1,6 +1,7 @@
 package io.pm500.profile;
 
 import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.CipIo;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.profile.Field;
 import io.pm500.api.profile.FieldType;
@@ -72,6 +73,17 @@ final class ProfileRules {
             if (block.size() != words * 2) {
                 fail(append(at, "size"), "is " + block.size() + " bytes but the fields take " + words * 2
                         + ": fix the size or the fields");
+            }
+        }
+        CipIo io = p.cip().io();
+        if (io != null) {
+            List<Object> at = List.of("cip", "io");
+            range(at, "configurationInstance", io.configurationInstance(), 1, 0xFFFF);
+            range(at, "inputOnlyPoint", io.inputOnlyPoint(), 1, 0xFFFF);
+            range(at, "listenOnlyPoint", io.listenOnlyPoint(), 1, 0xFFFF);
+            if (io.minRpiMillis() < 1 || io.maxRpiMillis() < io.minRpiMillis()) {
+                fail(append(at, "minRpiMillis"), "must be at least 1 and at most maxRpiMillis (" + io.maxRpiMillis()
+                        + "): give the device's RPI limits in ms");
             }
         }
     }

@@ -22,11 +22,11 @@ import org.slf4j.LoggerFactory;
  * ListIdentity on the UDP port of the same number (discovery). It speaks the encapsulation protocol (ListIdentity,
  * ListServices, RegisterSession, UnRegisterSession, SendRRData, SendUnitData) and the CIP a PM500 answers:
  * Get_Attribute_Single on Assembly (class 4) and Identity (class 1), Get_Attributes_All on Identity,
- * Unconnected_Send, Forward_Open/Large_Forward_Open/Forward_Close for Class 3 connected messaging (at most 18
- * connections per meter), with the CIP general status a device gives for an unknown class, instance, attribute or
- * service. Like a real adapter it closes a Class 3 connection, and its TCP connection, that sees no request for
- * RPI × timeout multiplier, and refuses the Class 1 (I/O) connections it does not serve (0x01/0x0103). Malformed
- * frames close that connection only.
+ * Unconnected_Send, Forward_Open/Large_Forward_Open/Forward_Close for Class 3 connected messaging and for Class 1
+ * input-only and listen-only I/O ({@link ClassOneProducer}; at most 18 connections per meter in all), with the CIP
+ * general status a device gives for an unknown class, instance, attribute or service. Like a real adapter it closes
+ * a Class 3 connection, and its TCP connection, that sees no request for RPI × timeout multiplier, and refuses the
+ * transport classes it does not serve (0x01/0x0103). Malformed frames close that connection only.
  */
 final class EnipServer extends NioServer {
     static final int MAX_CONNECTIONS_PER_METER = 18;
@@ -36,10 +36,12 @@ final class EnipServer extends NioServer {
     private final Map<SimulatedMeter, Set<OpenConnection>> cipConnections = new ConcurrentHashMap<>();
     private final AtomicInteger nextSession = new AtomicInteger(0x1000);
     private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
+    private final ClassOneProducer classOne;
 
     /** Binds one port per meter on the given address (0: a free one, see {@link #port}); serves after {@link #start}. */
     EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
         super("pm500-sim-enip");
+        classOne = new ClassOneProducer(host);
         try {
             for (int i = 0; i < meters.size(); i++) {
                 listen(host, ports[i], meters.get(i));
@@ -49,6 +51,16 @@ final class EnipServer extends NioServer {
         } catch (IOException e) {
             close();
             throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        try {
+            classOne.close();
+        } catch (IOException e) {
+            LOG.debug("Class 1 socket: {}", e.toString());
         }
     }
 
@@ -92,6 +104,9 @@ final class EnipServer extends NioServer {
         final Map<Integer, OpenConnection> open = new HashMap<>();
         /** Set by a data read while the meter hangs up on reads: the connection closes instead of answering. */
         boolean hangUp;
+        /** The request's T->O Sockaddr Info item (Class 1), and the O->T one its reply carries. */
+        ByteBuffer t2oSockaddr;
+        ByteBuffer o2tSockaddr;
 
         Connection(SimulatedMeter meter, SocketChannel channel) throws IOException {
             super(meter, channel);
@@ -177,20 +192,28 @@ final class EnipServer extends NioServer {
         }
 
         private void sendRRData(byte[] context, ByteBuffer data) throws IOException {
-            ByteBuffer request = items(data).get(Cip.ITEM_UNCONNECTED_DATA);
+            Map<Integer, ByteBuffer> items = items(data);
+            ByteBuffer request = items.get(Cip.ITEM_UNCONNECTED_DATA);
             if (request == null) {
                 reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
                 return;
             }
+            t2oSockaddr = items.get(ClassOneProducer.ITEM_SOCKADDR_T2O);
+            o2tSockaddr = null;
             ByteBuffer response = messageRouter(request);
             if (hangUp) {
                 close();
                 return;
             }
-            ByteBuffer body = Cip.le(16 + response.remaining());
-            body.putInt(0).putShort((short) 0).putShort((short) 2);
+            ByteBuffer extra = o2tSockaddr;
+            ByteBuffer body = Cip.le(16 + response.remaining() + (extra == null ? 0 : 4 + extra.remaining()));
+            body.putInt(0).putShort((short) 0).putShort((short) (extra == null ? 2 : 3));
             body.putShort((short) Cip.ITEM_NULL_ADDRESS).putShort((short) 0);
             body.putShort((short) Cip.ITEM_UNCONNECTED_DATA).putShort((short) response.remaining()).put(response);
+            if (extra != null) {
+                body.putShort((short) ClassOneProducer.ITEM_SOCKADDR_O2T).putShort((short) extra.remaining())
+                        .put(extra);
+            }
             reply(Cip.CMD_SEND_RR_DATA, session, 0, context, body.flip());
         }
 
@@ -288,17 +311,25 @@ final class EnipServer extends NioServer {
             int multiplier = d.get() & 0x07;
             d.position(d.position() + 3); // reserved
             long otRpiMicros = d.getInt() & 0xffffffffL;
-            skipParameters(service, d);
+            int otParameters = parameters(service, d);
             long toRpiMicros = d.getInt() & 0xffffffffL;
-            skipParameters(service, d);
+            int toParameters = parameters(service, d);
             int transport = d.get() & 0xff;
             ByteBuffer refusal = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
                     .put((byte) 0).put((byte) 0).flip();
-            if ((transport & 0x0F) != 3) { // Class 0/1 I/O is not served: refused, as a device refuses it
+            Set<OpenConnection> table = cipConnections.get(meter);
+            boolean room = table.size() + classOne.count(meter) < MAX_CONNECTIONS_PER_METER;
+            if ((transport & 0x0F) == 1) {
+                int[] path = ioPath(d);
+                return ioOpen(service, new ClassOneProducer.Request(0, toId, serial, vendor, originator, multiplier,
+                        otRpiMicros, size(service, otParameters), toRpiMicros, size(service, toParameters),
+                        (toParameters >>> (service == Cip.SVC_LARGE_FORWARD_OPEN ? 29 : 13) & 3) == 1, path[0],
+                        path[1], path[2]), room, refusal);
+            }
+            if ((transport & 0x0F) != 3) { // Class 0 and 2 are not served: refused, as a device refuses it
                 return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);
             }
-            Set<OpenConnection> table = cipConnections.get(meter);
-            if (table.size() >= MAX_CONNECTIONS_PER_METER) {
+            if (!room) {
                 return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, refusal);
             }
             int otId = nextConnectionId.getAndIncrement();
@@ -313,8 +344,58 @@ final class EnipServer extends NioServer {
         }
 
         /** Network connection parameters: a WORD in Forward_Open, a DWORD in Large_Forward_Open. */
-        private void skipParameters(int service, ByteBuffer d) {
-            d.position(d.position() + (service == Cip.SVC_LARGE_FORWARD_OPEN ? 4 : 2));
+        private int parameters(int service, ByteBuffer d) {
+            return service == Cip.SVC_LARGE_FORWARD_OPEN ? d.getInt() : d.getShort() & 0xffff;
+        }
+
+        private static int size(int service, int parameters) {
+            return service == Cip.SVC_LARGE_FORWARD_OPEN ? parameters & 0xffff : parameters & 0x1ff;
+        }
+
+        /** Configuration instance, then the O->T and T->O connection points, of a Class 1 connection path. */
+        private static int[] ioPath(ByteBuffer d) {
+            int end = d.position() + (d.get() & 0xff) * 2;
+            int[] found = { -1, -1, -1 };
+            int points = 0;
+            while (d.position() < end) {
+                int segment = d.get() & 0xff;
+                int value = switch (segment) {
+                    case 0x20, 0x24, 0x2C -> d.get() & 0xff;
+                    case 0x21, 0x25, 0x2D -> {
+                        d.get(); // pad
+                        yield d.getShort() & 0xffff;
+                    }
+                    default -> throw new java.nio.BufferUnderflowException(); // not a path this device reads
+                };
+                if (segment == 0x24 || segment == 0x25) {
+                    found[0] = value;
+                } else if ((segment == 0x2C || segment == 0x2D) && points < 2) {
+                    found[1 + points++] = value;
+                }
+            }
+            return found;
+        }
+
+        private ByteBuffer ioOpen(int service, ClassOneProducer.Request r, boolean room, ByteBuffer refusal) {
+            int t2oPort = t2oSockaddr != null && t2oSockaddr.remaining() >= 4
+                    ? t2oSockaddr.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff : -1;
+            ClassOneProducer.Outcome outcome = classOne.open(meter, r,
+                    ((InetSocketAddress) channel.socket().getRemoteSocketAddress()).getAddress(), t2oPort, room);
+            if (outcome.status() != 0) {
+                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, outcome.status(), refusal);
+            }
+            ClassOneProducer.Request o = outcome.opened();
+            try {
+                o2tSockaddr = ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putShort((short) 2)
+                        .putShort((short) classOne.port()).putInt(0).putLong(0).flip();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            ByteBuffer b = Cip.le(26);
+            b.putInt(o.o2tId()).putInt(o.t2oId()).putShort((short) o.serial()).putShort((short) o.vendor())
+                    .putInt(o.originator()).putInt((int) o.o2tRpiMicros()).putInt((int) o.t2oRpiMicros())
+                    .put((byte) 0).put((byte) 0);
+            return CipObjects.success(service, b.flip());
         }
 
         private ByteBuffer forwardClose(ByteBuffer d) {
@@ -328,6 +409,9 @@ final class EnipServer extends NioServer {
                     .orElse(null);
             ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
                     .put((byte) 0).put((byte) 0);
+            if (found == null && classOne.close(meter, serial, vendor, originator)) {
+                return CipObjects.success(Cip.SVC_FORWARD_CLOSE, b.flip());
+            }
             if (found == null) {
                 return CipObjects.reply(Cip.SVC_FORWARD_CLOSE, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_CONNECTION_NOT_FOUND,
                         b.flip());

@@ -103,13 +103,15 @@ class DeviceBehaviourTest {
     }
 
     @Test
-    void aClass1ForwardOpenIsRefusedWithTransportNotSupported() throws Exception {
+    void aTransportClassItDoesNotServeOrAClass1PathWithoutConnectionPointsIsRefused() throws Exception {
         try (Session s = new Session()) {
-            ByteBuffer reply = s.forwardOpen(0x01, 100_000, 0);
-            assertThat(reply.get(0) & 0xff).isEqualTo(0x54 | 0x80);
-            assertThat(reply.get(2) & 0xff).as("general status").isEqualTo(0x01);
-            assertThat(reply.get(3)).as("one extended status word").isEqualTo((byte) 1);
-            assertThat(reply.getShort(4) & 0xffff).isEqualTo(0x0103);
+            for (int[] refusal : new int[][] { { 0x02, 0x0103 }, { 0x01, 0x0117 } }) {
+                ByteBuffer reply = s.forwardOpen(refusal[0], 100_000, 0);
+                assertThat(reply.get(0) & 0xff).isEqualTo(0x54 | 0x80);
+                assertThat(reply.get(2) & 0xff).as("general status").isEqualTo(0x01);
+                assertThat(reply.get(3)).as("one extended status word").isEqualTo((byte) 1);
+                assertThat(reply.getShort(4) & 0xffff).isEqualTo(refusal[1]);
+            }
             assertThat(simulator.cipConnections(0)).isEmpty();
         }
     }

@@ -4,7 +4,7 @@
  * {@link io.pm500.api.sample.MeterPlan} carries the profile a driver decodes a meter with.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package io.pm500.api.profile;
 
 import org.osgi.annotation.bundle.Export;

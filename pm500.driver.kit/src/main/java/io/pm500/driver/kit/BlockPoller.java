@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,7 @@ public abstract class BlockPoller<B extends PollBlock> {
     private final SampleConsumer consumer;
     private final Clock clock;
     private final Set<String> readThisConnection = new HashSet<>();
-    private MeterSchedule schedule;
+    private volatile MeterSchedule schedule; // read by the threads data arrives on
     private boolean closed;
 
     /**
@@ -61,7 +62,10 @@ public abstract class BlockPoller<B extends PollBlock> {
         health.announce(profile);
     }
 
-    /** Reads one block, opening the connection first when there is none (then calling {@link #opened}). */
+    /**
+     * Reads one block, opening the connection first when there is none (then calling {@link #opened}); {@code null}
+     * when the poll had nothing to read because the meter sends the block's data by itself ({@link #arrivals}).
+     */
     protected abstract Sample read(B block) throws Exception;
 
     /** Whether a connection is open. */
@@ -110,6 +114,33 @@ public abstract class BlockPoller<B extends PollBlock> {
         }
     }
 
+    /**
+     * For data the meter sends by itself (EtherNet/IP Class 1): the returned task may run on any thread, as often as
+     * data arrives; it has {@code take} run on the meter's queue, one at a time with the polls, unless a run is
+     * waiting already (which then takes the newest data). A sample {@code take} gives (an OK one, or null: nothing
+     * new) counts as a successful read of the block and goes to the pipeline.
+     */
+    protected final Runnable arrivals(String blockId, Supplier<Sample> take) {
+        Runnable onQueue = () -> took(blockId, take);
+        return () -> {
+            MeterSchedule s = schedule;
+            if (s != null) {
+                s.offer(onQueue);
+            }
+        };
+    }
+
+    private synchronized void took(String blockId, Supplier<Sample> take) {
+        if (closed) {
+            return;
+        }
+        Sample sample = take.get();
+        if (sample != null) {
+            health.succeeded(blockId, 0);
+            deliver(sample);
+        }
+    }
+
     public final MeterStatus status() {
         return health.status();
     }
@@ -148,6 +179,9 @@ public abstract class BlockPoller<B extends PollBlock> {
         } catch (Exception e) {
             PollFailure f = e instanceof PollFailure own ? own : classify(e);
             sample = Sample.failed(meterId, block.blockId(), now(), f.status(), f.detail());
+        }
+        if (sample == null) {
+            return;
         }
         if (sample.status().isOk()) {
             health.succeeded(block.blockId(), System.nanoTime() - t0);

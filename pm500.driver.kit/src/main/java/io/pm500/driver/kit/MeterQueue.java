@@ -26,6 +26,7 @@ public final class MeterQueue {
     private final BooleanSupplier slow;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    private final Set<Runnable> offered = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicLong> started = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong missed = new AtomicLong();
@@ -59,6 +60,21 @@ public final class MeterQueue {
             pending.remove(blockId);
             startedAt.set(System.nanoTime());
             poll.run();
+        });
+        drain();
+    }
+
+    /**
+     * Queues a task unless the same task is still waiting: for data the meter sends by itself, whose waiting task
+     * takes the newest data when it runs (nothing piles up behind a busy meter; nothing counts as missed).
+     */
+    public void offer(Runnable task) {
+        if (!offered.add(task)) {
+            return;
+        }
+        queue.add(() -> {
+            offered.remove(task);
+            task.run();
         });
         drain();
     }

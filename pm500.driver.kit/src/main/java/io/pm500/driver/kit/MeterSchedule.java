@@ -42,6 +42,11 @@ public final class MeterSchedule implements AutoCloseable {
         return new MeterSchedule(threads, blocks, slow);
     }
 
+    /** Runs a task on the meter's queue unless it is waiting there already ({@link MeterQueue#offer}). */
+    public void offer(Runnable task) {
+        queue.offer(task);
+    }
+
     /** Polls skipped because the previous one of their block had not run yet, or had only just run. */
     public long missed() {
         return queue.missed();

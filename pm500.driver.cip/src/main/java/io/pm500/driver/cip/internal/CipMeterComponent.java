@@ -50,17 +50,28 @@ public final class CipMeterComponent implements StatusSource {
         String profile() default DeviceProfiles.PM500;
 
         @AttributeDefinition(name = "Block intervals", description = "<block>=<milliseconds> per profile assembly"
-                + " to poll; 0 = once per connection; at least 50 ms otherwise. Blocks not listed are not read"
-                + " (assembly.103-106, maximum and demand values, are optional).")
+                + " to poll (in io modes: its RPI); 0 = once per connection (in io modes too: an explicit read); at"
+                + " least 50 ms otherwise. Blocks not listed are not read (assembly.103-106, maximum and demand"
+                + " values, are optional).")
         String[] blockIntervals() default { "assembly.100=0", "assembly.101=1000", "assembly.102=1000",
                 "assembly.107=5000", "assembly.108=1000" };
 
         @AttributeDefinition(name = "Messaging", description = "connected: Class 3 messages over one CIP"
                 + " connection (fewer bytes per poll, loss detected sooner; uses 1 of the meter's 18 connections);"
-                + " unconnected: UCMM requests, no CIP connection.", options = {
+                + " unconnected: UCMM requests, no CIP connection; io-input-only: Class 1, the meter produces each"
+                + " listed assembly at its interval (the RPI) over UDP, one connection per assembly;"
+                + " io-listen-only: Class 1 beside a PLC's connection that owns the assembly (refused while there is"
+                + " none). See docs/drivers.md.", options = {
                         @Option(label = "connected", value = "connected"),
-                        @Option(label = "unconnected", value = "unconnected") })
+                        @Option(label = "unconnected", value = "unconnected"),
+                        @Option(label = "io-input-only", value = "io-input-only"),
+                        @Option(label = "io-listen-only", value = "io-listen-only") })
         String messaging() default "connected";
+
+        @AttributeDefinition(name = "Class 1 timeout multiplier", description = "io modes: a connection without"
+                + " data for RPI × this (4, 8 … 512) is lost and opened again; the meter applies the same to the"
+                + " gateway's heartbeats.")
+        int ioTimeoutMultiplier() default 4;
 
         @AttributeDefinition(name = "Timeout (ms)", description = "Connect and reply timeout.")
         int timeoutMillis() default 1000;
@@ -86,14 +97,16 @@ public final class CipMeterComponent implements StatusSource {
     private final SampleConsumer consumer;
     private final CipThreads threads;
     private final Originator originator;
+    private final IoPort ioPort;
     private final PolledMeter meter = new PolledMeter(LOG);
 
     @Activate
     public CipMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
-            @Reference CipThreads threads, @Reference Originator originator) {
+            @Reference CipThreads threads, @Reference Originator originator, @Reference IoPort ioPort) {
         this.consumer = consumer;
         this.threads = threads;
         this.originator = originator;
+        this.ioPort = ioPort;
         configure(properties);
     }
 
@@ -101,7 +114,7 @@ public final class CipMeterComponent implements StatusSource {
     void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         meter.configure(() -> CipSettings.of(config), s -> {
-            CipPoller p = new CipPoller(s, consumer, threads, originator, Clock.systemUTC());
+            CipPoller p = new CipPoller(s, consumer, threads, originator, ioPort, Clock.systemUTC());
             p.start(threads.poll(), s.blocks());
             return p;
         });

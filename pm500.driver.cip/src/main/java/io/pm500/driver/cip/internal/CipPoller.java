@@ -64,15 +64,18 @@ final class CipPoller extends BlockPoller<BlockPlan> {
     private final ClassThree.Timing timing;
     private SessionClient client;
     private ClassThree.Connection connection;
+    private final IoConnections io;
     private final Map<String, String> sizeMismatch = new HashMap<>(); // block → why, checked once a session
     private String identityMismatch;
 
-    CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Originator originator, Clock clock) {
+    CipPoller(CipSettings settings, SampleConsumer consumer, CipThreads threads, Originator originator, IoPort ioPort,
+            Clock clock) {
         super(settings.meterId(), "EtherNet/IP", DRIVER, settings.endpoint(), settings.intervals(),
-                settings.lostAfter(), settings.enabled(), settings.profile(), consumer, clock);
+                settings.lostAfterFailures(), settings.enabled(), settings.profile(), consumer, clock);
         this.settings = settings;
         this.threads = threads;
         this.originator = originator;
+        this.io = new IoConnections(settings, threads, originator, ioPort, clock, this::arrivals);
         this.timing = ClassThree.Timing.forGap(settings.requestGap(), settings.timeoutMillis());
     }
 
@@ -101,6 +104,9 @@ final class CipPoller extends BlockPoller<BlockPlan> {
     protected Sample read(BlockPlan block) throws Exception {
         if (client == null) {
             open();
+        }
+        if (settings.messaging().io() && block.rpiMillis() > 0) {
+            return io.poll(block, client, this::await);
         }
         String mismatch = hasSize(block.block()) ? checkSize(block.block()) : null;
         if (mismatch != null) {
@@ -233,7 +239,7 @@ final class CipPoller extends BlockPoller<BlockPlan> {
      * Waits for a reply; the library times requests out itself, this bound only guards against it not doing so. A
      * connection that ends meanwhile fails the wait at once ({@link SessionClient#inFlight}).
      */
-    private <T> T await(CompletableFuture<T> future) throws Exception {
+    <T> T await(CompletableFuture<T> future) throws Exception {
         if (client != null) {
             client.inFlight(future);
         }
@@ -245,6 +251,11 @@ final class CipPoller extends BlockPoller<BlockPlan> {
             future.cancel(false);
             throw e;
         }
+    }
+
+    /** Datagrams received, dropped (repeated or older) and missed (sequence gaps) on the Class 1 connections. */
+    synchronized long[] ioCounts() {
+        return io.counts();
     }
 
     @Override
@@ -298,17 +309,21 @@ final class CipPoller extends BlockPoller<BlockPlan> {
         ClassThree.Connection open = connection;
         client = null;
         connection = null;
+        Duration timeout = Duration.ofMillis(settings.timeoutMillis());
+        boolean intact = c != null && c.intact();
+        List<CompletableFuture<?>> closes = io.closeAll(intact ? c : null, timeout);
         if (c == null) {
             return;
         }
-        if (!c.intact()) {
+        if (!intact) {
             c.closeAll();
             c.disconnect();
             return;
         }
-        CompletableFuture<?> forwardClose = open != null
-                ? ClassThree.close(c, open, Duration.ofMillis(settings.timeoutMillis()))
-                : CompletableFuture.completedFuture(null);
-        forwardClose.handle((r, e) -> c.disconnect()).thenCompose(f -> f).whenComplete((r, e) -> c.closeAll());
+        if (open != null) {
+            closes.add(ClassThree.close(c, open, timeout));
+        }
+        CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)).handle((r, e) -> c.disconnect())
+                .thenCompose(f -> f).whenComplete((r, e) -> c.closeAll());
     }
 }

@@ -31,6 +31,11 @@ record CipConfigFixture(String meterId, String host, int port, String profile, S
     }
 
     @Override
+    public int ioTimeoutMultiplier() {
+        return 4;
+    }
+
+    @Override
     public String webconsole_configurationFactory_nameHint() {
         return "";
     }

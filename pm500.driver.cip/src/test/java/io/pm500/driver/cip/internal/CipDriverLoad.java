@@ -41,7 +41,7 @@ public final class CipDriverLoad {
                     "assembly.100=0", "assembly.101=1000", "assembly.102=1000", "assembly.107=5000",
                     "assembly.108=1000"));
             CipPoller poller = new CipPoller(settings, consumer, threads,
-                    new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+                    new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED), new IoPort("127.0.0.1", 0),
                     Clock.systemUTC());
             schedules.add(MeterSchedule.start(threads.poll(), settings.blocks().stream()
                     .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> {

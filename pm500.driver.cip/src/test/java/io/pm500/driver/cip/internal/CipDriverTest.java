@@ -2,6 +2,7 @@ package io.pm500.driver.cip.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.tuple;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -140,7 +141,7 @@ class CipDriverTest {
     private CipSettings settings(CipConfigFixture config) {
         CipSettings s = CipSettings.of(config);
         poller = new CipPoller(s, new DriverEvents(samples::add), threads,
-                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED), new IoPort("127.0.0.1", 0),
                 Clock.systemUTC());
         return s;
     }
@@ -317,10 +318,28 @@ class CipDriverTest {
                 .withMessageContaining("meterId 'feeder 7'").withMessageContaining("host ' '")
                 .withMessageContaining("port 70000: must be 1..65535 (EtherNet/IP: 44818)")
                 .withMessageContaining("timeoutMillis 20").withMessageContaining("lostAfter 0")
-                .withMessageContaining("messaging 'implicit': connected or unconnected")
+                .withMessageContaining("messaging 'implicit': connected, unconnected, io-input-only or io-listen-only")
                 .withMessageContaining("identityCheck 'maybe'")
                 .withMessageContaining("'assembly.101=10': an interval is 0")
                 .withMessageContaining("no EtherNet/IP block 'assembly.999'");
+    }
+
+    @Test
+    void classOneSettingsAreCheckedAgainstTheProfile() {
+        CipConfigFixture io = new CipConfigFixture("feeder-7", "10.0.0.7", 44818, "pm500",
+                new String[] { "assembly.100=0", "assembly.101=50", "assembly.102=100" }, "io-listen-only", 1000, 3,
+                "error", true);
+        assertThatIllegalArgumentException().isThrownBy(() -> CipSettings.of(io))
+                .withMessageContaining("blockIntervals assembly.101=50: the RPI in io-listen-only must be"
+                        + " 100..10000 ms for this profile")
+                .withMessageNotContaining("assembly.100").withMessageNotContaining("assembly.102");
+        CipSettings ok = CipSettings.of(new CipConfigFixture("feeder-7", "10.0.0.7", 44818, "pm500",
+                new String[] { "assembly.100=0", "assembly.102=100" }, "io-input-only", 1000, 3, "error", true));
+        assertThat(ok.blocks()).extracting(BlockPlan::blockId, BlockPlan::rpiMillis, BlockPlan::intervalMillis)
+                .containsExactly(tuple("assembly.100", 0L, 0L), tuple("assembly.102", 100L, 200L));
+        assertThat(ok.intervals()).as("what the pipeline's staleness counts with").containsEntry("assembly.102",
+                1000L);
+        assertThat(ok.lostAfterFailures()).as("the watchdog has waited already").isEqualTo(1);
     }
 
     private void awaitBackoff() throws InterruptedException {

@@ -65,7 +65,7 @@ class OpenerAdapterTest {
         CipSettings s = CipSettings.of(new CipConfigFixture("opener-" + messaging, "127.0.0.1", OpenerProcess.PORT,
                 profileFile, intervals, messaging, 1000, 2, identityCheck, true));
         poller = new CipPoller(s, new DriverEvents(samples::add), threads,
-                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED),
+                new Originator(Originator.DEFAULT_VENDOR_ID, 0x5EED), new IoPort("127.0.0.1", 0),
                 Clock.systemUTC());
         return s;
     }

@@ -1,0 +1,285 @@
+package io.pm500.driver.cip.internal;
+
+import com.digitalpetri.enip.cip.CipResponseException;
+import com.digitalpetri.enip.cip.epath.EPath.PaddedEPath;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.ClassId;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.ConnectionPoint;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.InstanceId;
+import com.digitalpetri.enip.cip.services.ForwardCloseService;
+import com.digitalpetri.enip.cip.services.ForwardOpenService;
+import com.digitalpetri.enip.cip.structs.ForwardCloseRequest;
+import com.digitalpetri.enip.cip.structs.ForwardOpenRequest;
+import com.digitalpetri.enip.cip.structs.ForwardOpenResponse;
+import com.digitalpetri.enip.cip.structs.NetworkConnectionParameters;
+import com.digitalpetri.enip.commands.SendRRData;
+import com.digitalpetri.enip.cpf.CpfItem;
+import com.digitalpetri.enip.cpf.CpfPacket;
+import com.digitalpetri.enip.cpf.NullAddressItem;
+import com.digitalpetri.enip.cpf.SockAddr;
+import com.digitalpetri.enip.cpf.SockAddrItemO2t;
+import com.digitalpetri.enip.cpf.SockAddrItemT2o;
+import com.digitalpetri.enip.cpf.UnconnectedDataItemRequest;
+import com.digitalpetri.enip.cpf.UnconnectedDataItemResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
+import io.pm500.api.profile.CipBlock;
+import io.pm500.api.profile.CipIo;
+import io.pm500.driver.cip.internal.CipSettings.Messaging;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One Class 1 connection consuming an assembly the meter produces, input-only or listen-only. The Forward_Open
+ * (transport class 1, cyclic) names the configuration assembly, the heartbeat connection point (O->T) and the
+ * assembly (T->O) in its path, and carries a T->O Sockaddr Info item with the gateway's Class 1 port, so the meter
+ * sends there whatever port that is. The meter then produces the assembly every RPI; the gateway sends a heartbeat
+ * every RPI, without which the meter would close the connection after RPI × multiplier.
+ *
+ * <p>Datagrams are checked by their 32-bit sequence number: a repeat or an older one is dropped, a jump counts the
+ * datagrams missed. What is new goes to the meter's queue ({@link #takeNew}) — data that differs from the last handed
+ * on, or the same data once a {@link #REPORT_NANOS report interval} has passed, so that a 100 ms RPI does not
+ * multiply the readings of a meter whose values stand still; the rest only feeds the watchdog, on the receiving
+ * thread, without a copy or a thread hand-off. Heartbeats go at the RPI, but not more often than every
+ * {@value #MIN_HEARTBEAT_MILLIS} ms (the profile's limits permitting): they only keep the connection open.
+ */
+final class ClassOne implements IoPort.Receiver {
+    /** How often unchanged data is still handed on, so the pipeline knows the values are current. */
+    static final long REPORT_NANOS = 1_000_000_000L;
+    private static final int TRANSPORT_CLASS_1_CYCLIC = 0x01;
+    private static final int EIP_IO_PORT = 2222;
+    private static final int AF_INET = 2;
+    /** O->T: the heartbeat carries the class 1 sequence count only. */
+    private static final int HEARTBEAT_SIZE = 2;
+    static final long MIN_HEARTBEAT_MILLIS = 500;
+    private static final AtomicInteger T2O_IDS = new AtomicInteger(ThreadLocalRandom.current().nextInt());
+
+    private final CipBlock block;
+    private final PaddedEPath path;
+    private final Duration rpi;
+    private final Duration heartbeatRpi;
+    private final long watchdogNanos;
+    private final int dataOffset;
+    private final IoPort port;
+    private Runnable arrived = () -> { };
+    private final AtomicReference<byte[]> latest = new AtomicReference<>();
+    private final ByteBuffer heartbeat = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+    private int t2oId;
+    private int o2tId;
+    private int serial;
+    private int vendorId;
+    private long originatorSerial;
+    private InetSocketAddress heartbeatTo;
+    private int heartbeatSequence;
+    // written by the port's receiving thread only
+    private boolean first = true;
+    private int lastSequence;
+    private byte[] lastOffered;
+    private long lastOfferedNanos;
+    private volatile long lastNanos;
+    private volatile long received;
+    private volatile long dropped;
+    private volatile long missed;
+    private volatile long wrongSize;
+
+    ClassOne(CipIo io, Messaging mode, CipBlock block, Duration rpi, int multiplierCode, IoPort port) {
+        this.block = block;
+        this.rpi = rpi;
+        this.heartbeatRpi = Duration.ofMillis(Math.min(io.maxRpiMillis(),
+                Math.max(rpi.toMillis(), MIN_HEARTBEAT_MILLIS)));
+        this.watchdogNanos = rpi.toNanos() * (4L << multiplierCode);
+        this.dataOffset = 2 + (io.runIdleHeader() ? 4 : 0);
+        this.port = port;
+        this.lastNanos = System.nanoTime();
+        int heartbeatPoint = mode == Messaging.IO_LISTEN_ONLY ? io.listenOnlyPoint() : io.inputOnlyPoint();
+        this.path = new PaddedEPath(new ClassId(4), new InstanceId(io.configurationInstance()),
+                new ConnectionPoint(heartbeatPoint), new ConnectionPoint(block.instance()));
+    }
+
+    /**
+     * Forward_Open on the meter's session; on success the connection receives, and its heartbeats are due every
+     * {@link #heartbeatRpi()} ({@link #heartbeat}).
+     *
+     * @param arrived run on the receiving thread when new data waits; it must hand {@link #takeNew} to the meter's
+     *                queue, not call it
+     */
+    CompletableFuture<ClassOne> open(SessionClient client, Originator originator, int multiplierCode,
+            Duration requestTimeout, String host, Runnable arrived) throws IOException {
+        this.arrived = arrived;
+        int requested = T2O_IDS.incrementAndGet();
+        int udpPort = port.port();
+        t2oId = requested;
+        port.register(requested, this); // the meter may send its first datagram before its reply
+        NetworkConnectionParameters o2t = new NetworkConnectionParameters(HEARTBEAT_SIZE,
+                NetworkConnectionParameters.SizeType.Fixed, NetworkConnectionParameters.Priority.Scheduled,
+                NetworkConnectionParameters.ConnectionType.PointToPoint, false);
+        NetworkConnectionParameters t2o = new NetworkConnectionParameters(dataOffset + block.size(),
+                NetworkConnectionParameters.SizeType.Fixed, NetworkConnectionParameters.Priority.Scheduled,
+                NetworkConnectionParameters.ConnectionType.PointToPoint, false);
+        int connectionSerial = ThreadLocalRandom.current().nextInt(1, 0x10000);
+        ForwardOpenService service = new ForwardOpenService(new ForwardOpenRequest(requestTimeout, 0, requested,
+                connectionSerial, originator.vendorId(), originator.serialNumber(), multiplierCode, path, heartbeatRpi,
+                o2t, rpi, t2o, TRANSPORT_CLASS_1_CYCLIC));
+        SockAddrItemT2o here = new SockAddrItemT2o(new SockAddr(AF_INET, udpPort, new byte[4], 0));
+        lastNanos = System.nanoTime(); // the first datagram has a whole watchdog to come
+        CompletableFuture<SendRRData> reply = client.inFlight(client.sendRRData(new SendRRData(
+                new CpfPacket(new NullAddressItem(), new UnconnectedDataItemRequest(service::encodeRequest), here))));
+        return reply.handle((r, e) -> {
+            if (e != null) {
+                port.unregister(requested, this);
+                throw e instanceof CompletionException ce ? ce : new CompletionException(e);
+            }
+            try {
+                opened(r, service, host);
+                return this;
+            } catch (Exception ex) {
+                port.unregister(requested, this);
+                throw new CompletionException(ex);
+            }
+        });
+    }
+
+    private void opened(SendRRData reply, ForwardOpenService service, String host) throws Exception {
+        ByteBuf data = null;
+        int heartbeatPort = EIP_IO_PORT;
+        for (CpfItem item : reply.getPacket().getItems()) {
+            if (item instanceof UnconnectedDataItemResponse u) {
+                data = u.getData();
+            } else if (item instanceof SockAddrItemO2t o) {
+                heartbeatPort = o.getSockAddr().getSinPort();
+            }
+        }
+        if (data == null) {
+            throw new IOException("the Forward_Open reply has no data item");
+        }
+        try {
+            ForwardOpenResponse response = service.decodeResponse(data);
+            ReferenceCountUtil.release(response.getApplicationReply());
+            o2tId = response.getO2tConnectionId();
+            serial = response.getConnectionSerialNumber();
+            vendorId = response.getOriginatorVendorId();
+            originatorSerial = response.getOriginatorSerialNumber();
+            if (response.getT2oConnectionId() != t2oId) { // the meter chose the id it produces with
+                port.unregister(t2oId, this);
+                t2oId = response.getT2oConnectionId();
+                port.register(t2oId, this);
+            }
+        } catch (CipResponseException e) {
+            throw e;
+        } finally {
+            ReferenceCountUtil.release(data);
+        }
+        heartbeatTo = new InetSocketAddress(host, heartbeatPort);
+    }
+
+    Duration heartbeatRpi() {
+        return heartbeatRpi;
+    }
+
+    CipBlock block() {
+        return block;
+    }
+
+    /** The O->T heartbeat, on a timer every RPI: sequenced address item, then the class 1 sequence count. */
+    void heartbeat() throws IOException {
+        heartbeat.clear();
+        heartbeat.putShort((short) 2).putShort((short) IoPort.SEQUENCED_ADDRESS).putShort((short) 8).putInt(o2tId)
+                .putInt(++heartbeatSequence).putShort((short) IoPort.CONNECTED_DATA)
+                .putShort((short) HEARTBEAT_SIZE).putShort((short) 0);
+        heartbeat.flip();
+        port.send(heartbeat, heartbeatTo);
+    }
+
+    @Override
+    public void received(int sequence, ByteBuffer data) {
+        if (!first && sequence - lastSequence <= 0) {
+            dropped++; // a duplicate or an older datagram, overtaken by a newer one
+            return;
+        }
+        if (!first && sequence - lastSequence > 1) {
+            missed += sequence - lastSequence - 1;
+        }
+        first = false;
+        lastSequence = sequence;
+        if (data.remaining() != dataOffset + block.size()) {
+            wrongSize++;
+            return;
+        }
+        long now = System.nanoTime();
+        received++;
+        lastNanos = now;
+        int from = data.position() + dataOffset;
+        if (same(data, from) && now - lastOfferedNanos < REPORT_NANOS) {
+            return;
+        }
+        byte[] copy = new byte[block.size()];
+        data.get(from, copy);
+        lastOffered = copy;
+        lastOfferedNanos = now;
+        latest.set(copy);
+        arrived.run();
+    }
+
+    private boolean same(ByteBuffer data, int from) {
+        byte[] last = lastOffered;
+        if (last == null) {
+            return false;
+        }
+        for (int i = 0; i < last.length; i++) {
+            if (data.get(from + i) != last[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** On the meter's queue: the newest data handed on, once; null when there is none since the last call. */
+    ByteBuffer takeNew() {
+        byte[] data = latest.getAndSet(null);
+        return data == null ? null : ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Null while data comes within RPI × multiplier; else why not, naming the cause and the fix. */
+    String expired(Messaging mode) {
+        long silent = System.nanoTime() - lastNanos;
+        if (silent <= watchdogNanos) {
+            return null;
+        }
+        String why = "no Class 1 data of " + block.id() + " for " + silent / 1_000_000 + " ms (RPI "
+                + rpi.toMillis() + " ms × " + watchdogNanos / rpi.toNanos() + ")";
+        if (wrongSize > 0) {
+            return why + "; " + wrongSize + " datagrams of another size than the profile's " + block.size()
+                    + " bytes" + (dataOffset > 2 ? " after the run/idle header" : "") + ": fix cip.io.runIdleHeader or"
+                    + " the block's size in the profile";
+        }
+        return why + (mode == Messaging.IO_LISTEN_ONLY
+                ? ": the connection that owns the assembly has gone (a listen-only connection ends with it) or the"
+                        + " meter stopped"
+                : ": the meter stopped producing, or a firewall drops UDP to the gateway's Class 1 port");
+    }
+
+    /** Datagrams taken, dropped as repeats or older, and missed (gaps in the sequence). */
+    long[] counts() {
+        return new long[] { received, dropped, missed };
+    }
+
+    /** Stops receiving; Forward_Close while the session stands (the reply changes nothing). */
+    CompletableFuture<?> close(SessionClient client, Duration requestTimeout) {
+        port.unregister(t2oId, this);
+        if (client == null || !client.intact() || heartbeatTo == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        ForwardCloseService service = new ForwardCloseService(new ForwardCloseRequest(requestTimeout, serial,
+                vendorId, originatorSerial, path));
+        CompletableFuture<ByteBuf> reply = client.sendUnconnectedData(service::encodeRequest);
+        reply.thenAccept(ReferenceCountUtil::release);
+        return reply;
+    }
+}

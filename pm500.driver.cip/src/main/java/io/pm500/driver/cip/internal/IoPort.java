@@ -1,0 +1,182 @@
+package io.pm500.driver.cip.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one UDP socket of every Class 1 connection the driver opens: the meters' produced data (T->O) arrives on it and
+ * is handed to its connection by the connection id; the gateway's heartbeats (O->T) leave from it. Bound when the
+ * first Class 1 connection opens, so a port another program holds stops only the Class 1 meters, each saying why.
+ * A change of its configuration restarts every EtherNet/IP meter.
+ */
+@Component(service = IoPort.class, configurationPid = IoPort.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = IoPort.Config.class)
+public final class IoPort {
+    static final String PID = "pm500.driver.cip.io";
+    /** Common packet format item types of an I/O datagram. */
+    static final int SEQUENCED_ADDRESS = 0x8002;
+    static final int CONNECTED_DATA = 0x00B1;
+    private static final int MAX_DATAGRAM = 1500;
+    private static final Logger LOG = LoggerFactory.getLogger(IoPort.class);
+
+    @ObjectClassDefinition(name = "PM500 EtherNet/IP Class 1 port",
+            description = "The UDP port the meters' Class 1 data arrives on (io-input-only, io-listen-only meters).")
+    public @interface Config {
+        @AttributeDefinition(name = "UDP port", description = "2222 is EtherNet/IP's I/O port; on a host where"
+                + " another EtherNet/IP stack holds it, choose another (the Forward_Open tells the meter) or 0 for any"
+                + " free port. Open it in the firewall for the meters' addresses.")
+        int port() default 2222;
+
+        @AttributeDefinition(name = "Bind address", description = "The local address to receive on; 0.0.0.0 = all.")
+        String bindAddress() default "0.0.0.0";
+    }
+
+    /** Where a connection's data goes: called on the port's receiving thread, so it must not block. */
+    interface Receiver {
+        /**
+         * @param sequence the datagram's 32-bit sequence number (the sequenced address item's)
+         * @param data     the connected data item's content (class 1 sequence count first), valid during the call
+         */
+        void received(int sequence, ByteBuffer data);
+    }
+
+    private final String bindAddress;
+    private final int configuredPort;
+    private final Map<Integer, Receiver> receivers = new ConcurrentHashMap<>();
+    private volatile DatagramChannel channel;
+    private Thread thread;
+    private long malformed;
+    private long unknown;
+
+    @Activate
+    public IoPort(Config config) {
+        this(config.bindAddress(), config.port());
+    }
+
+    IoPort(String bindAddress, int port) {
+        this.bindAddress = bindAddress;
+        this.configuredPort = port;
+    }
+
+    /** Binds the socket unless bound; the error names the setting and the fix. */
+    synchronized DatagramChannel open() throws IOException {
+        if (channel != null) {
+            return channel;
+        }
+        DatagramChannel c = DatagramChannel.open();
+        try {
+            c.bind(new InetSocketAddress(bindAddress, configuredPort));
+        } catch (IOException e) {
+            c.close();
+            throw new IOException("cannot receive Class 1 data on UDP " + bindAddress + ":" + configuredPort
+                    + " (" + e.getMessage() + "): another program holds it; set another port in " + PID, e);
+        }
+        channel = c;
+        thread = new Thread(this::receive, "pm500-cip-io");
+        thread.setDaemon(true);
+        thread.start();
+        LOG.info("EtherNet/IP driver: receiving Class 1 data on UDP {}", c.getLocalAddress());
+        return c;
+    }
+
+    /** The port the meters send to (the bound one when the configuration says 0). */
+    synchronized int port() throws IOException {
+        return ((InetSocketAddress) open().getLocalAddress()).getPort();
+    }
+
+    void register(int t2oConnectionId, Receiver receiver) {
+        receivers.put(t2oConnectionId, receiver);
+    }
+
+    void unregister(int t2oConnectionId, Receiver receiver) {
+        receivers.remove(t2oConnectionId, receiver);
+    }
+
+    /** Sends one datagram (a heartbeat); a failure is the caller's to report. */
+    void send(ByteBuffer datagram, SocketAddress to) throws IOException {
+        DatagramChannel c = channel;
+        (c != null ? c : open()).send(datagram, to);
+    }
+
+    private void receive() {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_DATAGRAM).order(ByteOrder.LITTLE_ENDIAN);
+        DatagramChannel c;
+        synchronized (this) {
+            c = channel;
+        }
+        while (true) {
+            buffer.clear();
+            try {
+                c.receive(buffer);
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                LOG.warn("EtherNet/IP driver: receiving Class 1 data failed: {}", e.toString());
+                continue;
+            }
+            buffer.flip();
+            dispatch(buffer);
+        }
+    }
+
+    /** Item count, the sequenced address item (connection id, sequence number), the connected data item. */
+    private void dispatch(ByteBuffer b) {
+        if (b.remaining() < 2 + 4 + 8 + 4 || b.getShort() != 2 || (b.getShort() & 0xFFFF) != SEQUENCED_ADDRESS
+                || b.getShort() != 8) {
+            malformed("not a Class 1 datagram");
+            return;
+        }
+        int connectionId = b.getInt();
+        int sequence = b.getInt();
+        if ((b.getShort() & 0xFFFF) != CONNECTED_DATA) {
+            malformed("no connected data item");
+            return;
+        }
+        int length = b.getShort() & 0xFFFF;
+        if (length != b.remaining()) {
+            malformed("data item of " + length + " bytes in " + b.remaining());
+            return;
+        }
+        Receiver r = receivers.get(connectionId);
+        if (r == null) {
+            if (unknown++ % 1000 == 0) { // a connection just closed, or a producer that is not ours: seldom news
+                LOG.debug("EtherNet/IP driver: Class 1 data for no open connection (id {}); {} such so far",
+                        Integer.toHexString(connectionId), unknown);
+            }
+            return;
+        }
+        r.received(sequence, b);
+    }
+
+    private void malformed(String why) {
+        if (malformed++ % 1000 == 0) {
+            LOG.warn("EtherNet/IP driver: a datagram on the Class 1 port was dropped ({}); {} so far", why,
+                    malformed);
+        }
+    }
+
+    @Deactivate
+    synchronized void close() throws IOException, InterruptedException {
+        if (channel != null) {
+            channel.close();
+            thread.join(5000);
+            channel = null;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.pm500.driver.cip.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pm500.api.profile.DeviceProfile;
+import io.pm500.api.sample.AcquisitionStatus;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.status.ConnectionState;
+import io.pm500.profile.DeviceProfiles;
+import io.pm500.simulator.Simulator;
+import io.pm500.testkit.Await;
+import io.pm500.testkit.pipeline.DriverEvents;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Class 1 against the simulator (the built-in PM500 profile's assumed connection points): 200 meters producing at
+ * 100 ms into one gateway port, and listen-only's dependence on a producing connection, as a device behaves.
+ */
+@Tag("slow")
+class ClassOneSimulatorTest {
+    private DeviceProfile pm500;
+    private final List<CipPoller> pollers = new ArrayList<>();
+    private CipThreads threads;
+    private IoPort port;
+    private Simulator simulator;
+
+    @BeforeEach
+    void start() throws Exception {
+        pm500 = DeviceProfiles.builtIn(DeviceProfiles.PM500);
+        threads = new CipThreads();
+        port = new IoPort("127.0.0.1", 0);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        pollers.forEach(CipPoller::close);
+        port.close();
+        threads.stop();
+        simulator.close();
+    }
+
+    private CipPoller meter(int index, String messaging, int originatorSerial, DriverEvents events) {
+        CipSettings s = CipSettings.of(CipConfigFixture.meter("m" + index, simulator.enipPort(index), messaging,
+                "assembly.100=0", "assembly.102=100"));
+        CipPoller poller = new CipPoller(s, events, threads, new Originator(Originator.DEFAULT_VENDOR_ID,
+                originatorSerial), port, Clock.systemUTC());
+        pollers.add(poller);
+        poller.start(threads.poll(), s.blocks());
+        return poller;
+    }
+
+    @Test
+    void twoHundredMetersAtOneHundredMillisecondsLoseNoDatagram() throws Exception {
+        int meters = 200;
+        simulator = new Simulator(pm500, meters, "127.0.0.1", 0, 11, System::currentTimeMillis);
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        DriverEvents events = new DriverEvents(s -> (s.status().isOk() ? ok : failed).incrementAndGet());
+        for (int m = 0; m < meters; m++) {
+            meter(m, "io-input-only", 0x5EED, events);
+        }
+        Await.until("every meter receiving", Duration.ofSeconds(30), () -> pollers.stream()
+                .allMatch(p -> p.status().state() == ConnectionState.CONNECTED && p.ioCounts()[0] > 5));
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long[] before = total();
+        long cpu0 = gatewayCpu(mx);
+        long failed0 = failed.get();
+        long ok0 = ok.get();
+        Thread.sleep(5000);
+        long cpu = gatewayCpu(mx) - cpu0;
+        long[] after = total();
+        long received = after[0] - before[0];
+        System.out.printf("Class 1, %d meters at RPI 100 ms, 5 s: %d datagrams (%.0f/s), %d dropped, %d missed,"
+                + " %d samples; gateway threads' CPU %.2f s = %.1f %% of one core, %.1f us per datagram%n", meters,
+                received, received / 5.0, after[1] - before[1], after[2] - before[2], ok.get() - ok0, cpu / 1e9,
+                100.0 * cpu / 5e9, cpu / 1e3 / received);
+        assertThat(received).as("datagrams in 5 s").isGreaterThanOrEqualTo(meters * 50L * 95 / 100);
+        assertThat(after[2] - before[2]).as("sequence gaps").isZero();
+        assertThat(failed.get() - failed0).as("failed samples").isZero();
+        assertThat(ok.get() - ok0).as("samples: changed data at once, unchanged once a second")
+                .isGreaterThanOrEqualTo(meters * 4L);
+    }
+
+    private long[] total() {
+        long[] sum = new long[3];
+        for (CipPoller p : pollers) {
+            long[] n = p.ioCounts();
+            for (int i = 0; i < 3; i++) {
+                sum[i] += n[i];
+            }
+        }
+        return sum;
+    }
+
+    /** CPU of the driver's threads (receiving, heartbeats, meters' queues), not the simulator's in this JVM. */
+    private static long gatewayCpu(ThreadMXBean mx) {
+        long sum = 0;
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("pm500-cip-")) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void listenOnlyNeedsAProducingConnectionAndEndsWithIt() throws Exception {
+        simulator = new Simulator(pm500, 1, "127.0.0.1", 0, 11, System::currentTimeMillis);
+        List<Sample> listening = new CopyOnWriteArrayList<>();
+        CipPoller listener = meter(0, "io-listen-only", 0x1111, new DriverEvents(listening::add));
+        Await.until("the refusal", Duration.ofSeconds(10), () -> listening.stream()
+                .anyMatch(s -> s.status() == AcquisitionStatus.CONNECTION_LOST && s.detail().contains("0x0119")));
+
+        List<Sample> owning = new CopyOnWriteArrayList<>();
+        CipPoller owner = meter(0, "io-input-only", 0x2222, new DriverEvents(owning::add));
+        Await.until("listen-only data beside the input-only connection", Duration.ofSeconds(30),
+                () -> listener.status().state() == ConnectionState.CONNECTED && listener.ioCounts()[0] > 5);
+
+        owner.close();
+        int seen = listening.size();
+        Await.until("listen-only lost with its owner", Duration.ofSeconds(5),
+                () -> listener.status().state() == ConnectionState.LOST);
+        assertThat(listening.subList(seen, listening.size())).anySatisfy(s -> assertThat(s.detail())
+                .contains("the connection that owns the assembly has gone"));
+    }
+}
