@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,24 +28,19 @@ import org.slf4j.LoggerFactory;
  * transport classes it does not serve (0x01/0x0103). Malformed frames close that connection only.
  */
 final class EnipServer extends NioServer {
-    static final int MAX_CONNECTIONS_PER_METER = 18;
     private static final Logger LOG = LoggerFactory.getLogger(EnipServer.class);
 
-    /** Each meter's Class 3 connections, over all its TCP connections; read by other threads for diagnostics. */
-    private final Map<SimulatedMeter, Set<OpenConnection>> cipConnections = new ConcurrentHashMap<>();
     private final AtomicInteger nextSession = new AtomicInteger(0x1000);
-    private final AtomicInteger nextConnectionId = new AtomicInteger(0x10000);
-    private final ClassOneProducer classOne;
+    private final ConnectionManager connectionManager;
 
     /** Binds one port per meter on the given address (0: a free one, see {@link #port}); serves after {@link #start}. */
     EnipServer(List<SimulatedMeter> meters, String host, int[] ports) throws IOException {
         super("pm500-sim-enip");
-        classOne = new ClassOneProducer(host);
+        connectionManager = new ConnectionManager(meters, host);
         try {
             for (int i = 0; i < meters.size(); i++) {
                 listen(host, ports[i], meters.get(i));
                 listenUdp(host, port(i), meters.get(i));
-                cipConnections.put(meters.get(i), ConcurrentHashMap.newKeySet());
             }
         } catch (IOException e) {
             close();
@@ -58,7 +52,7 @@ final class EnipServer extends NioServer {
     public void close() {
         super.close();
         try {
-            classOne.close();
+            connectionManager.close();
         } catch (IOException e) {
             LOG.debug("Class 1 socket: {}", e.toString());
         }
@@ -100,16 +94,13 @@ final class EnipServer extends NioServer {
     /** One TCP connection of one meter. */
     private final class Connection extends Peer {
         long session;
-        /** Class 3 connections opened over this TCP connection: O→T id we assigned → the connection. */
-        final Map<Integer, OpenConnection> open = new HashMap<>();
+        final ConnectionManager.Link link;
         /** Set by a data read while the meter hangs up on reads: the connection closes instead of answering. */
         boolean hangUp;
-        /** The request's T->O Sockaddr Info item (Class 1), and the O->T one its reply carries. */
-        ByteBuffer t2oSockaddr;
-        ByteBuffer o2tSockaddr;
 
         Connection(SimulatedMeter meter, SocketChannel channel) throws IOException {
             super(meter, channel);
+            link = new ConnectionManager.Link(((InetSocketAddress) channel.getRemoteAddress()).getAddress());
         }
 
         @Override
@@ -133,21 +124,13 @@ final class EnipServer extends NioServer {
 
         @Override
         void closed() {
-            cipConnections.get(meter).removeAll(open.values());
-            open.clear();
+            connectionManager.closed(meter, link);
         }
 
         /** A Class 3 connection without a request for RPI × multiplier ends, and a real adapter closes the socket. */
         @Override
         boolean expired(long nowNanos) {
-            for (OpenConnection c : open.values()) {
-                if (nowNanos - c.lastRequestNanos > c.watchdogNanos) {
-                    LOG.debug("meter {}: Class 3 connection 0x{} timed out after {} ms without a request; closing",
-                            meter.index(), Integer.toHexString(c.otId), c.watchdogNanos / 1_000_000);
-                    return true;
-                }
-            }
-            return false;
+            return connectionManager.expired(meter, link, nowNanos);
         }
 
         private void handle(ByteBuffer frame) throws IOException {
@@ -198,14 +181,14 @@ final class EnipServer extends NioServer {
                 reply(Cip.CMD_SEND_RR_DATA, session, Cip.ENCAP_INVALID_LENGTH, context, Cip.le(0));
                 return;
             }
-            t2oSockaddr = items.get(ClassOneProducer.ITEM_SOCKADDR_T2O);
-            o2tSockaddr = null;
+            link.t2oSockaddr = items.get(ClassOneProducer.ITEM_SOCKADDR_T2O);
+            link.o2tSockaddr = null;
             ByteBuffer response = messageRouter(request);
             if (hangUp) {
                 close();
                 return;
             }
-            ByteBuffer extra = o2tSockaddr;
+            ByteBuffer extra = link.o2tSockaddr;
             ByteBuffer body = Cip.le(16 + response.remaining() + (extra == null ? 0 : 4 + extra.remaining()));
             body.putInt(0).putShort((short) 0).putShort((short) (extra == null ? 2 : 3));
             body.putShort((short) Cip.ITEM_NULL_ADDRESS).putShort((short) 0);
@@ -221,8 +204,8 @@ final class EnipServer extends NioServer {
             Map<Integer, ByteBuffer> items = items(data);
             ByteBuffer address = items.get(Cip.ITEM_CONNECTED_ADDRESS);
             ByteBuffer payload = items.get(Cip.ITEM_CONNECTED_DATA);
-            OpenConnection connection = address != null && address.remaining() == 4
-                    ? open.get(address.getInt(0)) : null;
+            ConnectionManager.OpenConnection connection = address != null && address.remaining() == 4
+                    ? link.open.get(address.getInt(0)) : null;
             if (connection == null || payload == null || payload.remaining() < 2) {
                 return; // a device drops connected data it cannot place
             }
@@ -290,135 +273,15 @@ final class EnipServer extends NioServer {
             ByteBuffer d = r.data();
             try {
                 return switch (r.service()) {
-                    case Cip.SVC_FORWARD_OPEN, Cip.SVC_LARGE_FORWARD_OPEN -> forwardOpen(r.service(), d);
-                    case Cip.SVC_FORWARD_CLOSE -> forwardClose(d);
+                    case Cip.SVC_FORWARD_OPEN, Cip.SVC_LARGE_FORWARD_OPEN -> connectionManager.forwardOpen(meter, link,
+                            r.service(), d);
+                    case Cip.SVC_FORWARD_CLOSE -> connectionManager.forwardClose(meter, link, d);
                     case Cip.SVC_UNCONNECTED_SEND -> unconnectedSend(d);
                     default -> CipObjects.status(r.service(), Cip.STATUS_SERVICE_NOT_SUPPORTED, -1);
                 };
             } catch (java.nio.BufferUnderflowException e) {
                 return CipObjects.status(r.service(), Cip.STATUS_NOT_ENOUGH_DATA, -1);
             }
-        }
-
-        private ByteBuffer forwardOpen(int service, ByteBuffer d) {
-            d.get();
-            d.get(); // priority/tick, timeout ticks
-            d.getInt(); // O→T id proposed by the client: the target assigns its own
-            int toId = d.getInt();
-            int serial = d.getShort() & 0xffff;
-            int vendor = d.getShort() & 0xffff;
-            int originator = d.getInt();
-            int multiplier = d.get() & 0x07;
-            d.position(d.position() + 3); // reserved
-            long otRpiMicros = d.getInt() & 0xffffffffL;
-            int otParameters = parameters(service, d);
-            long toRpiMicros = d.getInt() & 0xffffffffL;
-            int toParameters = parameters(service, d);
-            int transport = d.get() & 0xff;
-            ByteBuffer refusal = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
-                    .put((byte) 0).put((byte) 0).flip();
-            Set<OpenConnection> table = cipConnections.get(meter);
-            boolean room = table.size() + classOne.count(meter) < MAX_CONNECTIONS_PER_METER;
-            if ((transport & 0x0F) == 1) {
-                int[] path = ioPath(d);
-                return ioOpen(service, new ClassOneProducer.Request(0, toId, serial, vendor, originator, multiplier,
-                        otRpiMicros, size(service, otParameters), toRpiMicros, size(service, toParameters),
-                        (toParameters >>> (service == Cip.SVC_LARGE_FORWARD_OPEN ? 29 : 13) & 3) == 1, path[0],
-                        path[1], path[2]), room, refusal);
-            }
-            if ((transport & 0x0F) != 3) { // Class 0 and 2 are not served: refused, as a device refuses it
-                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);
-            }
-            if (!room) {
-                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_OUT_OF_CONNECTIONS, refusal);
-            }
-            int otId = nextConnectionId.getAndIncrement();
-            OpenConnection c = new OpenConnection(otId, toId, serial, vendor, originator, otRpiMicros,
-                    otRpiMicros * 1000 * (4L << multiplier));
-            open.put(otId, c);
-            table.add(c);
-            ByteBuffer b = Cip.le(26);
-            b.putInt(otId).putInt(toId).putShort((short) serial).putShort((short) vendor).putInt(originator)
-                    .putInt((int) otRpiMicros).putInt((int) toRpiMicros).put((byte) 0).put((byte) 0);
-            return CipObjects.success(service, b.flip());
-        }
-
-        /** Network connection parameters: a WORD in Forward_Open, a DWORD in Large_Forward_Open. */
-        private int parameters(int service, ByteBuffer d) {
-            return service == Cip.SVC_LARGE_FORWARD_OPEN ? d.getInt() : d.getShort() & 0xffff;
-        }
-
-        private static int size(int service, int parameters) {
-            return service == Cip.SVC_LARGE_FORWARD_OPEN ? parameters & 0xffff : parameters & 0x1ff;
-        }
-
-        /** Configuration instance, then the O->T and T->O connection points, of a Class 1 connection path. */
-        private static int[] ioPath(ByteBuffer d) {
-            int end = d.position() + (d.get() & 0xff) * 2;
-            int[] found = { -1, -1, -1 };
-            int points = 0;
-            while (d.position() < end) {
-                int segment = d.get() & 0xff;
-                int value = switch (segment) {
-                    case 0x20, 0x24, 0x2C -> d.get() & 0xff;
-                    case 0x21, 0x25, 0x2D -> {
-                        d.get(); // pad
-                        yield d.getShort() & 0xffff;
-                    }
-                    default -> throw new java.nio.BufferUnderflowException(); // not a path this device reads
-                };
-                if (segment == 0x24 || segment == 0x25) {
-                    found[0] = value;
-                } else if ((segment == 0x2C || segment == 0x2D) && points < 2) {
-                    found[1 + points++] = value;
-                }
-            }
-            return found;
-        }
-
-        private ByteBuffer ioOpen(int service, ClassOneProducer.Request r, boolean room, ByteBuffer refusal) {
-            int t2oPort = t2oSockaddr != null && t2oSockaddr.remaining() >= 4
-                    ? t2oSockaddr.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff : -1;
-            ClassOneProducer.Outcome outcome = classOne.open(meter, r,
-                    ((InetSocketAddress) channel.socket().getRemoteSocketAddress()).getAddress(), t2oPort, room);
-            if (outcome.status() != 0) {
-                return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, outcome.status(), refusal);
-            }
-            ClassOneProducer.Request o = outcome.opened();
-            try {
-                o2tSockaddr = ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putShort((short) 2)
-                        .putShort((short) classOne.port()).putInt(0).putLong(0).flip();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-            ByteBuffer b = Cip.le(26);
-            b.putInt(o.o2tId()).putInt(o.t2oId()).putShort((short) o.serial()).putShort((short) o.vendor())
-                    .putInt(o.originator()).putInt((int) o.o2tRpiMicros()).putInt((int) o.t2oRpiMicros())
-                    .put((byte) 0).put((byte) 0);
-            return CipObjects.success(service, b.flip());
-        }
-
-        private ByteBuffer forwardClose(ByteBuffer d) {
-            d.get();
-            d.get();
-            int serial = d.getShort() & 0xffff;
-            int vendor = d.getShort() & 0xffff;
-            int originator = d.getInt();
-            OpenConnection found = open.values().stream()
-                    .filter(c -> c.serial == serial && c.vendor == vendor && c.originator == originator).findFirst()
-                    .orElse(null);
-            ByteBuffer b = Cip.le(10).putShort((short) serial).putShort((short) vendor).putInt(originator)
-                    .put((byte) 0).put((byte) 0);
-            if (found == null && classOne.close(meter, serial, vendor, originator)) {
-                return CipObjects.success(Cip.SVC_FORWARD_CLOSE, b.flip());
-            }
-            if (found == null) {
-                return CipObjects.reply(Cip.SVC_FORWARD_CLOSE, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_CONNECTION_NOT_FOUND,
-                        b.flip());
-            }
-            open.remove(found.otId);
-            cipConnections.get(meter).remove(found);
-            return CipObjects.success(Cip.SVC_FORWARD_CLOSE, b.flip());
         }
 
         /** The embedded request is answered as if sent directly (the PM500 is the end of the route). */
@@ -451,30 +314,6 @@ final class EnipServer extends NioServer {
 
     /** A meter's connection table, as its diagnostics would show it. */
     List<CipConnection> connections(SimulatedMeter meter) {
-        return cipConnections.get(meter).stream().map(c -> new CipConnection(c.vendor, c.originator & 0xffffffffL,
-                c.serial, c.rpiMicros, c.watchdogNanos / 1_000_000)).toList();
-    }
-
-    /** A Class 3 connection: its ids, the triple that names it, its RPI and inactivity watchdog. */
-    private static final class OpenConnection {
-        final int otId;
-        final int toId;
-        final int serial;
-        final int vendor;
-        final int originator;
-        final long rpiMicros;
-        final long watchdogNanos;
-        volatile long lastRequestNanos = System.nanoTime();
-
-        OpenConnection(int otId, int toId, int serial, int vendor, int originator, long rpiMicros,
-                long watchdogNanos) {
-            this.otId = otId;
-            this.toId = toId;
-            this.serial = serial;
-            this.vendor = vendor;
-            this.originator = originator;
-            this.rpiMicros = rpiMicros;
-            this.watchdogNanos = watchdogNanos;
-        }
+        return connectionManager.connections(meter);
     }
 }
