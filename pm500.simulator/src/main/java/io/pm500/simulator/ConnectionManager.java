@@ -217,6 +217,10 @@ final class ConnectionManager implements AutoCloseable {
         }
     }
 
+    int classOneConnections(SimulatedMeter meter) {
+        return classOne.count(meter);
+    }
+
     @Override
     public void close() throws IOException {
         classOne.close();

@@ -316,4 +316,8 @@ final class EnipServer extends NioServer {
     List<CipConnection> connections(SimulatedMeter meter) {
         return connectionManager.connections(meter);
     }
+
+    int classOneConnections(SimulatedMeter meter) {
+        return connectionManager.classOneConnections(meter);
+    }
 }

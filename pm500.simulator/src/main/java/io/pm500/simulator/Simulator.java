@@ -129,6 +129,11 @@ public final class Simulator implements AutoCloseable {
         return enip.connections(meters.get(meter));
     }
 
+    /** How many Class 1 connections a meter produces for now. */
+    public int classOneConnections(int meter) {
+        return enip.classOneConnections(meters.get(meter));
+    }
+
     /** j2mod's slave takes a port number, so a free one is found first (loopback only, closed at once). */
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {

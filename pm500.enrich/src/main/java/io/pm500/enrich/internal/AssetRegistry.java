@@ -4,7 +4,11 @@ import io.pm500.kit.config.ConfigValues;
 import java.io.IOException;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -17,16 +21,17 @@ import org.slf4j.helpers.NOPLogger;
 /**
  * The asset registry, read from this bundle's own {@code pm500.asset} configurations in Config Admin (not from the
  * asset components: after a restart drivers may poll before SCR has activated every asset component, and a reading
- * enriched without its asset would carry the meter id and no CT/VT scaling).
+ * enriched without its asset would carry the meter id and no CT/VT scaling). Read whole once ({@link #load}), then
+ * kept up to date one configuration at a time ({@link #changed}): provisioning N assets costs N reads, not N².
+ * When two configurations name the same meter, the one with the smaller pid counts.
  */
 final class AssetRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(AssetRegistry.class);
 
-    private AssetRegistry() {
-    }
+    private final Map<String, AssetInfo> byPid = new TreeMap<>();
 
-    /** The valid asset configurations by meter id; an invalid one is left out (its component says why). */
-    static Map<String, AssetInfo> read(ConfigurationAdmin configAdmin) {
+    /** Reads every asset configuration; the valid ones by meter id (an invalid one's component says why). */
+    synchronized Map<String, AssetInfo> load(ConfigurationAdmin configAdmin) {
         Configuration[] configs;
         try {
             configs = configAdmin.listConfigurations("(service.factoryPid=" + AssetComponent.PID + ")");
@@ -35,25 +40,84 @@ final class AssetRegistry {
                     + " an asset configuration changes", e.toString());
             return Map.of();
         }
-        Map<String, AssetInfo> byMeter = new HashMap<>();
+        byPid.clear();
         for (Configuration c : configs == null ? new Configuration[0] : configs) {
-            Dictionary<String, Object> properties = c.getProperties();
-            if (properties == null) {
-                continue;
-            }
-            AssetInfo a;
-            try {
-                // its own component logs why it is refused; here it is only left out
-                a = AssetComponent.validate(ConfigValues.read(Converters.standardConverter().convert(properties)
-                        .to(new TypeReference<Map<String, Object>>() { }), AssetComponent.Config.class,
-                        NOPLogger.NOP_LOGGER));
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
+            valid(c).ifPresent(a -> byPid.put(c.getPid(), a));
+        }
+        Map<String, AssetInfo> byMeter = new HashMap<>();
+        byPid.values().forEach(a -> {
             if (byMeter.putIfAbsent(a.meterId(), a) != null) {
                 LOG.error("Two assets name meter '{}'; one is ignored: remove one", a.meterId());
             }
-        }
+        });
         return byMeter;
+    }
+
+    /**
+     * One configuration changed or was deleted: reads that one only, and gives the enrichment the assets of the
+     * meters it changes.
+     *
+     * @return whether any meter's asset changed
+     */
+    synchronized boolean changed(ConfigurationAdmin configAdmin, String pid, boolean deleted,
+            Enrichment enrichment) {
+        Optional<AssetInfo> now = Optional.empty();
+        if (!deleted) {
+            try {
+                Configuration[] c = configAdmin.listConfigurations("(service.pid=" + pid + ")");
+                now = c == null || c.length == 0 ? Optional.empty() : valid(c[0]);
+            } catch (IOException | InvalidSyntaxException e) {
+                LOG.error("Cannot read asset configuration {} ({}); its meter keeps its asset", pid, e.toString());
+                return false;
+            }
+        }
+        Map<String, Optional<AssetInfo>> changes = put(pid, now.orElse(null));
+        changes.forEach(enrichment::asset);
+        return !changes.isEmpty();
+    }
+
+    /** The registry's rule alone: this pid now holds this asset (null: none); the meters whose asset changed. */
+    synchronized Map<String, Optional<AssetInfo>> put(String pid, AssetInfo asset) {
+        Set<String> meters = new LinkedHashSet<>();
+        AssetInfo old = byPid.get(pid);
+        if (old != null) {
+            meters.add(old.meterId());
+        }
+        if (asset != null) {
+            meters.add(asset.meterId());
+        }
+        Map<String, Optional<AssetInfo>> before = winners(meters);
+        if (asset == null) {
+            byPid.remove(pid);
+        } else {
+            byPid.put(pid, asset);
+        }
+        Map<String, Optional<AssetInfo>> after = winners(meters);
+        after.entrySet().removeIf(e -> e.getValue().equals(before.get(e.getKey())));
+        return after;
+    }
+
+    /** Each meter's asset: the one of the smallest pid that names it. */
+    private Map<String, Optional<AssetInfo>> winners(Set<String> meters) {
+        Map<String, Optional<AssetInfo>> winners = new HashMap<>();
+        for (String meter : meters) {
+            winners.put(meter, byPid.values().stream().filter(a -> a.meterId().equals(meter)).findFirst());
+        }
+        return winners;
+    }
+
+    private static Optional<AssetInfo> valid(Configuration c) {
+        Dictionary<String, Object> properties = c.getProperties();
+        if (properties == null) {
+            return Optional.empty();
+        }
+        try {
+            // its own component logs why it is refused; here it is only left out
+            return Optional.of(AssetComponent.validate(ConfigValues.read(Converters.standardConverter()
+                    .convert(properties).to(new TypeReference<Map<String, Object>>() { }),
+                    AssetComponent.Config.class, NOPLogger.NOP_LOGGER)));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 }

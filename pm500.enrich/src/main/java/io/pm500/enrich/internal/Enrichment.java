@@ -2,9 +2,13 @@ package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfile;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The enrichment rules and asset registry in force, with each meter's model built on first use. Immutable rules. */
+/**
+ * The enrichment rules and asset registry in force, with each meter's model built on first use. The rules are
+ * immutable (new rules, new enrichment); an asset changes in place and rebuilds only its meter's model.
+ */
 final class Enrichment {
     private final EnrichSettings settings;
     private final Map<String, AssetInfo> assets;
@@ -12,7 +16,17 @@ final class Enrichment {
 
     Enrichment(EnrichSettings settings, Map<String, AssetInfo> assets) {
         this.settings = settings;
-        this.assets = Map.copyOf(assets);
+        this.assets = new ConcurrentHashMap<>(assets);
+    }
+
+    /** The meter's asset is now this one (empty: none); its model is built again at its next reading. */
+    void asset(String meterId, Optional<AssetInfo> asset) {
+        if (asset.isPresent()) {
+            assets.put(meterId, asset.get());
+        } else {
+            assets.remove(meterId);
+        }
+        models.remove(meterId);
     }
 
     EnrichSettings settings() {
@@ -29,8 +43,8 @@ final class Enrichment {
         return m;
     }
 
-    /** The valid assets, by meter id. */
+    /** The valid assets, by meter id, as they are now. */
     Map<String, AssetInfo> assets() {
-        return assets;
+        return Map.copyOf(assets);
     }
 }

@@ -94,6 +94,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     private final ConfigurationAdmin configAdmin;
+    private final AssetRegistry assets = new AssetRegistry();
     private final BundleContext context;
     private final Pipeline pipeline;
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
@@ -111,7 +112,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         EnrichSettings settings = settings(config);
         String dataDir = context.getProperty("pm500.data.dir");
         pipeline = new Pipeline(Path.of(dataDir == null ? "data" : dataDir, "pipeline"),
-                config.syncIntervalMillis(), new Enrichment(settings, AssetRegistry.read(configAdmin)),
+                config.syncIntervalMillis(), new Enrichment(settings, assets.load(configAdmin)),
                 config.defaultMaxMegabytes() * MB,
                 Clock.systemUTC());
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -133,7 +134,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     synchronized void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
-        pipeline.enrichment(new Enrichment(settings, AssetRegistry.read(configAdmin)));
+        pipeline.enrichment(new Enrichment(settings, assets.load(configAdmin)));
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
         pipeline.routes().defaultMaxBytes(config.defaultMaxMegabytes() * MB);
         String[] retired = config.retiredSinks();
@@ -328,14 +329,15 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
 
     @Override
     public void configurationEvent(ConfigurationEvent event) {
-        if (AssetComponent.PID.equals(event.getFactoryPid()) && refreshAssets()) {
+        if (AssetComponent.PID.equals(event.getFactoryPid()) && assets.changed(configAdmin, event.getPid(),
+                event.getType() == ConfigurationEvent.CM_DELETED, pipeline.enrichment())) {
             catalog.changed();
         }
     }
 
-    /** Reads the asset registry again; true when it changed. */
+    /** Reads the asset registry again, whole; true when it changed. */
     private boolean refreshAssets() {
-        Map<String, AssetInfo> now = AssetRegistry.read(configAdmin);
+        Map<String, AssetInfo> now = assets.load(configAdmin);
         Enrichment current = pipeline.enrichment();
         if (now.equals(current.assets())) {
             return false;

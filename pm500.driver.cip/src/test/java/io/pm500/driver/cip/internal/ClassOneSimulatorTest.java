@@ -91,6 +91,9 @@ class ClassOneSimulatorTest {
         assertThat(failed.get() - failed0).as("failed samples").isZero();
         assertThat(ok.get() - ok0).as("samples: changed data at once, unchanged once a second")
                 .isGreaterThanOrEqualTo(meters * 4L);
+        pollers.forEach(CipPoller::close);
+        Await.until("every Class 1 connection closed at the meters (Forward_Close)", Duration.ofSeconds(5),
+                () -> java.util.stream.IntStream.range(0, meters).allMatch(m -> simulator.classOneConnections(m) == 0));
     }
 
     private long[] total() {
