@@ -5,6 +5,9 @@ import io.pm500.api.profile.CipIo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
@@ -45,36 +48,65 @@ final class ClassOneProducer implements AutoCloseable {
             int configuration, int heartbeatPoint, int producedPoint) {
     }
 
-    /** An open connection; its producer runs on the timer, its heartbeat time is set by the receiving thread. */
-    private final class Produced {
+    /** An open connection: its own heartbeat watchdog, and the production it takes part in. */
+    private static final class Produced {
         final SimulatedMeter meter;
         final Request request;
         final boolean listenOnly;
-        final InetSocketAddress to;
-        final CipBlock block;
+        final Stream stream;
         final long watchdogNanos;
-        final ByteBuffer datagram;
         volatile long lastHeartbeatNanos = System.nanoTime();
+
+        Produced(SimulatedMeter meter, Request request, boolean listenOnly, Stream stream) {
+            this.meter = meter;
+            this.request = request;
+            this.listenOnly = listenOnly;
+            this.stream = stream;
+            this.watchdogNanos = request.o2tRpiMicros() * 1000 * (4L << request.multiplierCode());
+        }
+    }
+
+    /**
+     * One production on the timer: point-to-point, one per connection; multicast, one per assembly, shared by every
+     * connection to it (same T->O id, same datagrams).
+     */
+    private final class Stream {
+        final SimulatedMeter meter;
+        final CipBlock block;
+        final int t2oId;
+        final int size;
+        final long rpiMicros;
+        final InetSocketAddress to;
+        final boolean multicast;
+        final Set<Produced> members = ConcurrentHashMap.newKeySet();
+        final ByteBuffer datagram;
         int sequence;
         short count;
         byte[] last;
         ScheduledFuture<?> task;
 
-        Produced(SimulatedMeter meter, Request request, boolean listenOnly, InetSocketAddress to, CipBlock block) {
+        Stream(SimulatedMeter meter, CipBlock block, int t2oId, int size, long rpiMicros, InetSocketAddress to,
+                boolean multicast) {
             this.meter = meter;
-            this.request = request;
-            this.listenOnly = listenOnly;
-            this.to = to;
             this.block = block;
-            this.watchdogNanos = request.o2tRpiMicros() * 1000 * (4L << request.multiplierCode());
-            this.datagram = ByteBuffer.allocate(2 + 12 + 4 + request.t2oSize()).order(ByteOrder.LITTLE_ENDIAN);
+            this.t2oId = t2oId;
+            this.size = size;
+            this.rpiMicros = rpiMicros;
+            this.to = to;
+            this.multicast = multicast;
+            this.datagram = ByteBuffer.allocate(2 + 12 + 4 + size).order(ByteOrder.LITTLE_ENDIAN);
         }
 
         void produce() {
-            if (System.nanoTime() - lastHeartbeatNanos > watchdogNanos) {
-                LOG.debug("meter {}: Class 1 connection 0x{} timed out: no heartbeat for {} ms", meter.index(),
-                        Integer.toHexString(request.o2tId()), watchdogNanos / 1_000_000);
-                end(this);
+            long now = System.nanoTime();
+            for (Produced p : members) {
+                if (now - p.lastHeartbeatNanos > p.watchdogNanos) {
+                    LOG.debug("meter {}: Class 1 connection 0x{} timed out: no heartbeat for {} ms", meter.index(),
+                            Integer.toHexString(p.request.o2tId()), p.watchdogNanos / 1_000_000);
+                    end(p);
+                }
+            }
+            if (members.isEmpty()) {
                 return;
             }
             byte[] data = meter.cipData(block.classId(), block.instance(), block.attribute());
@@ -84,9 +116,9 @@ final class ClassOneProducer implements AutoCloseable {
             }
             datagram.clear();
             datagram.putShort((short) 2).putShort((short) ITEM_SEQUENCED_ADDRESS).putShort((short) 8)
-                    .putInt(request.t2oId()).putInt(++sequence).putShort((short) Cip.ITEM_CONNECTED_DATA)
-                    .putShort((short) request.t2oSize()).putShort(count);
-            for (int i = 2 + data.length; i < request.t2oSize(); i++) {
+                    .putInt(t2oId).putInt(++sequence).putShort((short) Cip.ITEM_CONNECTED_DATA)
+                    .putShort((short) size).putShort(count);
+            for (int i = 2 + data.length; i < size; i++) {
                 datagram.put((byte) 0); // a run/idle header, when the profile has one: run = 0 (idle)
             }
             datagram.put(data).flip();
@@ -109,9 +141,13 @@ final class ClassOneProducer implements AutoCloseable {
     private final Map<Integer, Produced> byO2tId = new ConcurrentHashMap<>();
     private final Map<SimulatedMeter, Set<Produced>> byMeter = new ConcurrentHashMap<>();
 
-    /** Binds the meters' Class 1 socket on this address (a free port). */
+    /** Binds the meters' Class 1 socket on this address (a free port); multicast leaves by its interface. */
     ClassOneProducer(String host) throws IOException {
-        channel = DatagramChannel.open().bind(new InetSocketAddress(host, 0));
+        channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(host, 0));
+        NetworkInterface nic = NetworkInterface.getByInetAddress(InetAddress.getByName(host));
+        if (nic != null) {
+            channel.setOption(StandardSocketOptions.IP_MULTICAST_IF, nic);
+        }
         receiver = new Thread(this::receive, "pm500-sim-cip-io-heartbeats");
         receiver.setDaemon(true);
         receiver.start();
@@ -126,8 +162,11 @@ final class ClassOneProducer implements AutoCloseable {
         return byMeter.getOrDefault(meter, Set.of()).size();
     }
 
-    /** A Forward_Open's outcome: the connection's ids ({@code status} 0), or the extended status of the refusal. */
-    record Outcome(int status, Request opened) {
+    /**
+     * A Forward_Open's outcome: the connection's ids ({@code status} 0) and, multicast, where its production goes;
+     * or the extended status of the refusal.
+     */
+    record Outcome(int status, Request opened, InetSocketAddress group) {
     }
 
     /**
@@ -144,36 +183,56 @@ final class ClassOneProducer implements AutoCloseable {
                 .orElse(null);
         if (io == null || block == null || r.configuration() != io.configurationInstance()
                 || (!listenOnly && r.heartbeatPoint() != io.inputOnlyPoint())) {
-            return new Outcome(0x0117, null); // invalid connection point
+            return new Outcome(0x0117, null, null); // invalid connection point
         }
         int dataOffset = 2 + (io.runIdleHeader() ? 4 : 0);
         if (r.o2tSize() != 2) {
-            return new Outcome(0x0127, null);
+            return new Outcome(0x0127, null, null);
         }
         if (r.t2oSize() != dataOffset + block.size()) {
-            return new Outcome(0x0128, null);
+            return new Outcome(0x0128, null, null);
         }
-        if (r.t2oRpiMicros() < io.minRpiMillis() * 1000 || r.t2oRpiMicros() > io.maxRpiMillis() * 1000
-                || r.t2oMulticast()) {
-            return new Outcome(0x0111, null);
+        if (r.t2oRpiMicros() < io.minRpiMillis() * 1000 || r.t2oRpiMicros() > io.maxRpiMillis() * 1000) {
+            return new Outcome(0x0111, null, null);
+        }
+        if (r.t2oMulticast() && !io.multicast()) {
+            return new Outcome(0x0123, null, null); // invalid T->O connection type
+        }
+        Stream shared = !r.t2oMulticast() ? null : byMeter.getOrDefault(meter, Set.of()).stream()
+                .map(p -> p.stream).filter(st -> st.multicast && st.block.instance() == block.instance()).findFirst()
+                .orElse(null);
+        if (shared != null && shared.rpiMicros != r.t2oRpiMicros()) {
+            return new Outcome(0x0111, null, null); // a shared production has one RPI
         }
         if (listenOnly && byMeter.getOrDefault(meter, Set.of()).stream()
-                .noneMatch(p -> !p.listenOnly && p.block.instance() == block.instance())) {
-            return new Outcome(0x0119, null);
+                .noneMatch(p -> !p.listenOnly && p.stream.block.instance() == block.instance())) {
+            return new Outcome(0x0119, null, null);
         }
         if (!room) {
-            return new Outcome(Cip.EXT_OUT_OF_CONNECTIONS, null);
+            return new Outcome(Cip.EXT_OUT_OF_CONNECTIONS, null, null);
         }
         int o2tId = nextId.getAndIncrement();
-        Request assigned = new Request(o2tId, r.t2oId(), r.serial(), r.vendor(), r.originator(), r.multiplierCode(),
-                r.o2tRpiMicros(), r.o2tSize(), r.t2oRpiMicros(), r.t2oSize(), false, r.configuration(),
-                r.heartbeatPoint(), r.producedPoint());
-        Produced p = new Produced(meter, assigned, listenOnly, new InetSocketAddress(peer,
-                t2oPort > 0 ? t2oPort : EIP_IO_PORT), block);
+        Stream stream = shared;
+        if (stream == null) {
+            // point-to-point: the originator's T->O id, to its address; multicast: our id, to the meter's group
+            stream = r.t2oMulticast()
+                    ? new Stream(meter, block, nextId.getAndIncrement(), r.t2oSize(), r.t2oRpiMicros(),
+                            new InetSocketAddress(group(meter), EIP_IO_PORT), true)
+                    : new Stream(meter, block, r.t2oId(), r.t2oSize(), r.t2oRpiMicros(),
+                            new InetSocketAddress(peer, t2oPort > 0 ? t2oPort : EIP_IO_PORT), false);
+        }
+        Request assigned = new Request(o2tId, stream.t2oId, r.serial(), r.vendor(), r.originator(),
+                r.multiplierCode(), r.o2tRpiMicros(), r.o2tSize(), r.t2oRpiMicros(), r.t2oSize(), r.t2oMulticast(),
+                r.configuration(), r.heartbeatPoint(), r.producedPoint());
+        Produced p = new Produced(meter, assigned, listenOnly, stream);
+        stream.members.add(p);
         byO2tId.put(o2tId, p);
         byMeter.computeIfAbsent(meter, m -> ConcurrentHashMap.newKeySet()).add(p);
-        p.task = timer.scheduleAtFixedRate(p::produce, 0, r.t2oRpiMicros(), TimeUnit.MICROSECONDS);
-        return new Outcome(0, assigned);
+        if (stream.task == null) {
+            Stream st = stream;
+            st.task = timer.scheduleAtFixedRate(st::produce, 0, r.t2oRpiMicros(), TimeUnit.MICROSECONDS);
+        }
+        return new Outcome(0, assigned, stream.multicast ? stream.to : null);
     }
 
     /** Forward_Close of a Class 1 connection; false when it is not one of them. */
@@ -187,18 +246,34 @@ final class ClassOneProducer implements AutoCloseable {
         return false;
     }
 
-    /** Ends a connection; listen-only ones end with the last connection producing their assembly. */
+    /** The multicast group a meter produces to (239.192.0.0/16, as CIP allocates them, one per meter). */
+    private static InetAddress group(SimulatedMeter meter) {
+        try {
+            return InetAddress.getByAddress(new byte[] { (byte) 239, (byte) 192, (byte) (1 + meter.index() / 250),
+                    (byte) (1 + meter.index() % 250) });
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always an address
+        }
+    }
+
+    /**
+     * Ends a connection (its production with it, unless other connections share it); listen-only ones end with the
+     * last connection producing their assembly.
+     */
     private synchronized void end(Produced p) {
         if (byO2tId.remove(p.request.o2tId()) == null) {
             return;
         }
-        p.task.cancel(false);
+        p.stream.members.remove(p);
+        if (p.stream.members.isEmpty()) {
+            p.stream.task.cancel(false);
+        }
         Set<Produced> meters = byMeter.get(p.meter);
         meters.remove(p);
-        if (!p.listenOnly && meters.stream().noneMatch(o -> !o.listenOnly && o.block.instance() == p.block
-                .instance())) {
+        int instance = p.stream.block.instance();
+        if (!p.listenOnly && meters.stream().noneMatch(o -> !o.listenOnly && o.stream.block.instance() == instance)) {
             for (Produced o : List.copyOf(meters)) {
-                if (o.listenOnly && o.block.instance() == p.block.instance()) {
+                if (o.listenOnly && o.stream.block.instance() == instance) {
                     LOG.debug("meter {}: listen-only connection 0x{} closed with its owner", p.meter.index(),
                             Integer.toHexString(o.request.o2tId()));
                     end(o);

@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,13 +25,14 @@ final class ConnectionManager implements AutoCloseable {
 
     /**
      * What one TCP connection holds: its Class 3 connections (O->T id we assigned → connection), and while a
-     * request is answered its T->O Sockaddr Info item and the O->T one the reply carries.
+     * request is answered its T->O Sockaddr Info item and the items the reply carries besides its data (type →
+     * content: where the heartbeats go and, multicast, where the data comes from).
      */
     static final class Link {
         final Map<Integer, OpenConnection> open = new HashMap<>();
+        final Map<Integer, ByteBuffer> replyItems = new LinkedHashMap<>();
         final InetAddress peer;
         ByteBuffer t2oSockaddr;
-        ByteBuffer o2tSockaddr;
 
         Link(InetAddress peer) {
             this.peer = peer;
@@ -146,23 +148,31 @@ final class ConnectionManager implements AutoCloseable {
             ByteBuffer refusal) {
         int t2oPort = link.t2oSockaddr != null && link.t2oSockaddr.remaining() >= 4
                 ? link.t2oSockaddr.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff : -1;
-        ClassOneProducer.Outcome outcome = classOne.open(meter, r,
-                link.peer, t2oPort, room);
+        ClassOneProducer.Outcome outcome = classOne.open(meter, r, link.peer, t2oPort, room);
         if (outcome.status() != 0) {
             return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, outcome.status(), refusal);
         }
         ClassOneProducer.Request o = outcome.opened();
         try {
-            link.o2tSockaddr = ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putShort((short) 2)
-                    .putShort((short) classOne.port()).putInt(0).putLong(0).flip();
+            link.replyItems.put(ClassOneProducer.ITEM_SOCKADDR_O2T, sockaddr(new byte[4], classOne.port()));
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+        if (outcome.group() != null) {
+            link.replyItems.put(ClassOneProducer.ITEM_SOCKADDR_T2O, sockaddr(outcome.group().getAddress()
+                    .getAddress(), outcome.group().getPort()));
         }
         ByteBuffer b = Cip.le(26);
         b.putInt(o.o2tId()).putInt(o.t2oId()).putShort((short) o.serial()).putShort((short) o.vendor())
                 .putInt(o.originator()).putInt((int) o.o2tRpiMicros()).putInt((int) o.t2oRpiMicros())
                 .put((byte) 0).put((byte) 0);
         return CipObjects.success(service, b.flip());
+    }
+
+    /** A Sockaddr Info item's content: family, port and address in network order, eight zeros. */
+    private static ByteBuffer sockaddr(byte[] address, int port) {
+        return ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putShort((short) 2).putShort((short) port)
+                .put(address).putLong(0).flip();
     }
 
     ByteBuffer forwardClose(SimulatedMeter meter, Link link, ByteBuffer d) {

@@ -182,21 +182,19 @@ final class EnipServer extends NioServer {
                 return;
             }
             link.t2oSockaddr = items.get(ClassOneProducer.ITEM_SOCKADDR_T2O);
-            link.o2tSockaddr = null;
+            link.replyItems.clear();
             ByteBuffer response = messageRouter(request);
             if (hangUp) {
                 close();
                 return;
             }
-            ByteBuffer extra = link.o2tSockaddr;
-            ByteBuffer body = Cip.le(16 + response.remaining() + (extra == null ? 0 : 4 + extra.remaining()));
-            body.putInt(0).putShort((short) 0).putShort((short) (extra == null ? 2 : 3));
+            int extra = link.replyItems.values().stream().mapToInt(b -> 4 + b.remaining()).sum();
+            ByteBuffer body = Cip.le(16 + response.remaining() + extra);
+            body.putInt(0).putShort((short) 0).putShort((short) (2 + link.replyItems.size()));
             body.putShort((short) Cip.ITEM_NULL_ADDRESS).putShort((short) 0);
             body.putShort((short) Cip.ITEM_UNCONNECTED_DATA).putShort((short) response.remaining()).put(response);
-            if (extra != null) {
-                body.putShort((short) ClassOneProducer.ITEM_SOCKADDR_O2T).putShort((short) extra.remaining())
-                        .put(extra);
-            }
+            link.replyItems.forEach((type, item) -> body.putShort((short) (int) type).putShort((short) item.remaining())
+                    .put(item));
             reply(Cip.CMD_SEND_RR_DATA, session, 0, context, body.flip());
         }
 

@@ -11,8 +11,10 @@ package io.pm500.api.profile;
  * @param runIdleHeader         whether the produced (T->O) data starts with a 32-bit run/idle header
  * @param minRpiMillis          the shortest RPI the device accepts
  * @param maxRpiMillis          the longest RPI the device accepts
+ * @param multicast             whether the device produces T->O multicast (shared by every connection to the same
+ *                              assembly: what a listen-only connection listens to)
  * @param assumed               true when these are the project's assumption, not the manufacturer's documentation
  */
 public record CipIo(int configurationInstance, int inputOnlyPoint, int listenOnlyPoint, boolean runIdleHeader,
-        long minRpiMillis, long maxRpiMillis, boolean assumed) {
+        long minRpiMillis, long maxRpiMillis, boolean multicast, boolean assumed) {
 }

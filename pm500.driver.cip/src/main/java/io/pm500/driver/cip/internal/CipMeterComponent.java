@@ -73,6 +73,11 @@ public final class CipMeterComponent implements StatusSource {
                 + " gateway's heartbeats.")
         int ioTimeoutMultiplier() default 4;
 
+        @AttributeDefinition(name = "Class 1 multicast", description = "io modes: ask the meter to produce T->O"
+                + " multicast, shared with the other connections to the same assembly (the PLC's: what listen-only"
+                + " usually listens to; the profile must allow it); off: point-to-point to the gateway only.")
+        boolean ioMulticast() default false;
+
         @AttributeDefinition(name = "Timeout (ms)", description = "Connect and reply timeout.")
         int timeoutMillis() default 1000;
 

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 record CipSettings(String meterId, String host, int port, int timeoutMillis, Messaging messaging, int lostAfter,
         boolean identityMustMatch, boolean enabled, DeviceProfile profile, List<BlockPlan> blocks,
-        int ioMultiplierCode) {
+        int ioMultiplierCode, boolean ioMulticast) {
 
     /** How the assemblies are read. */
     enum Messaging {
@@ -114,6 +114,10 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
         }
         if (messaging != null && messaging.io() && profile != null) {
             checkIo(messaging, profile, blocks, problems);
+            if (c.ioMulticast() && profile.cip().io() != null && !profile.cip().io().multicast()) {
+                problems.add("ioMulticast: the profile '" + profile.model() + "' says the meter does not produce"
+                        + " multicast; switch it off");
+            }
             int code = Math.max(0, multiplierCode);
             blocks.replaceAll(b -> b.rpiMillis() == 0 ? b : new BlockPlan(b.blockId(),
                     Math.max(b.rpiMillis(), b.rpiMillis() * (4L << code) / 2), b.rpiMillis(), b.block(),
@@ -124,7 +128,7 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
                     + String.join("; ", problems));
         }
         return new CipSettings(basics.meterId(), basics.host(), c.port(), c.timeoutMillis(), messaging, c.lostAfter(),
-                identityMustMatch, c.enabled(), profile, List.copyOf(blocks), multiplierCode);
+                identityMustMatch, c.enabled(), profile, List.copyOf(blocks), multiplierCode, c.ioMulticast());
     }
 
     /** Class 1: the profile says how, and every block listed is an assembly with an RPI the meter accepts. */

@@ -26,6 +26,7 @@ import io.pm500.api.profile.CipBlock;
 import io.pm500.api.profile.CipIo;
 import io.pm500.driver.cip.internal.CipSettings.Messaging;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,9 +40,11 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * One Class 1 connection consuming an assembly the meter produces, input-only or listen-only. The Forward_Open
  * (transport class 1, cyclic) names the configuration assembly, the heartbeat connection point (O->T) and the
- * assembly (T->O) in its path, and carries a T->O Sockaddr Info item with the gateway's Class 1 port, so the meter
- * sends there whatever port that is. The meter then produces the assembly every RPI; the gateway sends a heartbeat
- * every RPI, without which the meter would close the connection after RPI × multiplier.
+ * assembly (T->O) in its path. Point-to-point, it carries a T->O Sockaddr Info item with the gateway's Class 1
+ * port, so the meter sends there whatever port that is; multicast, the meter's reply names the group and port its
+ * production goes to (shared with every other connection to the assembly), and the port joins it. The meter then
+ * produces the assembly every RPI; the gateway sends a heartbeat every RPI (at most every
+ * {@value #MIN_HEARTBEAT_MILLIS} ms), without which the meter would close the connection after RPI × multiplier.
  *
  * <p>Datagrams are checked by their 32-bit sequence number: a repeat or an older one is dropped, a jump counts the
  * datagrams missed. What is new goes to the meter's queue ({@link #takeNew}) — data that differs from the last handed
@@ -68,6 +71,8 @@ final class ClassOne implements IoPort.Receiver {
     private final long watchdogNanos;
     private final int dataOffset;
     private final IoPort port;
+    private final boolean multicast;
+    private InetSocketAddress group;
     private Runnable arrived = () -> { };
     private final AtomicReference<byte[]> latest = new AtomicReference<>();
     private final ByteBuffer heartbeat = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
@@ -89,7 +94,8 @@ final class ClassOne implements IoPort.Receiver {
     private volatile long missed;
     private volatile long wrongSize;
 
-    ClassOne(CipIo io, Messaging mode, CipBlock block, Duration rpi, int multiplierCode, IoPort port) {
+    ClassOne(CipIo io, Messaging mode, CipBlock block, Duration rpi, int multiplierCode, boolean multicast,
+            IoPort port) {
         this.block = block;
         this.rpi = rpi;
         this.heartbeatRpi = Duration.ofMillis(Math.min(io.maxRpiMillis(),
@@ -97,6 +103,7 @@ final class ClassOne implements IoPort.Receiver {
         this.watchdogNanos = rpi.toNanos() * (4L << multiplierCode);
         this.dataOffset = 2 + (io.runIdleHeader() ? 4 : 0);
         this.port = port;
+        this.multicast = multicast;
         this.lastNanos = System.nanoTime();
         int heartbeatPoint = mode == Messaging.IO_LISTEN_ONLY ? io.listenOnlyPoint() : io.inputOnlyPoint();
         this.path = new PaddedEPath(new ClassId(4), new InstanceId(io.configurationInstance()),
@@ -122,15 +129,19 @@ final class ClassOne implements IoPort.Receiver {
                 NetworkConnectionParameters.ConnectionType.PointToPoint, false);
         NetworkConnectionParameters t2o = new NetworkConnectionParameters(dataOffset + block.size(),
                 NetworkConnectionParameters.SizeType.Fixed, NetworkConnectionParameters.Priority.Scheduled,
-                NetworkConnectionParameters.ConnectionType.PointToPoint, false);
+                multicast ? NetworkConnectionParameters.ConnectionType.Multicast
+                        : NetworkConnectionParameters.ConnectionType.PointToPoint, false);
         int connectionSerial = ThreadLocalRandom.current().nextInt(1, 0x10000);
         ForwardOpenService service = new ForwardOpenService(new ForwardOpenRequest(requestTimeout, 0, requested,
                 connectionSerial, originator.vendorId(), originator.serialNumber(), multiplierCode, path, heartbeatRpi,
                 o2t, rpi, t2o, TRANSPORT_CLASS_1_CYCLIC));
-        SockAddrItemT2o here = new SockAddrItemT2o(new SockAddr(AF_INET, udpPort, new byte[4], 0));
+        UnconnectedDataItemRequest request = new UnconnectedDataItemRequest(service::encodeRequest);
         lastNanos = System.nanoTime(); // the first datagram has a whole watchdog to come
-        CompletableFuture<SendRRData> reply = client.inFlight(client.sendRRData(new SendRRData(
-                new CpfPacket(new NullAddressItem(), new UnconnectedDataItemRequest(service::encodeRequest), here))));
+        // multicast: the meter chooses where it produces and says so in its reply
+        CpfPacket packet = multicast ? new CpfPacket(new NullAddressItem(), request)
+                : new CpfPacket(new NullAddressItem(), request,
+                        new SockAddrItemT2o(new SockAddr(AF_INET, udpPort, new byte[4], 0)));
+        CompletableFuture<SendRRData> reply = client.inFlight(client.sendRRData(new SendRRData(packet)));
         return reply.handle((r, e) -> {
             if (e != null) {
                 port.unregister(requested, this);
@@ -149,11 +160,14 @@ final class ClassOne implements IoPort.Receiver {
     private void opened(SendRRData reply, ForwardOpenService service, String host) throws Exception {
         ByteBuf data = null;
         int heartbeatPort = EIP_IO_PORT;
+        SockAddr produced = null;
         for (CpfItem item : reply.getPacket().getItems()) {
             if (item instanceof UnconnectedDataItemResponse u) {
                 data = u.getData();
             } else if (item instanceof SockAddrItemO2t o) {
                 heartbeatPort = o.getSockAddr().getSinPort();
+            } else if (item instanceof SockAddrItemT2o t) {
+                produced = t.getSockAddr();
             }
         }
         if (data == null) {
@@ -177,6 +191,14 @@ final class ClassOne implements IoPort.Receiver {
             ReferenceCountUtil.release(data);
         }
         heartbeatTo = new InetSocketAddress(host, heartbeatPort);
+        if (multicast) {
+            if (produced == null) {
+                throw new IOException("the meter accepted a multicast connection without naming its group (no T->O"
+                        + " Sockaddr Info item)");
+            }
+            group = new InetSocketAddress(InetAddress.getByAddress(produced.getSinAddr()), produced.getSinPort());
+            port.join(group, InetAddress.getByName(host));
+        }
     }
 
     Duration heartbeatRpi() {
@@ -273,6 +295,9 @@ final class ClassOne implements IoPort.Receiver {
     /** Stops receiving; Forward_Close while the session stands (the reply changes nothing). */
     CompletableFuture<?> close(SessionClient client, Duration requestTimeout) {
         port.unregister(t2oId, this);
+        if (group != null) {
+            port.leave(group);
+        }
         if (client == null || !client.intact() || heartbeatTo == null) {
             return CompletableFuture.completedFuture(null);
         }

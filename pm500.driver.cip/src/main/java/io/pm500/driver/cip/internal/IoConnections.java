@@ -64,7 +64,7 @@ final class IoConnections {
             return null;
         }
         ClassOne opening = new ClassOne(settings.profile().cip().io(), settings.messaging(), block.block(),
-                Duration.ofMillis(block.rpiMillis()), settings.ioMultiplierCode(), port);
+                Duration.ofMillis(block.rpiMillis()), settings.ioMultiplierCode(), settings.ioMulticast(), port);
         Runnable arrived = arrivals.apply(block.blockId(), () -> {
             ByteBuffer data = opening.takeNew();
             return data == null ? null : block.decoder().decode(settings.meterId(), clock.instant(), data);

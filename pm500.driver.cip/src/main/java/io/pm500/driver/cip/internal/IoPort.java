@@ -1,14 +1,22 @@
 package io.pm500.driver.cip.internal;
 
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -21,9 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one UDP socket of every Class 1 connection the driver opens: the meters' produced data (T->O) arrives on it and
- * is handed to its connection by the connection id; the gateway's heartbeats (O->T) leave from it. Bound when the
- * first Class 1 connection opens, so a port another program holds stops only the Class 1 meters, each saying why.
- * A change of its configuration restarts every EtherNet/IP meter.
+ * is handed to its connections by the connection id (one id may have several: connections sharing a multicast
+ * production); the gateway's heartbeats (O->T) leave from it. Bound when the first Class 1 connection opens, so a
+ * port another program holds stops only the Class 1 meters, each saying why. A multicast production arrives on a
+ * socket of its own, bound to the group's address and port (2222 as a rule, shared with any other program on the
+ * host) and joined on the interface that leads to the meter, while a connection uses it. A change of its
+ * configuration restarts every EtherNet/IP meter.
  */
 @Component(service = IoPort.class, configurationPid = IoPort.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = IoPort.Config.class)
@@ -58,9 +69,15 @@ public final class IoPort {
 
     private final String bindAddress;
     private final int configuredPort;
-    private final Map<Integer, Receiver> receivers = new ConcurrentHashMap<>();
+    private final Map<Integer, List<Receiver>> receivers = new ConcurrentHashMap<>();
     private volatile DatagramChannel channel;
     private Thread thread;
+    /** Multicast: a joined socket and its thread per group, and how many connections use each. */
+    private record Group(DatagramChannel channel, Thread thread) {
+    }
+
+    private final Map<InetSocketAddress, Group> groups = new HashMap<>();
+    private final Map<InetSocketAddress, Integer> members = new HashMap<>();
     private long malformed;
     private long unknown;
 
@@ -88,9 +105,7 @@ public final class IoPort {
                     + " (" + e.getMessage() + "): another program holds it; set another port in " + PID, e);
         }
         channel = c;
-        thread = new Thread(this::receive, "pm500-cip-io");
-        thread.setDaemon(true);
-        thread.start();
+        thread = receiving(c, "pm500-cip-io");
         LOG.info("EtherNet/IP driver: receiving Class 1 data on UDP {}", c.getLocalAddress());
         return c;
     }
@@ -101,11 +116,68 @@ public final class IoPort {
     }
 
     void register(int t2oConnectionId, Receiver receiver) {
-        receivers.put(t2oConnectionId, receiver);
+        receivers.computeIfAbsent(t2oConnectionId, id -> new CopyOnWriteArrayList<>()).add(receiver);
     }
 
     void unregister(int t2oConnectionId, Receiver receiver) {
-        receivers.remove(t2oConnectionId, receiver);
+        receivers.computeIfPresent(t2oConnectionId, (id, list) -> {
+            list.remove(receiver);
+            return list.isEmpty() ? null : list;
+        });
+    }
+
+    /**
+     * Receives a multicast production: a socket bound to the group (so it takes that group's datagrams only),
+     * joined on the interface that leads to the meter; opened for the first connection that uses the group.
+     */
+    synchronized void join(InetSocketAddress group, InetAddress meter) throws IOException {
+        open();
+        if (members.merge(group, 1, Integer::sum) > 1) {
+            return;
+        }
+        DatagramChannel c = null;
+        try {
+            c = DatagramChannel.open(StandardProtocolFamily.INET).setOption(StandardSocketOptions.SO_REUSEADDR, true)
+                    .bind(group);
+            c.join(group.getAddress(), towards(meter));
+            groups.put(group, new Group(c, receiving(c, "pm500-cip-io-multicast")));
+            LOG.debug("EtherNet/IP driver: receiving Class 1 multicast {}", group);
+        } catch (IOException e) {
+            members.remove(group);
+            if (c != null) {
+                c.close();
+            }
+            throw new IOException("cannot join the meter's multicast group " + group + " (" + e.getMessage() + ")",
+                    e);
+        }
+    }
+
+    /** A connection no longer uses the group; the last one closes its socket. */
+    synchronized void leave(InetSocketAddress group) {
+        if (members.merge(group, -1, Integer::sum) > 0) {
+            return;
+        }
+        members.remove(group);
+        Group g = groups.remove(group);
+        if (g != null) {
+            try {
+                g.channel().close(); // its thread ends with it
+            } catch (IOException e) {
+                LOG.debug("EtherNet/IP driver: closing the socket of {}: {}", group, e.toString());
+            }
+        }
+    }
+
+    /** The interface this host reaches the meter through (a connected datagram socket asks the routing table). */
+    private static NetworkInterface towards(InetAddress meter) throws IOException {
+        try (DatagramSocket probe = new DatagramSocket()) {
+            probe.connect(meter, 9);
+            NetworkInterface nic = NetworkInterface.getByInetAddress(probe.getLocalAddress());
+            if (nic == null) {
+                throw new IOException("no network interface has the address " + probe.getLocalAddress());
+            }
+            return nic;
+        }
     }
 
     /** Sends one datagram (a heartbeat); a failure is the caller's to report. */
@@ -114,12 +186,15 @@ public final class IoPort {
         (c != null ? c : open()).send(datagram, to);
     }
 
-    private void receive() {
+    private Thread receiving(DatagramChannel c, String name) {
+        Thread t = new Thread(() -> receive(c), name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private void receive(DatagramChannel c) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_DATAGRAM).order(ByteOrder.LITTLE_ENDIAN);
-        DatagramChannel c;
-        synchronized (this) {
-            c = channel;
-        }
         while (true) {
             buffer.clear();
             try {
@@ -153,7 +228,7 @@ public final class IoPort {
             malformed("data item of " + length + " bytes in " + b.remaining());
             return;
         }
-        Receiver r = receivers.get(connectionId);
+        List<Receiver> r = receivers.get(connectionId);
         if (r == null) {
             if (unknown++ % 1000 == 0) { // a connection just closed, or a producer that is not ours: seldom news
                 LOG.debug("EtherNet/IP driver: Class 1 data for no open connection (id {}); {} such so far",
@@ -161,7 +236,9 @@ public final class IoPort {
             }
             return;
         }
-        r.received(sequence, b);
+        for (Receiver each : r) {
+            each.received(sequence, b); // a receiver reads by absolute index: the buffer's position stays
+        }
     }
 
     private void malformed(String why) {
@@ -173,6 +250,12 @@ public final class IoPort {
 
     @Deactivate
     synchronized void close() throws IOException, InterruptedException {
+        for (Group g : groups.values()) {
+            g.channel().close();
+            g.thread().join(5000);
+        }
+        groups.clear();
+        members.clear();
         if (channel != null) {
             channel.close();
             thread.join(5000);

@@ -7,8 +7,19 @@ import org.osgi.util.converter.TypeReference;
 
 /** A meter configuration as Config Admin would hand it over, with the component's defaults. */
 record CipConfigFixture(String meterId, String host, int port, String profile, String[] blockIntervals,
-        String messaging, int timeoutMillis, int lostAfter, String identityCheck, boolean enabled)
+        String messaging, int timeoutMillis, int lostAfter, String identityCheck, boolean enabled, boolean ioMulticast)
         implements CipMeterComponent.Config {
+
+    CipConfigFixture(String meterId, String host, int port, String profile, String[] blockIntervals,
+            String messaging, int timeoutMillis, int lostAfter, String identityCheck, boolean enabled) {
+        this(meterId, host, port, profile, blockIntervals, messaging, timeoutMillis, lostAfter, identityCheck, enabled,
+                false);
+    }
+
+    CipConfigFixture multicast() {
+        return new CipConfigFixture(meterId, host, port, profile, blockIntervals, messaging, timeoutMillis, lostAfter,
+                identityCheck, enabled, true);
+    }
 
     static CipConfigFixture meter(String id, int port, String messaging, String... intervals) {
         return new CipConfigFixture(id, "127.0.0.1", port, "pm500", intervals, messaging, 500, 3, "error", true);

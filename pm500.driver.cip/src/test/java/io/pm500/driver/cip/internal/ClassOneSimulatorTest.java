@@ -52,8 +52,14 @@ class ClassOneSimulatorTest {
     }
 
     private CipPoller meter(int index, String messaging, int originatorSerial, DriverEvents events) {
-        CipSettings s = CipSettings.of(CipConfigFixture.meter("m" + index, simulator.enipPort(index), messaging,
-                "assembly.100=0", "assembly.102=100"));
+        return meter(index, messaging, originatorSerial, events, false);
+    }
+
+    private CipPoller meter(int index, String messaging, int originatorSerial, DriverEvents events,
+            boolean multicast) {
+        CipConfigFixture config = CipConfigFixture.meter("m" + index, simulator.enipPort(index), messaging,
+                "assembly.100=0", "assembly.102=100");
+        CipSettings s = CipSettings.of(multicast ? config.multicast() : config);
         CipPoller poller = new CipPoller(s, events, threads, new Originator(Originator.DEFAULT_VENDOR_ID,
                 originatorSerial), port, Clock.systemUTC());
         pollers.add(poller);
@@ -136,6 +142,35 @@ class ClassOneSimulatorTest {
         Await.until("listen-only lost with its owner", Duration.ofSeconds(5),
                 () -> listener.status().state() == ConnectionState.LOST);
         assertThat(listening.subList(seen, listening.size())).anySatisfy(s -> assertThat(s.detail())
+                .contains("the connection that owns the assembly has gone"));
+    }
+
+    @Test
+    void aMulticastProductionIsSharedByAnInputOnlyAndAListenOnlyConnection() throws Exception {
+        simulator = new Simulator(pm500, 1, "127.0.0.1", 0, 11, System::currentTimeMillis);
+        List<Sample> owning = new CopyOnWriteArrayList<>();
+        List<Sample> listening = new CopyOnWriteArrayList<>();
+        CipPoller owner = meter(0, "io-input-only", 0x2222, new DriverEvents(owning::add), true);
+        Await.until("the owner's multicast data", Duration.ofSeconds(10),
+                () -> owner.status().state() == ConnectionState.CONNECTED && owner.ioCounts()[0] > 5);
+        CipPoller listener = meter(0, "io-listen-only", 0x1111, new DriverEvents(listening::add), true);
+        Await.until("the listener's data", Duration.ofSeconds(10),
+                () -> listener.status().state() == ConnectionState.CONNECTED && listener.ioCounts()[0] > 5);
+        assertThat(simulator.classOneConnections(0)).as("two connections, one production").isEqualTo(2);
+        long[] o = owner.ioCounts();
+        long[] l = listener.ioCounts();
+        Thread.sleep(2000);
+        long ownerGot = owner.ioCounts()[0] - o[0];
+        long listenerGot = listener.ioCounts()[0] - l[0];
+        assertThat(ownerGot).as("datagrams in 2 s at 100 ms").isBetween(18L, 22L);
+        assertThat(listenerGot).as("the same datagrams").isBetween(ownerGot - 1, ownerGot + 1);
+        assertThat(owner.ioCounts()[2] + listener.ioCounts()[2]).as("sequence gaps").isZero();
+
+        owner.close();
+        int seen = listening.size();
+        Await.until("listen-only lost with its owner", Duration.ofSeconds(5),
+                () -> listener.status().state() == ConnectionState.LOST);
+        assertThat(listening.subList(seen, listening.size())).anySatisfy(x -> assertThat(x.detail())
                 .contains("the connection that owns the assembly has gone"));
     }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 class ClassOneTest {
     private final CipBlock block = new CipBlock("assembly.100", 4, 100, 3, 4, false,
             List.of(new Field("p", FieldType.REAL, null, 2, 1, 1, null, null)));
-    private final ClassOne c = new ClassOne(new CipIo(151, 152, 153, false, 10, 10_000, false),
-            Messaging.IO_INPUT_ONLY, block, Duration.ofMillis(100), 0, new IoPort("127.0.0.1", 0));
+    private final ClassOne c = new ClassOne(new CipIo(151, 152, 153, false, 10, 10_000, false, false),
+            Messaging.IO_INPUT_ONLY, block, Duration.ofMillis(100), 0, false, new IoPort("127.0.0.1", 0));
 
     private static ByteBuffer data(int count, float value) {
         return ByteBuffer.allocate(6).order(ByteOrder.LITTLE_ENDIAN).putShort((short) count).putFloat(value).flip();
