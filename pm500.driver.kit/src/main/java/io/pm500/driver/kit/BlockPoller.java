@@ -213,7 +213,7 @@ public abstract class BlockPoller<B extends PollBlock> {
                 .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> poll(b))).toList(),
                 this::slow);
         LOG.info("{} meter {}: polling {} ({})", protocol, meterId, endpoint,
-                blocks.stream().map(b -> b.blockId() + "=" + b.intervalMillis() + "ms").toList());
+                blocks.stream().map(PollBlock::describe).toList());
     }
 
     /**

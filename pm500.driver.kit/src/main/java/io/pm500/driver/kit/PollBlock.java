@@ -5,4 +5,9 @@ public interface PollBlock {
     String blockId();
 
     long intervalMillis();
+
+    /** How logs show the block and its schedule. */
+    default String describe() {
+        return blockId() + "=" + intervalMillis() + "ms";
+    }
 }

@@ -50,6 +50,11 @@ record CipSettings(String meterId, String host, int port, int timeoutMillis, Mes
      */
     record BlockPlan(String blockId, long intervalMillis, long rpiMillis, CipBlock block, CipDecoder decoder)
             implements PollBlock {
+        @Override
+        public String describe() {
+            return rpiMillis > 0 && rpiMillis != intervalMillis ? blockId + "=RPI " + rpiMillis + "ms" : blockId + "="
+                    + intervalMillis + "ms";
+        }
     }
 
     /**
