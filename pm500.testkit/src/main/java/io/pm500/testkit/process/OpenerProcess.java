@@ -99,6 +99,23 @@ public final class OpenerProcess extends PeerProcess {
         if (values.length != 8) {
             throw new IllegalArgumentException("assembly 150 holds eight REALs");
         }
+        ByteBuffer data = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            data.putFloat(v);
+        }
+        set(4, 150, 3, data.array());
+    }
+
+    /**
+     * Sets the encapsulation inactivity timeout (TCP/IP object 0xF5, attribute 13, seconds; 120 by default): a
+     * session without a request for that long is closed by the adapter.
+     */
+    public static void inactivityTimeout(int seconds) throws IOException {
+        set(0xF5, 1, 13, ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) seconds).array());
+    }
+
+    /** One Set_Attribute_Single (0x10) of our own over an unconnected session; a refusal is an exception. */
+    private static void set(int classId, int instance, int attribute, byte[] value) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", PORT), 2000);
             s.setSoTimeout(2000);
@@ -108,11 +125,9 @@ public final class OpenerProcess extends PeerProcess {
                     .putShort((short) 0).array()));
             ByteBuffer registered = read(in);
             int session = registered.getInt(4);
-            ByteBuffer cip = ByteBuffer.allocate(8 + 32).order(ByteOrder.LITTLE_ENDIAN);
-            cip.put((byte) 0x10).put((byte) 3).put(new byte[] { 0x20, 0x04, 0x24, (byte) 150, 0x30, 0x03 });
-            for (float v : values) {
-                cip.putFloat(v);
-            }
+            ByteBuffer cip = ByteBuffer.allocate(8 + value.length).order(ByteOrder.LITTLE_ENDIAN);
+            cip.put((byte) 0x10).put((byte) 3).put(new byte[] { 0x20, (byte) classId, 0x24, (byte) instance, 0x30,
+                    (byte) attribute }).put(value);
             ByteBuffer rr = ByteBuffer.allocate(16 + cip.capacity()).order(ByteOrder.LITTLE_ENDIAN);
             rr.putInt(0).putShort((short) 0).putShort((short) 2).putShort((short) 0).putShort((short) 0)
                     .putShort((short) 0xB2).putShort((short) cip.capacity()).put(cip.array());
@@ -120,8 +135,9 @@ public final class OpenerProcess extends PeerProcess {
             ByteBuffer reply = read(in);
             int general = reply.get(24 + 16 + 2) & 0xff;
             if (reply.getInt(8) != 0 || general != 0) {
-                throw new IOException("Set_Attribute_Single on 4/150/3 refused: encapsulation status "
-                        + reply.getInt(8) + ", CIP general status 0x" + Integer.toHexString(general));
+                throw new IOException("Set_Attribute_Single on " + Integer.toHexString(classId) + "/" + instance + "/"
+                        + attribute + " refused: encapsulation status " + reply.getInt(8) + ", CIP general status 0x"
+                        + Integer.toHexString(general));
             }
             out.write(frame(0x66, session, new byte[0]));
         }

@@ -1,6 +1,13 @@
 package io.pm500.driver.cip.internal;
 
 import com.digitalpetri.enip.cip.CipResponseException;
+import com.digitalpetri.enip.cip.epath.EPath.PaddedEPath;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.AttributeId;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.ClassId;
+import com.digitalpetri.enip.cip.epath.LogicalSegment.InstanceId;
+import com.digitalpetri.enip.cip.services.GetAttributeSingleService;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.driver.cip.internal.CipSettings.BlockPlan;
@@ -24,12 +31,20 @@ import org.slf4j.LoggerFactory;
  * A meter's Class 1 connections ({@link ClassOne}), one per produced assembly, on the meter's session; used on the
  * meter's queue only. A block's poll opens its connection when there is none and otherwise checks the connection's
  * watchdog: the data itself arrives on the driver's Class 1 port and reaches the pipeline without a poll.
+ *
+ * <p>The session itself carries no request once its once-per-session reads are done, and a meter closes a session
+ * that is idle for its encapsulation inactivity timeout (TCP/IP object attribute 13; 120 s by default) — which would
+ * drop and reopen every Class 1 connection each time. So the polls send a ListIdentity on the session at a third of
+ * that timeout, as the meter reports it when the session opens.
  */
 final class IoConnections {
-    /** Waits for a Forward_Open as the meter's other requests are waited for. */
+    /** Waits for a request as the meter's other requests are waited for. */
     interface Wait {
-        ClassOne await(CompletableFuture<ClassOne> opening) throws Exception;
+        <T> T await(CompletableFuture<T> request) throws Exception;
     }
+
+    /** When the meter does not say its inactivity timeout: CIP's default. */
+    static final long DEFAULT_INACTIVITY_SECONDS = 120;
 
     private static final Logger LOG = LoggerFactory.getLogger(IoConnections.class);
 
@@ -41,6 +56,9 @@ final class IoConnections {
     private final BiFunction<String, Supplier<Sample>, Runnable> arrivals;
     private final Map<String, ClassOne> open = new HashMap<>();
     private final Map<String, ScheduledFuture<?>> heartbeats = new HashMap<>();
+    private SessionClient session;
+    private long keepAliveNanos;
+    private long lastRequestNanos;
 
     /** @param arrivals the poller's {@code arrivals}: how data that came by itself reaches the meter's queue */
     IoConnections(CipSettings settings, CipThreads threads, Originator originator, IoPort port, Clock clock,
@@ -55,6 +73,7 @@ final class IoConnections {
 
     /** Opens the block's connection, or checks its watchdog; nothing to hand on either way (null). */
     Sample poll(BlockPlan block, SessionClient client, Wait wait) throws Exception {
+        keepAlive(client, wait);
         ClassOne c = open.get(block.blockId());
         if (c != null) {
             String why = c.expired(settings.messaging());
@@ -92,6 +111,40 @@ final class IoConnections {
         LOG.debug("EtherNet/IP meter {}: Class 1 {} connection to {} open, RPI {} ms", settings.meterId(),
                 settings.messaging().label(), block.blockId(), block.rpiMillis());
         return null;
+    }
+
+    private void keepAlive(SessionClient client, Wait wait) throws Exception {
+        long now = System.nanoTime();
+        if (client != session) {
+            session = client;
+            lastRequestNanos = now;
+            keepAliveNanos = inactivitySeconds(client, wait) * 1_000_000_000L / 3;
+            return;
+        }
+        if (keepAliveNanos > 0 && now - lastRequestNanos >= keepAliveNanos) {
+            wait.await(client.listIdentity());
+            lastRequestNanos = now;
+        }
+    }
+
+    /** The meter's encapsulation inactivity timeout (0: none), read once a session. */
+    private long inactivitySeconds(SessionClient client, Wait wait) throws Exception {
+        ByteBuf reply;
+        try {
+            reply = wait.await(client.invoke(new GetAttributeSingleService(new PaddedEPath(new ClassId(0xF5),
+                    new InstanceId(1), new AttributeId(13)))));
+        } catch (Exception e) {
+            if (CipResponseException.extract(e).isEmpty()) {
+                throw e; // the session failed
+            }
+            return DEFAULT_INACTIVITY_SECONDS; // the meter does not say
+        }
+        try {
+            return reply.readableBytes() >= 2 ? reply.order(java.nio.ByteOrder.LITTLE_ENDIAN).getUnsignedShort(reply.readerIndex())
+                    : DEFAULT_INACTIVITY_SECONDS;
+        } finally {
+            ReferenceCountUtil.release(reply);
+        }
     }
 
     private String refused(BlockPlan block, CipResponseException e) {

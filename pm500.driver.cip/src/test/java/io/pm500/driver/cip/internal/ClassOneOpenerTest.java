@@ -148,4 +148,23 @@ class ClassOneOpenerTest {
                 .anyMatch(s -> s.blockId().equals("assembly.100") && s.status().isOk()));
         assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTED);
     }
+
+    @Test
+    void theIdleSessionIsKeptWithinTheAdaptersInactivityTimeout() throws Exception {
+        // Class 1 data does not use the TCP session: an adapter closes a session idle for its encapsulation
+        // inactivity timeout (120 s by default; 3 s here), which used to drop and reopen every connection
+        OpenerProcess.inactivityTimeout(3);
+        try {
+            List<Sample> samples = new CopyOnWriteArrayList<>();
+            CipPoller poller = meter("io-keep", "io-input-only", 0x6666, samples);
+            Await.until("Class 1 data", Duration.ofSeconds(10), () -> !of(samples, AcquisitionStatus.OK).isEmpty());
+            long[] before = poller.ioCounts();
+            Thread.sleep(8000);
+            assertThat(poller.status().reconnects()).as("sessions reopened").isZero();
+            assertThat(poller.status().state()).isEqualTo(ConnectionState.CONNECTED);
+            assertThat(poller.ioCounts()[0] - before[0]).as("datagrams in 8 s").isGreaterThanOrEqualTo(76);
+        } finally {
+            OpenerProcess.inactivityTimeout(120);
+        }
+    }
 }
