@@ -89,10 +89,11 @@ final class ConnectionManager implements AutoCloseable {
         boolean room = table.size() + classOne.count(meter) < MAX_CONNECTIONS_PER_METER;
         if ((transport & 0x0F) == 1) {
             int[] path = ioPath(d);
-            return ioOpen(meter, link, service, new ClassOneProducer.Request(0, toId, serial, vendor, originator, multiplier,
-                    otRpiMicros, size(service, otParameters), toRpiMicros, size(service, toParameters),
-                    (toParameters >>> (service == Cip.SVC_LARGE_FORWARD_OPEN ? 29 : 13) & 3) == 1, path[0],
-                    path[1], path[2]), room, refusal);
+            boolean multicast = (toParameters >>> (service == Cip.SVC_LARGE_FORWARD_OPEN ? 29 : 13) & 3) == 1;
+            ClassOneProducer.Request r = new ClassOneProducer.Request(0, toId, serial, vendor, originator,
+                    multiplier, otRpiMicros, size(service, otParameters), toRpiMicros, size(service, toParameters),
+                    multicast, path[0], path[1], path[2]);
+            return ioOpen(meter, link, service, r, room, refusal);
         }
         if ((transport & 0x0F) != 3) { // Class 0 and 2 are not served: refused, as a device refuses it
             return CipObjects.reply(service, Cip.STATUS_CONNECTION_FAILURE, Cip.EXT_TRANSPORT_NOT_SUPPORTED, refusal);

@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 
 /**
  * One configured meter in a driver's component, from configuration to status: a configuration is checked before
- * anything changes (a bad one is logged, naming each key and its fix, and refused — the meter stays as it was); a good
- * one stops the meter's poller and starts a new one; status readers on any thread see the current poller.
+ * anything changes (a bad one is logged, naming each key and its fix, and refused — the meter stays as it was); a
+ * good one stops the meter's poller and starts a new one; status readers on any thread see the current poller.
  */
 public final class PolledMeter {
     private final Logger log;

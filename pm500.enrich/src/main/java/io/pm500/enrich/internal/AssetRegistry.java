@@ -30,6 +30,23 @@ final class AssetRegistry {
 
     private final Map<String, AssetInfo> byPid = new TreeMap<>();
 
+    /**
+     * The pipeline's enrichment made anew of these rules and the whole registry, under the registry's lock: a change
+     * that comes meanwhile waits, then applies to the new enrichment.
+     */
+    synchronized void reload(ConfigurationAdmin configAdmin, Pipeline pipeline, EnrichSettings settings) {
+        pipeline.enrichment(new Enrichment(settings, load(configAdmin)));
+    }
+
+    /** The whole registry read again; the pipeline's enrichment replaced when the assets differ. */
+    synchronized void refresh(ConfigurationAdmin configAdmin, Pipeline pipeline) {
+        Map<String, AssetInfo> now = load(configAdmin);
+        Enrichment current = pipeline.enrichment();
+        if (!now.equals(current.assets())) {
+            pipeline.enrichment(new Enrichment(current.settings(), now));
+        }
+    }
+
     /** Reads every asset configuration; the valid ones by meter id (an invalid one's component says why). */
     synchronized Map<String, AssetInfo> load(ConfigurationAdmin configAdmin) {
         Configuration[] configs;
@@ -54,13 +71,12 @@ final class AssetRegistry {
     }
 
     /**
-     * One configuration changed or was deleted: reads that one only, and gives the enrichment the assets of the
-     * meters it changes.
+     * One configuration changed or was deleted: reads that one only, and gives the pipeline's enrichment the assets
+     * of the meters it changes.
      *
      * @return whether any meter's asset changed
      */
-    synchronized boolean changed(ConfigurationAdmin configAdmin, String pid, boolean deleted,
-            Enrichment enrichment) {
+    synchronized boolean changed(ConfigurationAdmin configAdmin, String pid, boolean deleted, Pipeline pipeline) {
         Optional<AssetInfo> now = Optional.empty();
         if (!deleted) {
             try {
@@ -72,6 +88,7 @@ final class AssetRegistry {
             }
         }
         Map<String, Optional<AssetInfo>> changes = put(pid, now.orElse(null));
+        Enrichment enrichment = pipeline.enrichment();
         changes.forEach(enrichment::asset);
         return !changes.isEmpty();
     }

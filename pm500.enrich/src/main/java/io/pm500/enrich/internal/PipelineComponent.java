@@ -134,7 +134,7 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     synchronized void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         EnrichSettings settings = settings(config);
-        pipeline.enrichment(new Enrichment(settings, assets.load(configAdmin)));
+        assets.reload(configAdmin, pipeline, settings);
         pipeline.syncIntervalMillis(config.syncIntervalMillis());
         pipeline.routes().defaultMaxBytes(config.defaultMaxMegabytes() * MB);
         String[] retired = config.retiredSinks();
@@ -260,7 +260,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
             return;
         }
         Route route = pipeline.routes().route(sinkName);
-        refreshAssets(); // Config Admin's events come asynchronously: the sink gets the assets that exist now
+        // Config Admin's events come asynchronously: the sink gets the assets that exist now
+        assets.refresh(configAdmin, pipeline);
         catalog.handTo(sinkName, sink);
         route.sink(sink);
         LOG.info("Sink '{}' bound; delivering its outbox ({} readings queued)", sinkName,
@@ -330,20 +331,9 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     @Override
     public void configurationEvent(ConfigurationEvent event) {
         if (AssetComponent.PID.equals(event.getFactoryPid()) && assets.changed(configAdmin, event.getPid(),
-                event.getType() == ConfigurationEvent.CM_DELETED, pipeline.enrichment())) {
+                event.getType() == ConfigurationEvent.CM_DELETED, pipeline)) {
             catalog.changed();
         }
-    }
-
-    /** Reads the asset registry again, whole; true when it changed. */
-    private boolean refreshAssets() {
-        Map<String, AssetInfo> now = assets.load(configAdmin);
-        Enrichment current = pipeline.enrichment();
-        if (now.equals(current.assets())) {
-            return false;
-        }
-        pipeline.enrichment(new Enrichment(current.settings(), now));
-        return true;
     }
 
     private void sweep() {

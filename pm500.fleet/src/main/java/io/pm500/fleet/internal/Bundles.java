@@ -103,7 +103,7 @@ final class Bundles {
                 : FleetState.FACTORY + b.getLocation();
     }
 
-    /** Installs or updates one bundle from a downloaded file; the jar's bundles keep their location (the launcher's). */
+    /** Installs or updates a bundle from a downloaded file; the jar's bundles keep their location (the launcher's). */
     Bundle put(String identity, Path artifact) throws BundleException, IOException {
         return put(identity, Files.newInputStream(artifact));
     }

@@ -109,7 +109,8 @@ final class Updater {
         }
         Map<String, IndexResource> set;
         try {
-            set = ReleaseResolution.resolve(resolver(), index, systemRevision(), ReleasePlan.needed(bundles, index, features));
+            set = ReleaseResolution.resolve(resolver(), index, systemRevision(),
+                    ReleasePlan.needed(bundles, index, features));
         } catch (ResolutionException e) {
             refuse(state, index, "it does not resolve: " + e.getMessage());
             return;

@@ -140,8 +140,8 @@ final class IoConnections {
             return DEFAULT_INACTIVITY_SECONDS; // the meter does not say
         }
         try {
-            return reply.readableBytes() >= 2 ? reply.order(java.nio.ByteOrder.LITTLE_ENDIAN).getUnsignedShort(reply.readerIndex())
-                    : DEFAULT_INACTIVITY_SECONDS;
+            return reply.readableBytes() < 2 ? DEFAULT_INACTIVITY_SECONDS
+                    : reply.order(java.nio.ByteOrder.LITTLE_ENDIAN).getUnsignedShort(reply.readerIndex());
         } finally {
             ReferenceCountUtil.release(reply);
         }

@@ -73,7 +73,8 @@ class SessionFaultsTest {
     private CipSettings meter(String messaging, String... intervals) {
         CipSettings s = CipSettings.of(CipConfigFixture.meter("m-" + messaging, simulator.enipPort(0), messaging,
                 intervals));
-        poller = new CipPoller(s, new DriverEvents(samples::add), threads, new Originator(0xFF50, 0x5EED), new IoPort("127.0.0.1", 0), Clock.systemUTC());
+        poller = new CipPoller(s, new DriverEvents(samples::add), threads, new Originator(0xFF50, 0x5EED),
+                new IoPort("127.0.0.1", 0), Clock.systemUTC());
         return s;
     }
 
