@@ -1,6 +1,5 @@
 package io.pm500.driver.cip.internal;
 
-import com.digitalpetri.enip.cip.CipResponseException;
 import com.digitalpetri.enip.cip.epath.EPath.PaddedEPath;
 import com.digitalpetri.enip.cip.epath.LogicalSegment.ClassId;
 import com.digitalpetri.enip.cip.epath.LogicalSegment.ConnectionPoint;
@@ -151,7 +150,7 @@ final class ClassOne implements IoPort.Receiver {
                 opened(r, service, host);
                 return this;
             } catch (Exception ex) {
-                port.unregister(requested, this);
+                port.unregister(t2oId, this); // the id the meter chose, if it chose one
                 throw new CompletionException(ex);
             }
         });
@@ -185,8 +184,6 @@ final class ClassOne implements IoPort.Receiver {
                 t2oId = response.getT2oConnectionId();
                 port.register(t2oId, this);
             }
-        } catch (CipResponseException e) {
-            throw e;
         } finally {
             ReferenceCountUtil.release(data);
         }
@@ -205,11 +202,7 @@ final class ClassOne implements IoPort.Receiver {
         return heartbeatRpi;
     }
 
-    CipBlock block() {
-        return block;
-    }
-
-    /** The O->T heartbeat, on a timer every RPI: sequenced address item, then the class 1 sequence count. */
+    /** The O->T heartbeat, on a timer: sequenced address item, then the class 1 sequence count. */
     void heartbeat() throws IOException {
         heartbeat.clear();
         heartbeat.putShort((short) 2).putShort((short) IoPort.SEQUENCED_ADDRESS).putShort((short) 8).putInt(o2tId)

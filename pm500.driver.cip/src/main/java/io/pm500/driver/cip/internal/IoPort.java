@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -78,8 +79,9 @@ public final class IoPort {
 
     private final Map<InetSocketAddress, Group> groups = new HashMap<>();
     private final Map<InetSocketAddress, Integer> members = new HashMap<>();
-    private long malformed;
-    private long unknown;
+    // counted by the receiving threads (unicast and each multicast group's), to pace their log lines
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong unknown = new AtomicLong();
 
     @Activate
     public IoPort(Config config) {
@@ -131,7 +133,6 @@ public final class IoPort {
      * joined on the interface that leads to the meter; opened for the first connection that uses the group.
      */
     synchronized void join(InetSocketAddress group, InetAddress meter) throws IOException {
-        open();
         if (members.merge(group, 1, Integer::sum) > 1) {
             return;
         }
@@ -230,9 +231,10 @@ public final class IoPort {
         }
         List<Receiver> r = receivers.get(connectionId);
         if (r == null) {
-            if (unknown++ % 1000 == 0) { // a connection just closed, or a producer that is not ours: seldom news
+            long n = unknown.incrementAndGet();
+            if (n % 1000 == 1) { // a connection just closed, or a producer that is not ours: seldom news
                 LOG.debug("EtherNet/IP driver: Class 1 data for no open connection (id {}); {} such so far",
-                        Integer.toHexString(connectionId), unknown);
+                        Integer.toHexString(connectionId), n);
             }
             return;
         }
@@ -242,9 +244,9 @@ public final class IoPort {
     }
 
     private void malformed(String why) {
-        if (malformed++ % 1000 == 0) {
-            LOG.warn("EtherNet/IP driver: a datagram on the Class 1 port was dropped ({}); {} so far", why,
-                    malformed);
+        long n = malformed.incrementAndGet();
+        if (n % 1000 == 1) {
+            LOG.warn("EtherNet/IP driver: a datagram on the Class 1 port was dropped ({}); {} so far", why, n);
         }
     }
 
