@@ -6,9 +6,12 @@ import com.digitalpetri.enip.cip.epath.LogicalSegment.ConnectionPoint;
 import com.digitalpetri.enip.cip.epath.LogicalSegment.InstanceId;
 import com.digitalpetri.enip.cip.services.ForwardCloseService;
 import com.digitalpetri.enip.cip.services.ForwardOpenService;
+import com.digitalpetri.enip.cip.services.LargeForwardOpenService;
 import com.digitalpetri.enip.cip.structs.ForwardCloseRequest;
 import com.digitalpetri.enip.cip.structs.ForwardOpenRequest;
 import com.digitalpetri.enip.cip.structs.ForwardOpenResponse;
+import com.digitalpetri.enip.cip.structs.LargeForwardOpenRequest;
+import com.digitalpetri.enip.cip.structs.LargeForwardOpenResponse;
 import com.digitalpetri.enip.cip.structs.NetworkConnectionParameters;
 import com.digitalpetri.enip.commands.SendRRData;
 import com.digitalpetri.enip.cpf.CpfItem;
@@ -60,6 +63,8 @@ final class ClassOne implements IoPort.Receiver {
     private static final int AF_INET = 2;
     /** O->T: the heartbeat carries the class 1 sequence count only. */
     private static final int HEARTBEAT_SIZE = 2;
+    /** The largest connection size a Forward_Open can ask for (9 bits); beyond it, Large_Forward_Open (16 bits). */
+    static final int MAX_FORWARD_OPEN_SIZE = 511;
     static final long MIN_HEARTBEAT_MILLIS = 500;
     private static final AtomicInteger T2O_IDS = new AtomicInteger(ThreadLocalRandom.current().nextInt());
 
@@ -131,9 +136,8 @@ final class ClassOne implements IoPort.Receiver {
                 multicast ? NetworkConnectionParameters.ConnectionType.Multicast
                         : NetworkConnectionParameters.ConnectionType.PointToPoint, false);
         int connectionSerial = ThreadLocalRandom.current().nextInt(1, 0x10000);
-        ForwardOpenService service = new ForwardOpenService(new ForwardOpenRequest(requestTimeout, 0, requested,
-                connectionSerial, originator.vendorId(), originator.serialNumber(), multiplierCode, path, heartbeatRpi,
-                o2t, rpi, t2o, TRANSPORT_CLASS_1_CYCLIC));
+        Opening service = Opening.of(dataOffset + block.size() > MAX_FORWARD_OPEN_SIZE, requestTimeout, requested,
+                connectionSerial, originator, multiplierCode, path, heartbeatRpi, o2t, rpi, t2o);
         UnconnectedDataItemRequest request = new UnconnectedDataItemRequest(service::encodeRequest);
         lastNanos = System.nanoTime(); // the first datagram has a whole watchdog to come
         // multicast: the meter chooses where it produces and says so in its reply
@@ -156,7 +160,47 @@ final class ClassOne implements IoPort.Receiver {
         });
     }
 
-    private void opened(SendRRData reply, ForwardOpenService service, String host) throws Exception {
+    /** A Forward_Open or, for a connection over 511 bytes, a Large_Forward_Open: encoded, and its reply read. */
+    private record Opening(ForwardOpenService small, LargeForwardOpenService large) {
+        static Opening of(boolean large, Duration timeout, int t2oId, int serial, Originator originator,
+                int multiplierCode, PaddedEPath path, Duration o2tRpi, NetworkConnectionParameters o2t, Duration t2oRpi,
+                NetworkConnectionParameters t2o) {
+            return large
+                    ? new Opening(null, new LargeForwardOpenService(new LargeForwardOpenRequest(timeout, 0, t2oId,
+                            serial, originator.vendorId(), originator.serialNumber(), multiplierCode, path, o2tRpi,
+                            o2t, t2oRpi, t2o, TRANSPORT_CLASS_1_CYCLIC)))
+                    : new Opening(new ForwardOpenService(new ForwardOpenRequest(timeout, 0, t2oId, serial,
+                            originator.vendorId(), originator.serialNumber(), multiplierCode, path, o2tRpi, o2t,
+                            t2oRpi, t2o, TRANSPORT_CLASS_1_CYCLIC)), null);
+        }
+
+        void encodeRequest(ByteBuf buffer) {
+            if (large != null) {
+                large.encodeRequest(buffer);
+            } else {
+                small.encodeRequest(buffer);
+            }
+        }
+
+        Ids decodeResponse(ByteBuf data) throws Exception {
+            if (large != null) {
+                LargeForwardOpenResponse r = large.decodeResponse(data);
+                ReferenceCountUtil.release(r.getApplicationReply());
+                return new Ids(r.getO2tConnectionId(), r.getT2oConnectionId(), r.getConnectionSerialNumber(),
+                        r.getOriginatorVendorId(), r.getOriginatorSerialNumber());
+            }
+            ForwardOpenResponse r = small.decodeResponse(data);
+            ReferenceCountUtil.release(r.getApplicationReply());
+            return new Ids(r.getO2tConnectionId(), r.getT2oConnectionId(), r.getConnectionSerialNumber(),
+                    r.getOriginatorVendorId(), r.getOriginatorSerialNumber());
+        }
+    }
+
+    /** What an accepted (Large_)Forward_Open says: the ids and the triple that names the connection. */
+    private record Ids(int o2t, int t2o, int serial, int vendorId, long originatorSerial) {
+    }
+
+    private void opened(SendRRData reply, Opening service, String host) throws Exception {
         ByteBuf data = null;
         int heartbeatPort = EIP_IO_PORT;
         SockAddr produced = null;
@@ -173,15 +217,14 @@ final class ClassOne implements IoPort.Receiver {
             throw new IOException("the Forward_Open reply has no data item");
         }
         try {
-            ForwardOpenResponse response = service.decodeResponse(data);
-            ReferenceCountUtil.release(response.getApplicationReply());
-            o2tId = response.getO2tConnectionId();
-            serial = response.getConnectionSerialNumber();
-            vendorId = response.getOriginatorVendorId();
-            originatorSerial = response.getOriginatorSerialNumber();
-            if (response.getT2oConnectionId() != t2oId) { // the meter chose the id it produces with
+            Ids ids = service.decodeResponse(data);
+            o2tId = ids.o2t();
+            serial = ids.serial();
+            vendorId = ids.vendorId();
+            originatorSerial = ids.originatorSerial();
+            if (ids.t2o() != t2oId) { // the meter chose the id it produces with
                 port.unregister(t2oId, this);
-                t2oId = response.getT2oConnectionId();
+                t2oId = ids.t2o();
                 port.register(t2oId, this);
             }
         } finally {

@@ -2,6 +2,9 @@ package io.pm500.driver.cip.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pm500.api.profile.DeviceProfile;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
@@ -10,9 +13,12 @@ import io.pm500.profile.DeviceProfiles;
 import io.pm500.simulator.Simulator;
 import io.pm500.testkit.Await;
 import io.pm500.testkit.pipeline.DriverEvents;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Class 1 against the simulator (the built-in PM500 profile's assumed connection points): 200 meters producing at
@@ -173,5 +180,37 @@ class ClassOneSimulatorTest {
                 () -> listener.status().state() == ConnectionState.LOST);
         assertThat(listening.subList(seen, listening.size())).anySatisfy(x -> assertThat(x.detail())
                 .contains("the connection that owns the assembly has gone"));
+    }
+
+    /** A model with an assembly of 600 bytes: over Forward_Open's 511, so the connection needs a Large_Forward_Open. */
+    @Test
+    void anAssemblyOverFiveHundredElevenBytesIsOpenedWithALargeForwardOpen(@TempDir Path dir) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode profile;
+        try (InputStream in = DeviceProfiles.class.getResourceAsStream("pm500.json")) {
+            profile = (ObjectNode) json.readTree(in);
+        }
+        ArrayNode fields = json.createArrayNode();
+        for (int i = 1; i <= 150; i++) {
+            ((ObjectNode) profile.get("points")).putObject("big." + i).put("kind", "SETTING");
+            fields.addObject().put("point", "big." + i).put("type", "REAL");
+        }
+        ((ArrayNode) profile.at("/cip/blocks")).addObject().put("id", "assembly.120").put("classId", 4)
+                .put("instance", 120).put("attribute", 3).put("size", 600).set("fields", fields);
+        Path file = Files.writeString(dir.resolve("large.json"), json.writeValueAsString(profile));
+        simulator = new Simulator(DeviceProfiles.load(file), 1, "127.0.0.1", 0, 11, System::currentTimeMillis);
+        List<Sample> samples = new CopyOnWriteArrayList<>();
+        CipSettings s = CipSettings.of(new CipConfigFixture("large", "127.0.0.1", simulator.enipPort(0),
+                file.toString(), new String[] { "assembly.120=100" }, "io-input-only", 1000, 2, "error", true));
+        CipPoller poller = new CipPoller(s, new DriverEvents(samples::add), threads,
+                new Originator(Originator.DEFAULT_VENDOR_ID, 0x7777), port, Clock.systemUTC());
+        pollers.add(poller);
+        poller.start(threads.poll(), s.blocks());
+        Await.until("600-byte Class 1 data", Duration.ofSeconds(10), () -> samples.stream()
+                .anyMatch(x -> x.blockId().equals("assembly.120") && x.status().isOk() && x.points().size() == 150));
+        long got = poller.ioCounts()[0];
+        Thread.sleep(1000);
+        assertThat(poller.ioCounts()[0] - got).as("datagrams in 1 s at 100 ms").isBetween(8L, 12L);
+        assertThat(poller.ioCounts()[2]).as("sequence gaps").isZero();
     }
 }
