@@ -111,7 +111,16 @@ abstract class NioServer implements AutoCloseable {
         return listeners.get(meter).socket().getLocalPort();
     }
 
-    /** A new connection of a meter that is up. */
+    /** How many connections of a meter are open. */
+    final int openConnections(SimulatedMeter meter) {
+        int n = 0;
+        for (Peer peer : peers) {
+            n += peer.meter == meter ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** A new connection of a meter that is up: its peer, or null when it was refused (and closed). */
     abstract Peer accepted(SimulatedMeter meter, SocketChannel channel) throws IOException;
 
     /** Runs a task on the selector thread. */

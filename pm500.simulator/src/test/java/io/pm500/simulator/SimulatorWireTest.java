@@ -243,6 +243,32 @@ class SimulatorWireTest {
     }
 
     @Test
+    void modbusServesTwoConnectionsAtOnceAndResetsAThird() throws Exception {
+        int port = simulator.modbusPort(0);
+        ModbusTCPMaster first = new ModbusTCPMaster("127.0.0.1", port, 3000, false);
+        ModbusTCPMaster second = new ModbusTCPMaster("127.0.0.1", port, 3000, false);
+        first.connect();
+        second.connect();
+        try (Socket third = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            assertThat(first.readInputRegisters(Simulator.UNIT_ID, 0, 3)).hasSize(3);
+            assertThat(second.readInputRegisters(Simulator.UNIT_ID, 0, 3)).hasSize(3);
+            third.setSoTimeout(5000);
+            assertThat(third.getInputStream().read()).as("the third connection is closed").isEqualTo(-1);
+        } finally {
+            first.disconnect();
+            second.disconnect();
+        }
+        ModbusTCPMaster later = new ModbusTCPMaster("127.0.0.1", port, 3000, false);
+        later.connect();
+        try {
+            assertThat(later.readInputRegisters(Simulator.UNIT_ID, 0, 3)).as("a slot frees when a client leaves")
+                    .hasSize(3);
+        } finally {
+            later.disconnect();
+        }
+    }
+
+    @Test
     void garbageClosesOnlyThatConnection() throws Exception {
         int port = simulator.enipPort(1);
         try (Socket junk = new Socket(InetAddress.getLoopbackAddress(), port)) {
