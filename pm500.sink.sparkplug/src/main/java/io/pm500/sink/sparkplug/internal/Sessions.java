@@ -34,6 +34,8 @@ final class Sessions {
     private Function<String, SparkplugSettings> settings;
     /** Null while the node id waits for the catalogue. */
     private volatile EdgeNode node;
+    /** Why the catalogue gives no node id, while that lasts: logged when it starts and when it clears. */
+    private String problem;
 
     /**
      * @param dataDir where each sink keeps its bdSeq ({@code sparkplug/<sink>/bdSeq} below it)
@@ -57,6 +59,7 @@ final class Sessions {
         SparkplugSettings checked = settings.apply(nodeId == null ? "pending" : nodeId); // all else checked now
         this.fixedNodeId = fixedNodeId;
         this.settings = settings;
+        problem = null;
         if (nodeId == null) {
             stop();
             LOG.info("Sparkplug sink '{}': edgeNodeId is empty; the session starts once the pipeline tells the"
@@ -77,9 +80,17 @@ final class Sessions {
         try {
             nodeId = derive(handed);
         } catch (IllegalArgumentException e) {
-            LOG.error("{}; {}", e.getMessage(), n == null ? "no session until then"
-                    : "the session stays under " + n.settings().edgeNodeId());
+            if (!e.getMessage().equals(problem)) {
+                problem = e.getMessage();
+                LOG.error("{}; {}", problem, n == null ? "no session until then"
+                        : "the session stays under " + n.settings().edgeNodeId());
+            }
             return;
+        }
+        if (problem != null) {
+            problem = null;
+            LOG.info("Sparkplug sink '{}': the assets give one edge node id again: '{}'",
+                    settings.apply(nodeId).sinkName(), nodeId);
         }
         if (n == null || !n.settings().edgeNodeId().equals(nodeId)) {
             if (n != null) {

@@ -7,6 +7,10 @@ import static io.pm500.sink.sparkplug.internal.SparkplugFixture.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.pm500.api.sink.SinkException;
 import io.pm500.demo.EmbeddedBroker;
 import io.pm500.demo.SparkplugSubscriber.Received;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The edge node against a broker we did not write, Debian's Mosquitto (started once for the class on a free loopback
@@ -55,10 +60,14 @@ class MosquittoTest {
      * Issue 21: with an empty edgeNodeId the node id comes from the assets the pipeline hands over (no other
      * bundle's configuration read): no session until the catalogue arrives, births under {@code <site>-<area>}, and
      * an asset moved to another area ends that session (NDEATH) and starts one under the new id; assets that span
-     * two areas are refused with the reason and leave the session as it is.
+     * two areas are refused with the reason, once however many changes follow (LoadRun's 500 assets logged it 500
+     * times), and leave the session as it is.
      */
     @Test
     void anEmptyEdgeNodeIdIsDerivedFromTheAssetsTheCatalogueGivesAndFollowsThem() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((Logger) LoggerFactory.getLogger(Sessions.class)).addAppender(log);
         try (Recorder rec = new Recorder(mosquitto.uri(), "rec-derived")) {
             Sessions sessions = new Sessions(data, () -> NodeHealth.NONE, () -> { });
             sessions.configure(null, id -> settings(id, List.of(mosquitto.uri()), ""));
@@ -74,13 +83,21 @@ class MosquittoTest {
                 rec.awaitOne("plant-press", "NBIRTH", 0);
                 sessions.catalog(catalog);
                 sessions.catalog(SparkplugFixture.Catalog.NONE.withAssetsAt("plant/press", "plant/paint"));
+                sessions.catalog(SparkplugFixture.Catalog.NONE.withAssetsAt("plant/paint", "plant/press"));
                 sessions.catalog(SparkplugFixture.Catalog.NONE.withAssetsAt("plant/paint", "plant/paint"));
                 rec.awaitOne("plant-press", "NDEATH", 0);
                 rec.awaitOne("plant-paint", "NBIRTH", 0);
                 assertThat(rec.of("plant-press", "NBIRTH")).as("the same and the refused catalogue: no new session")
                         .hasSize(1);
+                assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR)
+                        .map(ILoggingEvent::getFormattedMessage)).as("one fault, logged once").singleElement()
+                        .asString().contains("span several sites or areas [plant-paint, plant-press]",
+                                "the session stays under plant-press");
+                assertThat(log.list).map(ILoggingEvent::getFormattedMessage).as("and when it clears")
+                        .contains("Sparkplug sink 'sparkplug': the assets give one edge node id again: 'plant-paint'");
             } finally {
                 sessions.stop();
+                ((Logger) LoggerFactory.getLogger(Sessions.class)).detachAppender(log);
             }
         }
     }
