@@ -59,7 +59,7 @@ final class AssetRegistry {
         }
         byPid.clear();
         for (Configuration c : configs == null ? new Configuration[0] : configs) {
-            valid(c).ifPresent(a -> byPid.put(c.getPid(), a));
+            valid(c.getProperties()).ifPresent(a -> byPid.put(c.getPid(), a));
         }
         Map<String, AssetInfo> byMeter = new HashMap<>();
         byPid.values().forEach(a -> {
@@ -71,26 +71,20 @@ final class AssetRegistry {
     }
 
     /**
-     * One configuration changed or was deleted: reads that one only, and gives the pipeline's enrichment the assets
-     * of the meters it changes.
+     * Configurations changed or were deleted (a batch, with their properties now; null: deleted): applies those
+     * only, and gives the pipeline's enrichment the assets of the meters they change.
      *
      * @return whether any meter's asset changed
      */
-    synchronized boolean changed(ConfigurationAdmin configAdmin, String pid, boolean deleted, Pipeline pipeline) {
-        Optional<AssetInfo> now = Optional.empty();
-        if (!deleted) {
-            try {
-                Configuration[] c = configAdmin.listConfigurations("(service.pid=" + pid + ")");
-                now = c == null || c.length == 0 ? Optional.empty() : valid(c[0]);
-            } catch (IOException | InvalidSyntaxException e) {
-                LOG.error("Cannot read asset configuration {} ({}); its meter keeps its asset", pid, e.toString());
-                return false;
-            }
-        }
-        Map<String, Optional<AssetInfo>> changes = put(pid, now.orElse(null));
+    synchronized boolean changed(Map<String, Dictionary<String, Object>> batch, Pipeline pipeline) {
         Enrichment enrichment = pipeline.enrichment();
-        changes.forEach(enrichment::asset);
-        return !changes.isEmpty();
+        boolean any = false;
+        for (Map.Entry<String, Dictionary<String, Object>> e : batch.entrySet()) {
+            Map<String, Optional<AssetInfo>> changes = put(e.getKey(), valid(e.getValue()).orElse(null));
+            changes.forEach(enrichment::asset);
+            any |= !changes.isEmpty();
+        }
+        return any;
     }
 
     /** The registry's rule alone: this pid now holds this asset (null: none); the meters whose asset changed. */
@@ -123,8 +117,7 @@ final class AssetRegistry {
         return winners;
     }
 
-    private static Optional<AssetInfo> valid(Configuration c) {
-        Dictionary<String, Object> properties = c.getProperties();
+    private static Optional<AssetInfo> valid(Dictionary<String, Object> properties) {
         if (properties == null) {
             return Optional.empty();
         }

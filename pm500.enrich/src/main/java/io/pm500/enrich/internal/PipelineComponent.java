@@ -12,6 +12,7 @@ import io.pm500.api.sink.Sink;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
+import io.pm500.kit.config.ConfigBatches;
 import io.pm500.kit.config.ConfigValues;
 import io.pm500.profile.DeviceProfiles;
 import io.pm500.profile.ProfileException;
@@ -100,6 +101,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     private final Map<String, Sink> sinks = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
     private final Catalog catalog;
+    /** Asset configuration changes, read in batches: provisioning thousands at once stays linear. */
+    private final ConfigBatches assetChanges;
     /** Retires outboxes once the framework has started, when configured while it starts; else null. */
     private FrameworkListener retireWhenStarted;
 
@@ -122,6 +125,12 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
         });
         sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
         catalog = new Catalog(pipeline, sweeper, () -> sinks);
+        assetChanges = new ConfigBatches(configAdmin, "(service.factoryPid=" + AssetComponent.PID + ")",
+                "pm500-pipeline-assets", batch -> {
+                    if (assets.changed(batch, pipeline)) {
+                        catalog.changed();
+                    }
+                }, LOG);
     }
 
     /**
@@ -183,7 +192,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     @Deactivate
-    synchronized void deactivate() {
+    synchronized void deactivate() throws InterruptedException {
+        assetChanges.close();
         cancelRetireWhenStarted();
         sweeper.shutdownNow();
         pipeline.close();
@@ -330,9 +340,8 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
 
     @Override
     public void configurationEvent(ConfigurationEvent event) {
-        if (AssetComponent.PID.equals(event.getFactoryPid()) && assets.changed(configAdmin, event.getPid(),
-                event.getType() == ConfigurationEvent.CM_DELETED, pipeline)) {
-            catalog.changed();
+        if (AssetComponent.PID.equals(event.getFactoryPid())) {
+            assetChanges.event(event);
         }
     }
 

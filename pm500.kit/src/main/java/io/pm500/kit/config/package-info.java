@@ -1,9 +1,10 @@
 /**
  * Helpers every configurable component shares: {@link io.pm500.kit.config.ConfigValues} (reading a configuration,
- * checked) and {@link io.pm500.kit.config.SettingFiles}.
+ * checked), {@link io.pm500.kit.config.SettingFiles} and {@link io.pm500.kit.config.ConfigBatches} (Config Admin's
+ * events read in batches).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.pm500.kit.config;
 
 import org.osgi.annotation.bundle.Export;

@@ -2,6 +2,7 @@ package io.pm500.runtime.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pm500.kit.config.ConfigBatches;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -63,17 +64,17 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
     }
 
     private final BundleContext context;
-    private final ConfigurationAdmin configAdmin;
     private final Path file;
     private final Clock clock = Clock.systemUTC();
     private final Map<String, Map<String, Object>> snapshots = new ConcurrentHashMap<>();
     private volatile Actor actor;
     private OutputStream out;
+    /** Configuration changes, read in batches: thousands of files dropped into conf/ at once stay linear. */
+    private final ConfigBatches configChanges;
 
     @Activate
     public AuditLog(BundleContext context, @Reference ConfigurationAdmin configAdmin) throws IOException {
         this.context = context;
-        this.configAdmin = configAdmin;
         this.file = Layout.of(context).logs().resolve(FILE);
         Files.createDirectories(file.getParent());
         if (!Files.exists(file) && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
@@ -88,13 +89,17 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException("a null filter is valid", e);
         }
+        configChanges = new ConfigBatches(configAdmin, null, "pm500-audit", this::changed, LOG);
         context.addBundleListener(this);
     }
 
     @Deactivate
-    synchronized void deactivate() throws IOException {
+    void deactivate() throws IOException, InterruptedException {
         context.removeBundleListener(this);
-        out.close();
+        configChanges.close();
+        synchronized (this) {
+            out.close();
+        }
     }
 
     /** A state-changing console request: the configuration and bundle changes that follow are this user's. */
@@ -131,28 +136,32 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
 
     @Override
     public void configurationEvent(ConfigurationEvent event) {
-        String pid = event.getPid();
-        Map<String, Object> before = snapshots.getOrDefault(pid, Map.of());
-        Map<String, Object> after;
-        String action;
-        if (event.getType() == ConfigurationEvent.CM_DELETED) {
-            after = Map.of();
-            snapshots.remove(pid);
-            action = "configuration.delete";
-        } else if (event.getType() == ConfigurationEvent.CM_UPDATED) {
-            after = current(pid);
-            snapshots.put(pid, after);
-            action = before.isEmpty() ? "configuration.create" : "configuration.update";
-        } else {
-            return; // location changes are not changes of settings
-        }
-        Map<String, Object> changes = changes(before, after);
-        if (changes.isEmpty() && !action.equals("configuration.delete")) {
-            return;
-        }
-        Object fileName = (after.isEmpty() ? before : after).get(ConfigStore.FILENAME);
-        Source source = source(fileName == null ? null : "conf/" + Path.of(fileName.toString()).getFileName());
-        record(source.user(), source.address(), action, pid, changes);
+        configChanges.event(event);
+    }
+
+    /** A batch of changed configurations, with their properties now (null: deleted), recorded in order. */
+    private void changed(Map<String, Dictionary<String, Object>> batch) {
+        batch.forEach((pid, properties) -> {
+            Map<String, Object> before = snapshots.getOrDefault(pid, Map.of());
+            Map<String, Object> after;
+            String action;
+            if (properties == null) {
+                after = Map.of();
+                snapshots.remove(pid);
+                action = "configuration.delete";
+            } else {
+                after = copy(properties);
+                snapshots.put(pid, after);
+                action = before.isEmpty() ? "configuration.create" : "configuration.update";
+            }
+            Map<String, Object> changes = changes(before, after);
+            if (changes.isEmpty() && !action.equals("configuration.delete")) {
+                return;
+            }
+            Object fileName = (after.isEmpty() ? before : after).get(ConfigStore.FILENAME);
+            Source source = source(fileName == null ? null : "conf/" + Path.of(fileName.toString()).getFileName());
+            record(source.user(), source.address(), action, pid, changes);
+        });
     }
 
     @Override
@@ -196,16 +205,6 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
         return new Source(file != null ? file : "gateway", "");
     }
 
-    private Map<String, Object> current(String pid) {
-        try {
-            String escaped = pid.replace("\\", "\\\\").replace("*", "\\*").replace("(", "\\(")
-                    .replace(")", "\\)");
-            Configuration[] c = configAdmin.listConfigurations("(service.pid=" + escaped + ")");
-            return c == null ? Map.of() : copy(c[0].getProperties());
-        } catch (IOException | InvalidSyntaxException e) {
-            return Map.of();
-        }
-    }
 
     private static Map<String, Object> copy(Dictionary<String, Object> properties) {
         Map<String, Object> m = new TreeMap<>();
