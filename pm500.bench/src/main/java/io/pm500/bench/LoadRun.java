@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -27,7 +28,8 @@ import java.util.stream.Stream;
  * console and the time from writing the meters' configuration files to every meter's first data.
  *
  * <p>{@code java -cp pm500.bench/target/benchmarks.jar io.pm500.bench.LoadRun [--meters 50,500,2000,5000]
- * [--seconds 60] [--warm-up 20] [--protocol modbus|cip] [--interval 1000] [--gateway DIR] [--jfr] [-- JAVA_OPTS…]}
+ * [--seconds 60] [--warm-up 20] [--protocol modbus|cip] [--interval 1000] [--gateway DIR] [--jfr]
+ * [--route KEY=VALUE]… [-- JAVA_OPTS…]}
  * ({@code ./pm500 bench …} runs it with a raised open-files limit).
  */
 public final class LoadRun {
@@ -36,13 +38,14 @@ public final class LoadRun {
     private LoadRun() {
     }
 
+    /** @param routeOptions extra settings of the Sparkplug route ({@code --route key=value}) */
     record Options(int[] fleets, int seconds, int warmUp, String protocol, int intervalMillis, Path gateway,
-            boolean jfr, List<String> javaOptions) {
+            boolean jfr, List<String> routeOptions, List<String> javaOptions) {
     }
 
     record Result(int meters, long startMillis, long configToPollingMillis, double cpuPercent, double cpuMsPerPoll,
             long rssMeanMb, long rssEndMb, long liveHeapMb, long metaspaceMb, int threads, double deliveredPercent,
-            double historianPercent, Delivery.Latency latency) {
+            double historianPercent, Delivery.Latency latency, String cpuByThread) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -55,13 +58,19 @@ public final class LoadRun {
                 + " | RSS MB mean / end | live heap / metaspace MB | threads | delivered % broker / historian"
                 + " | latency ms p50 / p99 / max |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        List<Result> results = new ArrayList<>();
         for (int n : o.fleets()) {
             Result r = run(o, n);
+            results.add(r);
             System.out.printf("| %d | %d | %d | %.1f | %.3f | %d / %d | %d / %d | %d | %.2f / %.2f | %d / %d / %d |%n",
                     r.meters(), r.startMillis(), r.configToPollingMillis(), r.cpuPercent(), r.cpuMsPerPoll(),
                     r.rssMeanMb(), r.rssEndMb(), r.liveHeapMb(), r.metaspaceMb(), r.threads(),
                     r.deliveredPercent(), r.historianPercent(), r.latency().p50(),
                     r.latency().p99(), r.latency().max());
+        }
+        System.out.println();
+        for (Result r : results) {
+            System.out.println(r.meters() + " meters, CPU by thread (kernel work for it included):" + r.cpuByThread());
         }
     }
 
@@ -73,7 +82,7 @@ public final class LoadRun {
                 InfluxDbProcess influx = InfluxDbProcess.start()) {
             influx.query(null, "CREATE DATABASE pm500");
             Files.createDirectories(home.resolve("conf"));
-            writeSinks(home.resolve("conf"), broker.uri(), influx.url(), meters);
+            writeSinks(home.resolve("conf"), broker.uri(), influx.url(), meters, o.routeOptions());
             List<String> javaOptions = new ArrayList<>(o.javaOptions());
             if (o.jfr()) {
                 javaOptions.add("-XX:StartFlightRecording=settings=profile,filename=" + home.resolve("gateway.jfr")
@@ -93,6 +102,7 @@ public final class LoadRun {
                 long from = System.currentTimeMillis();
                 delivery.window(from, o.seconds() * 1000L);
                 ProcStat before = ProcStat.of(gateway.pid());
+                Map<String, Long> threadsBefore = ProcStat.byThread(gateway.pid());
                 long rssSum = 0;
                 ProcStat last = before;
                 for (int s = 0; s < o.seconds(); s++) {
@@ -101,6 +111,7 @@ public final class LoadRun {
                     rssSum += last.rssKb();
                 }
                 long cpuMillis = last.cpuMillis() - before.cpuMillis();
+                String cpuByThread = byThread(threadsBefore, ProcStat.byThread(gateway.pid()), cpuMillis);
                 TimeUnit.SECONDS.sleep(3); // what was acquired in the window and is still on its way
                 Delivery.Latency latency = delivery.latency();
                 long expected = (long) meters * o.seconds() * 1000 / o.intervalMillis();
@@ -114,12 +125,22 @@ public final class LoadRun {
                         cpuMillis / (o.seconds() * 10.0), latency.messages() == 0 ? 0
                                 : cpuMillis / (double) latency.messages(),
                         rssSum / o.seconds() / 1024, last.rssKb() / 1024, live[0], live[1], last.threads(),
-                        100.0 * latency.messages() / expected, 100.0 * historian / expected, latency);
+                        100.0 * latency.messages() / expected, 100.0 * historian / expected, latency, cpuByThread);
                 gateway.close();
                 deleteTree(home); // kept when the run fails, for its logs
                 return result;
             }
         }
+    }
+
+    /** Where the window's CPU went, by kind of thread (kernel time on a thread's behalf included). */
+    private static String byThread(Map<String, Long> before, Map<String, Long> after, long cpuMillis) {
+        StringBuilder line = new StringBuilder();
+        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
+                .forEach(e -> line.append(String.format(" %s %.0f %%;", e.getKey(),
+                        100.0 * e.getValue() / Math.max(1, cpuMillis))));
+        return line.toString();
     }
 
     private static void deleteTree(Path dir) throws IOException {
@@ -131,10 +152,13 @@ public final class LoadRun {
     }
 
     /** Sparkplug B without report by exception (every poll published) and InfluxDB 1.x, as in docs/performance.md. */
-    private static void writeSinks(Path conf, String brokerUri, String influxUrl, int meters) throws Exception {
+    private static void writeSinks(Path conf, String brokerUri, String influxUrl, int meters, List<String> route)
+            throws Exception {
         write(conf, "pm500.sink.sparkplug-load", "sink.name=sparkplug", "groupId=" + GROUP, "edgeNodeId=load",
                 "brokerUris=" + brokerUri);
-        write(conf, "pm500.route-sparkplug", "sinkName=sparkplug", "reportByException=false");
+        List<String> sparkplugRoute = new ArrayList<>(List.of("sinkName=sparkplug", "reportByException=false"));
+        sparkplugRoute.addAll(route);
+        write(conf, "pm500.route-sparkplug", sparkplugRoute.toArray(String[]::new));
         write(conf, "pm500.sink.influx-load", "sink.name=influx", "api=v1", "url=" + influxUrl, "database=pm500");
         write(conf, "pm500.route-influx", "sinkName=influx", "batchSize=5000", "flushIntervalMillis=1000");
         for (int i = 0; i < meters; i++) {
@@ -163,7 +187,8 @@ public final class LoadRun {
         while ((at = delivery.allPollingAtMillis(meters)) == 0) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(delivery.devicesPolling() + " of " + meters + " meters sent data"
-                        + " within " + timeout.toSeconds() + " s; see the gateway's log in " + gateway.conf().getParent());
+                        + " within " + timeout.toSeconds() + " s; see the gateway's log in "
+                        + gateway.conf().getParent());
             }
             TimeUnit.MILLISECONDS.sleep(20);
         }
@@ -197,6 +222,7 @@ public final class LoadRun {
         int interval = 1000;
         Path gateway = Path.of("pm500.runtime/target/gateway");
         boolean jfr = false;
+        List<String> route = new ArrayList<>();
         List<String> javaOptions = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : "";
@@ -207,6 +233,7 @@ public final class LoadRun {
                 case "--protocol" -> protocol = value;
                 case "--interval" -> interval = Integer.parseInt(value);
                 case "--gateway" -> gateway = Path.of(value);
+                case "--route" -> route.add(value);
                 case "--jfr" -> {
                     jfr = true;
                     i--;
@@ -224,6 +251,7 @@ public final class LoadRun {
             throw new IllegalArgumentException("LoadRun: --protocol is modbus or cip, --seconds at least 1, --interval"
                     + " at least 50 ms");
         }
-        return new Options(fleets, seconds, warmUp, protocol, interval, gateway.toAbsolutePath(), jfr, javaOptions);
+        return new Options(fleets, seconds, warmUp, protocol, interval, gateway.toAbsolutePath(), jfr, route,
+                javaOptions);
     }
 }

@@ -18,9 +18,10 @@ import org.osgi.test.common.annotation.InjectService;
 
 /**
  * Issue 23: every {@code pm500.asset} configuration event made the pipeline read and check every asset
- * configuration again — provisioning 500 assets kept Config Admin's event thread busy for minutes (O(N²)). Now each
- * event reads its own configuration only: 2,000 assets created (then deleted) one after another reach the catalogue
- * within a minute.
+ * configuration again — provisioning 500 assets kept Config Admin's event thread busy for minutes (O(N²)). Now the
+ * changes are read in batches ({@code ConfigBatches}), with one pass per batch: 2,000 assets created (then deleted)
+ * one after another reach the catalogue within a minute — and none is lost when configurations are deleted while a
+ * batch is read (Config Admin throws at any question to a configuration deleted since it was listed).
  */
 class AssetProvisioningBundleTest {
     private static final int ASSETS = 2000;

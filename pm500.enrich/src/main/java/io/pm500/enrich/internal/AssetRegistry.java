@@ -1,5 +1,6 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.kit.config.ConfigBatches;
 import io.pm500.kit.config.ConfigValues;
 import java.io.IOException;
 import java.util.Dictionary;
@@ -58,9 +59,8 @@ final class AssetRegistry {
             return Map.of();
         }
         byPid.clear();
-        for (Configuration c : configs == null ? new Configuration[0] : configs) {
-            valid(c.getProperties()).ifPresent(a -> byPid.put(c.getPid(), a));
-        }
+        ConfigBatches.properties(configs).forEach((pid, properties) -> valid(properties)
+                .ifPresent(a -> byPid.put(pid, a)));
         Map<String, AssetInfo> byMeter = new HashMap<>();
         byPid.values().forEach(a -> {
             if (byMeter.putIfAbsent(a.meterId(), a) != null) {

@@ -39,6 +39,10 @@ final class Courier implements Runnable {
     private volatile boolean running = true;
     private volatile long retryAtNanos; // 0: no back-off; appends do not cut a back-off short, a new sink does
     private volatile boolean readySignal;
+    /** The delivery thread waits for readings (none queued): an append wakes it. */
+    private volatile boolean awaitingData;
+    /** The delivery thread waits for a fuller batch: an append wakes it only once the batch is full. */
+    private volatile boolean lingering;
 
     // counters: written by the courier thread only, read by status readers
     private volatile long delivered;
@@ -109,9 +113,19 @@ final class Courier implements Runnable {
         LockSupport.unpark(thread);
     }
 
-    /** New data or a new sink: deliver now rather than at the end of a back-off or idle wait. */
+    /** New settings or a new sink: deliver now rather than at the end of a back-off or idle wait. */
     void wake() {
         LockSupport.unpark(thread);
+    }
+
+    /**
+     * Readings were appended: wakes the delivery thread only if it waits for them. A thread switch per sample and
+     * route was the largest cost of a poll; a busy, lingering or backing-off courier takes them when it comes round.
+     */
+    void appended() {
+        if (awaitingData || lingering && outbox.readings() >= batchSize) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Stops after the current delivery; not by interrupting, which would close the outbox's file channels. */
@@ -143,16 +157,27 @@ final class Courier implements Runnable {
             }
             retryAtNanos = 0;
             Sink s = sink;
-            long linger = s == null ? 0 : lingerMillis();
-            if (linger > 0) {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(linger));
-                continue;
-            }
-            Outbox.Batch batch = s == null ? null : outbox.take(batchSize);
-            if (batch == null) {
+            if (s == null) {
                 LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 continue;
             }
+            // announced before looking, so that an append in between leaves the permit and the park returns at once
+            lingering = true;
+            long linger = lingerMillis();
+            if (linger > 0) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(linger));
+                lingering = false;
+                continue;
+            }
+            lingering = false;
+            awaitingData = true;
+            Outbox.Batch batch = outbox.take(batchSize);
+            if (batch == null) {
+                LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+                awaitingData = false;
+                continue;
+            }
+            awaitingData = false;
             long pause = deliver(s, batch);
             if (pause > 0) {
                 retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause);

@@ -62,6 +62,6 @@ final class Route {
     /** Appends one sample's readings for this sink (not empty) and wakes its courier. */
     void append(List<EnrichedReading> readings, long nowMillis) {
         outbox.append(EntryCodec.encode(readings, nowMillis));
-        courier.wake();
+        courier.appended();
     }
 }

@@ -39,8 +39,9 @@ public final class RouteComponent {
         int batchSize() default RouteSettings.DEFAULT_BATCH_SIZE;
 
         @AttributeDefinition(name = "Flush interval (ms)", description = "How long readings may wait for a full batch"
-                + " (0..60000); 0 delivers as soon as there are any. Historians take fewer, larger writes better.")
-        int flushIntervalMillis() default 0;
+                + " (0..60000); 0 delivers as soon as there are any. The default gathers a poll cycle's readings into"
+                + " fewer deliveries; historians take fewer, larger writes better (1000 and more).")
+        int flushIntervalMillis() default RouteSettings.DEFAULT_FLUSH_MILLIS;
 
         @AttributeDefinition(name = "Report by exception", description = "Deliver a metric only when it changed by"
                 + " more than the deadband, its quality changed, or max silence passed. Off: every reading.")

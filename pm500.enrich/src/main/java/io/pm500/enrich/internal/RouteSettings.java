@@ -15,10 +15,15 @@ record RouteSettings(String sinkName, long maxBytes, int batchSize, long flushMi
         ExceptionFilter.Deadband deadband) {
 
     static final int DEFAULT_BATCH_SIZE = 500;
+    /**
+     * A poll cycle's readings gathered into fewer deliveries: at 1,000 meters a fifth less of the gateway's CPU than
+     * delivering each sample at once (docs/performance.md), for at most 20 ms more latency.
+     */
+    static final int DEFAULT_FLUSH_MILLIS = 20;
 
     /** A sink with no route configuration: every reading, the pipeline's default outbox size. */
     static RouteSettings defaults(String sinkName, long maxBytes) {
-        return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, 0, null);
+        return new RouteSettings(sinkName, maxBytes, DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MILLIS, null);
     }
 
     static Duration seconds(double s) {

@@ -87,7 +87,7 @@ class CourierTest {
                 });
                 assertThat(ready[0]).as("the courier gives a bound sink its ready callback").isNotNull();
                 o.append(EntryCodec.encode(OutboxTest.sample("m1", 1, 10), System.currentTimeMillis()));
-                c.wake();
+                c.appended();
                 await(() -> calls.get() >= 3); // backing off 1, 2 s: the next try is 4 s away
                 Thread.sleep(100);
                 up.set(true);
@@ -112,13 +112,13 @@ class CourierTest {
                 c.sink((batch, historical) -> batches.add(batch.size()));
                 for (int i = 0; i < 4; i++) {
                     o.append(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10), System.currentTimeMillis()));
-                    c.wake();
+                    c.appended();
                 }
                 await(() -> batches.size() == 1);
                 assertThat(batches).as("four samples of 10 make one batch of 40").containsExactly(40);
                 long start = System.nanoTime();
                 o.append(EntryCodec.encode(OutboxTest.sample("m1", 41, 10), System.currentTimeMillis()));
-                c.wake();
+                c.appended();
                 await(() -> batches.size() == 2);
                 long waited = (System.nanoTime() - start) / 1_000_000;
                 assertThat(batches.get(1)).isEqualTo(10);
@@ -139,7 +139,7 @@ class CourierTest {
                 c.sink(sink);
                 for (int i = 0; i < 10; i++) {
                     OutboxTest.append(o, OutboxTest.sample("m1", 1 + i * 10, 10));
-                    c.wake();
+                    c.appended();
                 }
                 await(() -> sink.received.size() == 100);
                 assertThat(sink.received).isSorted().doesNotHaveDuplicates();
@@ -254,7 +254,7 @@ class CourierTest {
                     }
                 });
                 OutboxTest.append(o, OutboxTest.sample("m1", 1, 10));
-                c.wake();
+                c.appended();
                 await(() -> tries.get() >= 20);
                 clock.set(TimeUnit.MINUTES.toNanos(4));
                 int at4 = tries.get();

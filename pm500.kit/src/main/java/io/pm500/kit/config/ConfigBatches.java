@@ -86,12 +86,11 @@ public final class ConfigBatches implements AutoCloseable {
         try {
             String query = batch.size() == 1 ? "(service.pid=" + escape(batch.iterator().next()) + ")"
                     : filter;
-            Configuration[] found = configAdmin.listConfigurations(query);
-            for (Configuration c : found == null ? new Configuration[0] : found) {
-                if (now.containsKey(c.getPid())) {
-                    now.put(c.getPid(), c.getProperties());
+            properties(configAdmin.listConfigurations(query)).forEach((pid, properties) -> {
+                if (now.containsKey(pid)) {
+                    now.put(pid, properties);
                 }
-            }
+            });
         } catch (IOException | InvalidSyntaxException e) {
             log.error("Cannot read configurations {} ({}); their changes are not applied", batch,
                     e.toString());
@@ -102,6 +101,27 @@ public final class ConfigBatches implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("Handling the changes of configurations {} failed: {}", batch, e.toString(), e);
         }
+    }
+
+    /**
+     * Listed configurations' properties by pid, without those deleted since they were listed (Config Admin then
+     * throws at any question; their events follow) and those never updated.
+     *
+     * @param listed what {@code listConfigurations} answered, null for none
+     */
+    public static Map<String, Dictionary<String, Object>> properties(Configuration[] listed) {
+        Map<String, Dictionary<String, Object>> out = new LinkedHashMap<>();
+        for (Configuration c : listed == null ? new Configuration[0] : listed) {
+            try {
+                Dictionary<String, Object> properties = c.getProperties();
+                if (properties != null) {
+                    out.put(c.getPid(), properties);
+                }
+            } catch (IllegalStateException deleted) {
+                // gone meanwhile
+            }
+        }
+        return out;
     }
 
     private static String escape(String pid) {

@@ -28,7 +28,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.SynchronousBundleListener;
-import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.cm.ConfigurationEvent;
 import org.osgi.service.cm.ConfigurationListener;
@@ -82,10 +81,8 @@ public final class AuditLog implements ConfigurationListener, SynchronousBundleL
         }
         out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         try {
-            Configuration[] all = configAdmin.listConfigurations(null);
-            for (Configuration c : all == null ? new Configuration[0] : all) {
-                snapshots.put(c.getPid(), copy(c.getProperties()));
-            }
+            ConfigBatches.properties(configAdmin.listConfigurations(null))
+                    .forEach((pid, properties) -> snapshots.put(pid, copy(properties)));
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException("a null filter is valid", e);
         }
