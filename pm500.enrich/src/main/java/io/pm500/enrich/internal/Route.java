@@ -59,7 +59,7 @@ final class Route {
         return f == null ? readings : f.filter(readings);
     }
 
-    /** Appends one sample's readings for this sink (not empty) and wakes its courier. */
+    /** Appends one sample's readings for this sink (not empty) and tells its courier. */
     void append(List<EnrichedReading> readings, long nowMillis) {
         outbox.append(EntryCodec.encode(readings, nowMillis));
         courier.appended();

@@ -16,7 +16,7 @@ record RouteSettings(String sinkName, long maxBytes, int batchSize, long flushMi
 
     static final int DEFAULT_BATCH_SIZE = 500;
     /**
-     * A poll cycle's readings gathered into fewer deliveries: at 1,000 meters a fifth less of the gateway's CPU than
+     * A poll cycle's readings gathered into fewer deliveries: at 1,000 meters a third less of the gateway's CPU than
      * delivering each sample at once (docs/performance.md), for at most 20 ms more latency.
      */
     static final int DEFAULT_FLUSH_MILLIS = 20;
