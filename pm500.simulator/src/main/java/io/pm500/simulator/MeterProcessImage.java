@@ -11,7 +11,7 @@ import com.ghgande.j2mod.modbus.procimg.Register;
 import com.ghgande.j2mod.modbus.procimg.SimpleInputRegister;
 
 /**
- * A meter's registers for j2mod's slave: FC03 and FC04 read the same data, FC06/FC16 write only the writable
+ * A meter's registers for j2mod's request classes: FC03 and FC04 read the same data, FC06/FC16 write only the writable
  * settings, and anything the profile does not map answers Illegal Data Address.
  */
 final class MeterProcessImage implements ProcessImage {
