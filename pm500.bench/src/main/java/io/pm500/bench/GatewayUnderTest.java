@@ -153,10 +153,14 @@ final class GatewayUnderTest implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         java.destroy();
-        if (!launcher.waitFor(30, TimeUnit.SECONDS)) {
+        // the Java process itself, not the launcher: a gateway still stopping after a failed run was left behind
+        try {
+            java.onExit().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             java.destroyForcibly();
+        }
+        if (!launcher.waitFor(10, TimeUnit.SECONDS)) {
             launcher.destroyForcibly();
-            launcher.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

@@ -132,14 +132,11 @@ abstract class NioServer implements AutoCloseable {
     private void run() {
         try {
             while (selector.isOpen()) {
-                selector.select(SWEEP_MILLIS);
+                // keys handed over one by one: a handler that closes connections cannot upset an iteration
+                selector.select(this::handle, SWEEP_MILLIS);
                 for (Runnable task; (task = tasks.poll()) != null;) {
                     task.run();
                 }
-                for (SelectionKey key : selector.selectedKeys()) {
-                    handle(key);
-                }
-                selector.selectedKeys().clear();
                 long now = System.nanoTime();
                 for (Peer peer : List.copyOf(peers)) {
                     if (peer.meter.faults().connectionEpoch() != peer.epoch || peer.expired(now)) {

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
  */
 public final class PolledMeter {
     private final Logger log;
-    private volatile BlockPoller<?> poller; // read by status readers on other threads
+    private volatile PollRules<?> poller; // read by status readers on other threads
 
     /** @param log the driver component's logger, so a refused configuration is logged under the driver's name */
     public PolledMeter(Logger log) {
@@ -24,7 +24,7 @@ public final class PolledMeter {
      * @param check the driver's settings check; an {@link IllegalArgumentException} names every problem
      * @param start makes and starts the poller of checked settings
      */
-    public synchronized <S> void configure(Supplier<S> check, Function<S, BlockPoller<?>> start) {
+    public synchronized <S> void configure(Supplier<S> check, Function<S, PollRules<?>> start) {
         S settings;
         try {
             settings = check.get();
@@ -44,7 +44,7 @@ public final class PolledMeter {
     }
 
     public List<MeterStatus> status() {
-        BlockPoller<?> p = poller;
+        PollRules<?> p = poller;
         return p == null ? List.of() : List.of(p.status());
     }
 }

@@ -1,5 +1,7 @@
 /**
- * What every driver polls with, so all drivers follow the same rules: {@link io.pm500.driver.kit.PollThreads}
+ * What every driver polls with, so all drivers follow the same rules: {@link io.pm500.driver.kit.PollRules} (the
+ * rules of one poll and its outcome, for any driver) and {@link io.pm500.driver.kit.BlockPoller} (for a driver that
+ * blocks for its replies) on {@link io.pm500.driver.kit.PollThreads}
  * (one timer keeping fixed rates, a small I/O pool and an elastic slow lane), {@link io.pm500.driver.kit.MeterQueue}
  * (one meter's polls one at a time on the lane its health chooses, missed cycles counted),
  * {@link io.pm500.driver.kit.ConnectionHealth} (backoff, lost detection, fault reports, status),
@@ -7,7 +9,7 @@
  * {@link io.pm500.driver.kit.PolledMeter} (a meter component's configuration, poller and status).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.pm500.driver.kit;
 
 import org.osgi.annotation.bundle.Export;

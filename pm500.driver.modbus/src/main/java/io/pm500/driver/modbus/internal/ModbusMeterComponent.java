@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One PowerMonitor 500 read over Modbus TCP: a factory configuration {@code pm500.driver.modbus~<name>} per meter.
- * Each configured block is polled at its own fixed rate (first poll jittered), on the driver's shared threads.
+ * Each configured block is polled at its own fixed rate (first poll jittered), on one of the driver's loops.
  */
 @Component(configurationPid = ModbusMeterComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = StatusSource.class, immediate = true)
@@ -102,8 +102,8 @@ public final class ModbusMeterComponent implements StatusSource {
     void configure(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
         meter.configure(() -> MeterSettings.of(config), s -> {
-            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC());
-            p.start(scheduler.threads(), s.blocks());
+            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
+            p.start();
             return p;
         });
     }

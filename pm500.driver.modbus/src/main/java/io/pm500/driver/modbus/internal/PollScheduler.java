@@ -1,8 +1,12 @@
 package io.pm500.driver.modbus.internal;
 
-import io.pm500.driver.kit.PollThreads;
 import io.pm500.kit.config.ConfigValues;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -14,9 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Modbus driver's threads, shared by every meter ({@link PollThreads}): one timer, the fast lane for the
- * blocking j2mod transactions of meters that answer promptly, and the slow lane for meters that time out, are not
- * connected or reply late. A change of this configuration restarts every Modbus meter.
+ * The Modbus driver's threads, shared by every meter: {@code ioThreads} {@link ModbusLoop}s, each polling a share of
+ * the meters (dealt out in turn). A change of this configuration restarts every Modbus meter.
  */
 @Component(service = PollScheduler.class, configurationPid = PollScheduler.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -26,40 +29,49 @@ public final class PollScheduler {
     private static final Logger LOG = LoggerFactory.getLogger(PollScheduler.class);
 
     @ObjectClassDefinition(name = "PM500 Modbus driver threads",
-            description = "Threads shared by every Modbus meter. The defaults suit up to a few hundred meters;"
-                    + " see docs/drivers.md, 'What a flaky meter costs'.")
+            description = "Threads shared by every Modbus meter; see docs/drivers.md, 'What a flaky meter costs'.")
     public @interface Config {
-        @AttributeDefinition(name = "Fast lane threads", description = "Transactions of promptly answering meters"
-                + " in flight at once (1..64).")
-        int ioThreads() default 4;
-
-        @AttributeDefinition(name = "Slow lane threads", description = "Polls of meters that time out, are not"
-                + " connected or reply late, blocked at once (1..1024); made when needed, ended when idle. More"
-                + " slow meters than this delay each other, never a prompt meter.")
-        int slowLaneThreads() default 32;
+        @AttributeDefinition(name = "I/O threads", description = "Threads that poll the meters (1..16), each a"
+                + " share of them; none ever waits on a meter, so one carries thousands of meters at 1 s.")
+        int ioThreads() default 1;
     }
 
-    private final PollThreads threads;
+    private final List<ModbusLoop> loops = new ArrayList<>();
+    private final AtomicInteger dealt = new AtomicInteger();
 
     @Activate
     public PollScheduler(Map<String, Object> properties) {
         Config config = ConfigValues.read(properties, Config.class, LOG);
-        if (config.ioThreads() < 1 || config.ioThreads() > 64 || config.slowLaneThreads() < 1
-                || config.slowLaneThreads() > 1024) {
-            String message = PID + ": ioThreads " + config.ioThreads() + " must be 1..64 and slowLaneThreads "
-                    + config.slowLaneThreads() + " 1..1024; fix them in the console or " + PID + ".cfg";
+        if (config.ioThreads() < 1 || config.ioThreads() > 16) {
+            String message = PID + ": ioThreads " + config.ioThreads() + " must be 1..16; fix it in the console or "
+                    + PID + ".cfg";
             LOG.error(message);
             throw new IllegalArgumentException(message);
         }
-        threads = new PollThreads("modbus", config.ioThreads(), config.slowLaneThreads());
+        try {
+            for (int i = 1; i <= config.ioThreads(); i++) {
+                loops.add(new ModbusLoop("pm500-modbus-io-" + i));
+            }
+        } catch (IOException e) {
+            stop();
+            throw new UncheckedIOException("Modbus driver: no selector (" + e.getMessage() + ")", e);
+        }
     }
 
-    PollThreads threads() {
-        return threads;
+    /** The loop a new meter is polled on: each in turn. */
+    ModbusLoop loop() {
+        return loops.get(Math.floorMod(dealt.getAndIncrement(), loops.size()));
     }
 
     @Deactivate
-    void stop() throws InterruptedException {
-        threads.close();
+    void stop() {
+        for (ModbusLoop loop : loops) {
+            try {
+                loop.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }

@@ -28,36 +28,32 @@ class ModbusDriverTest {
     private final DriverEvents consumer = new DriverEvents(samples::add);
     private DeviceProfile profile;
     private Simulator simulator;
+    private ModbusLoop loop;
     private MeterPoller poller;
 
     @BeforeEach
     void start() throws Exception {
         profile = DeviceProfiles.builtIn("pm500");
         simulator = new Simulator(profile, 1, "127.0.0.1", 0, 3, clock::get);
+        loop = new ModbusLoop("test-modbus-io");
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         if (poller != null) {
             poller.close();
         }
+        loop.close();
         simulator.close();
     }
 
     private MeterPoller poller(ConfigFixture config) {
-        poller = new MeterPoller(MeterSettings.of(config), consumer, Clock.systemUTC());
+        poller = new MeterPoller(MeterSettings.of(config), consumer, Clock.systemUTC(), loop);
         return poller;
     }
 
-    private static BlockPlan block(MeterSettings s, String id) {
-        return s.blocks().stream().filter(b -> b.blockId().equals(id)).findFirst().orElseThrow();
-    }
-
-    private Sample pollOnce(MeterSettings s, String block) {
-        int before = samples.size();
-        poller.poll(block(s, block));
-        assertThat(samples).hasSize(before + 1);
-        return samples.get(samples.size() - 1);
+    private Sample pollOnce(MeterSettings s, String block) throws InterruptedException {
+        return OnDemand.pollOnce(loop, poller, OnDemand.block(s, block), samples);
     }
 
     private static Value v(Sample s, String id) {
@@ -65,7 +61,7 @@ class ModbusDriverTest {
     }
 
     @Test
-    void everyBlockDecodesToTheMetersValues() {
+    void everyBlockDecodesToTheMetersValues() throws Exception {
         ConfigFixture config = ConfigFixture.meter("m0", simulator.modbusPort(0), "info=0", "energy=5000",
                 "settings=60000", "status=1000");
         MeterSettings s = MeterSettings.of(config);
@@ -93,7 +89,7 @@ class ModbusDriverTest {
         assertThat(poller.status().lastLatency()).isPositive();
 
         int before = samples.size();
-        poller.poll(block(s, "info"));
+        OnDemand.pollQuiet(loop, poller, OnDemand.block(s, "info"));
         assertThat(samples).as("info is read once per connection").hasSize(before);
     }
 

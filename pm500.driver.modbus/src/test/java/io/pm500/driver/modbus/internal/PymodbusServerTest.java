@@ -19,6 +19,7 @@ import io.pm500.testkit.process.KnownRegisters;
 import io.pm500.testkit.process.PyModbusPeer.Register;
 import io.pm500.testkit.process.PyModbusPeer.Server;
 import io.pm500.testkit.process.PyModbusPeer;
+import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,6 +51,7 @@ class PymodbusServerTest {
     private final List<Sample> samples = new CopyOnWriteArrayList<>();
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private final Logger logger = (Logger) LoggerFactory.getLogger(ConnectionHealth.class);
+    private ModbusLoop loop;
     private MeterPoller poller;
 
     @BeforeAll
@@ -75,33 +77,31 @@ class PymodbusServerTest {
     }
 
     @BeforeEach
-    void captureLog() {
+    void captureLog() throws IOException {
+        loop = new ModbusLoop("test-modbus-io");
         log.start();
         logger.addAppender(log);
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws InterruptedException {
         logger.detachAppender(log);
         if (poller != null) {
             poller.close();
         }
+        loop.close();
     }
 
     private MeterSettings meter(String server, int unitId, int retries, String wordOrder) {
         MeterSettings s = MeterSettings.of(new ConfigFixture("m-" + server, "127.0.0.1", peer.port(server), unitId,
                 "pm500", new String[] { "info=0", "energy=1000", "settings=60000", "status=1000" }, TIMEOUT_MILLIS,
                 retries, 3, 125, 0, wordOrder, true));
-        poller = new MeterPoller(s, new DriverEvents(samples::add), Clock.systemUTC());
+        poller = new MeterPoller(s, new DriverEvents(samples::add), Clock.systemUTC(), loop);
         return s;
     }
 
-    private Sample poll(MeterSettings s, String blockId) {
-        BlockPlan block = s.blocks().stream().filter(b -> b.blockId().equals(blockId)).findFirst().orElseThrow();
-        int before = samples.size();
-        poller.poll(block);
-        assertThat(samples).hasSize(before + 1);
-        return samples.get(before);
+    private Sample poll(MeterSettings s, String blockId) throws InterruptedException {
+        return OnDemand.pollOnce(loop, poller, OnDemand.block(s, blockId), samples);
     }
 
     private List<String> warnings() {
@@ -116,7 +116,7 @@ class PymodbusServerTest {
 
     @ParameterizedTest
     @CsvSource({ "values, ''", "values-low, LOW_FIRST" })
-    void everyBlockDecodesExactlyWhatPymodbusEncoded(String server, String wordOrder) {
+    void everyBlockDecodesExactlyWhatPymodbusEncoded(String server, String wordOrder) throws Exception {
         MeterSettings s = meter(server, 1, 0, wordOrder);
         Map<String, Value> read = new LinkedHashMap<>();
         for (BlockPlan b : s.blocks()) {
@@ -130,7 +130,7 @@ class PymodbusServerTest {
     }
 
     @Test
-    void aRefusedBlockCarriesItsExceptionCodeInSampleStatusAndOneLogLine() {
+    void aRefusedBlockCarriesItsExceptionCodeInSampleStatusAndOneLogLine() throws Exception {
         MeterSettings s = meter("holes", 1, 0, "");
         for (int i = 0; i < 3; i++) {
             assertThat(poll(s, "energy").status()).isEqualTo(AcquisitionStatus.OK);

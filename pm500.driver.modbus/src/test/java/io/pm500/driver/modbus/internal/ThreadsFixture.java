@@ -6,9 +6,9 @@ import org.osgi.util.converter.Converters;
 import org.osgi.util.converter.TypeReference;
 
 /** The driver's thread configuration as Config Admin would hand it over. */
-record ThreadsFixture(int ioThreads, int slowLaneThreads) implements PollScheduler.Config {
+record ThreadsFixture(int ioThreads) implements PollScheduler.Config {
     /** The component's defaults. */
-    static final ThreadsFixture DEFAULTS = new ThreadsFixture(4, 32);
+    static final ThreadsFixture DEFAULTS = new ThreadsFixture(1);
 
     /** The properties SCR would pass: what the component reads with {@code ConfigValues}. */
     Map<String, Object> properties() {

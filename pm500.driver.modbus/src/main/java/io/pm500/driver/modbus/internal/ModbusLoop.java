@@ -1,0 +1,180 @@
+package io.pm500.driver.modbus.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One thread that runs the polls of many Modbus meters: a selector for their sockets (connects, requests and replies
+ * never block) and a timer heap for their schedules and time-outs. A poll costs no thread hand-off: the thread that
+ * finds a block due sends its request, and the one wake-up that brings the replies of every meter ready at once reads
+ * them, decodes them and hands the samples to the pipeline. A slow or silent meter only holds a time-out in the heap.
+ * Everything but {@link #execute} runs on the loop's thread.
+ */
+final class ModbusLoop implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModbusLoop.class);
+    static final long NEVER = Long.MAX_VALUE;
+
+    /**
+     * Something due at a time on the loop. Its entry in the heap keeps the time it was queued for ({@code queued}),
+     * so a later {@link #at} only moves {@code due}: a time-out pushed back at every request costs no heap removal,
+     * it is re-queued when its old time comes.
+     */
+    abstract static class Timer {
+        private long due = NEVER;
+        private long queued = NEVER;
+
+        /** Runs on the loop when {@code due} has come. */
+        abstract void expired(long nowNanos);
+    }
+
+    /** What a socket registered with the loop is told when it is ready. */
+    interface Ready {
+        void ready(SelectionKey key);
+
+        /** A fault of the loop's own making, so that one meter cannot stop the loop for the others. */
+        void crashed(RuntimeException e);
+    }
+
+    private final Selector selector;
+    private final Thread thread;
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> Long.compare(a.queued, b.queued));
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Looks host names up off the loop (the name service may block); its thread ends when idle. */
+    private final ThreadPoolExecutor resolver;
+    private final Consumer<SelectionKey> onReady = this::ready; // made once: select is called in a loop
+    private volatile boolean running = true;
+
+    ModbusLoop(String name) throws IOException {
+        selector = Selector.open();
+        thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        resolver = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name + "-resolve");
+            t.setDaemon(true);
+            return t;
+        });
+        resolver.allowCoreThreadTimeOut(true);
+        thread.start();
+    }
+
+    /** Looks {@code host} up off the loop and hands the address (unresolved if unknown) to {@code then} on it. */
+    void resolve(String host, int port, Consumer<InetSocketAddress> then) {
+        resolver.execute(() -> {
+            InetSocketAddress address = new InetSocketAddress(host, port);
+            execute(() -> then.accept(address));
+        });
+    }
+
+    /** Runs {@code task} on the loop's thread, soon; any thread may call it. */
+    void execute(Runnable task) {
+        tasks.add(task);
+        if (Thread.currentThread() != thread) {
+            selector.wakeup();
+        }
+    }
+
+    /** Sets when {@code timer} expires next (a {@link System#nanoTime()}); on the loop's thread. */
+    void at(Timer timer, long dueNanos) {
+        timer.due = dueNanos;
+        if (timer.queued == NEVER) {
+            timer.queued = dueNanos;
+            timers.add(timer);
+        } else if (dueNanos < timer.queued) { // earlier than queued: rare, pay for the removal
+            timers.remove(timer);
+            timer.queued = dueNanos;
+            timers.add(timer);
+        }
+    }
+
+    /** The timer does not expire (until set again); on the loop's thread. */
+    void cancel(Timer timer) {
+        timer.due = NEVER;
+    }
+
+    /** Registers a channel for {@code ops} with what is told when it is ready; on the loop's thread. */
+    SelectionKey register(SelectableChannel channel, int ops, Ready ready) throws IOException {
+        return channel.register(selector, ops, ready);
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                long now = System.nanoTime();
+                expire(now);
+                for (Runnable task; (task = tasks.poll()) != null;) {
+                    task.run();
+                }
+                Timer next = timers.peek();
+                long waitMillis = next == null ? 0 // 0 = until woken
+                        : Math.max(1, TimeUnit.NANOSECONDS.toMillis(next.queued - System.nanoTime() + 999_999));
+                if (!tasks.isEmpty()) {
+                    selector.selectNow(onReady);
+                } else {
+                    selector.select(onReady, waitMillis);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (running) {
+                    LOG.error("Modbus driver: loop {} failed, going on: {}", thread.getName(), e.toString(), e);
+                }
+            }
+        }
+    }
+
+    private void expire(long now) {
+        for (Timer t; (t = timers.peek()) != null && t.queued - now <= 0;) {
+            timers.poll();
+            t.queued = NEVER;
+            if (t.due == NEVER) {
+                continue;
+            }
+            if (t.due - now > 0) { // pushed back since it was queued
+                t.queued = t.due;
+                timers.add(t);
+                continue;
+            }
+            t.due = NEVER;
+            try {
+                t.expired(now);
+            } catch (RuntimeException e) {
+                LOG.error("Modbus driver: a timer failed: {}", e.toString(), e);
+            }
+        }
+    }
+
+    private void ready(SelectionKey key) {
+        Ready r = (Ready) key.attachment();
+        try {
+            r.ready(key);
+        } catch (RuntimeException e) {
+            r.crashed(e);
+        }
+    }
+
+    /** Ends the threads (waiting at most 11 s) and closes the selector; channels are closed by their meters. */
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        resolver.shutdownNow();
+        selector.wakeup();
+        thread.join(10_000);
+        if (thread.isAlive() || !resolver.awaitTermination(1, TimeUnit.SECONDS)) {
+            LOG.warn("Modbus driver: loop {} did not end within 10 s", thread.getName());
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            LOG.warn("Modbus driver: closing loop {}'s selector: {}", thread.getName(), e.toString());
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.pm500.driver.modbus.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The loop's timers: in time order, a pushed-back time-out not early, a cancelled one never, tasks from anywhere. */
+class ModbusLoopTest {
+    private final List<String> fired = new CopyOnWriteArrayList<>();
+    private final ModbusLoop loop;
+
+    ModbusLoopTest() throws Exception {
+        loop = new ModbusLoop("test-modbus-io");
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        loop.close();
+    }
+
+    private ModbusLoop.Timer timer(String name, CountDownLatch done) {
+        return new ModbusLoop.Timer() {
+            @Override
+            void expired(long nowNanos) {
+                fired.add(name);
+                done.countDown();
+            }
+        };
+    }
+
+    private static long in(long millis) {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    @Test
+    void timersExpireInTimeOrderAndAPushedBackOneAtItsNewTime() throws Exception {
+        CountDownLatch done = new CountDownLatch(3);
+        ModbusLoop.Timer a = timer("a", done);
+        ModbusLoop.Timer b = timer("b", done);
+        ModbusLoop.Timer c = timer("c", done);
+        long[] pushedAt = new long[1];
+        loop.execute(() -> {
+            loop.at(c, in(150));
+            loop.at(a, in(50));
+            loop.at(b, in(100));
+            loop.at(a, pushedAt[0] = in(250)); // a time-out pushed back by a new request: no removal, not early
+        });
+        assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(fired).containsExactly("b", "c", "a");
+        assertThat(System.nanoTime()).isGreaterThanOrEqualTo(pushedAt[0]);
+    }
+
+    @Test
+    void aCancelledTimerDoesNotExpireAndAnEarlierTimeReplacesALaterOne() throws Exception {
+        CountDownLatch done = new CountDownLatch(2);
+        ModbusLoop.Timer cancelled = timer("cancelled", new CountDownLatch(1));
+        ModbusLoop.Timer earlier = timer("earlier", done);
+        ModbusLoop.Timer last = timer("last", done);
+        loop.execute(() -> {
+            loop.at(cancelled, in(50));
+            loop.cancel(cancelled);
+            loop.at(earlier, in(5_000));
+            loop.at(earlier, in(60)); // moved earlier: it must not wait for its first time
+            loop.at(last, in(200));
+        });
+        assertThat(done.await(2, TimeUnit.SECONDS)).as("the earlier time counts").isTrue();
+        assertThat(fired).containsExactly("earlier", "last");
+    }
+}
