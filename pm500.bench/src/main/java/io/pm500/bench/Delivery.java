@@ -62,7 +62,13 @@ final class Delivery implements Consumer<Received> {
     synchronized Latency latency() {
         long[] sorted = Arrays.copyOf(latencies, count);
         Arrays.sort(sorted);
-        return new Latency(count, pct(sorted, 50), pct(sorted, 99), count == 0 ? 0 : sorted[count - 1]);
+        return latencyOf(sorted);
+    }
+
+    /** Count and percentiles of sorted latencies (ms). */
+    static Latency latencyOf(long[] sorted) {
+        int n = sorted.length;
+        return new Latency(n, pct(sorted, 50), pct(sorted, 99), n == 0 ? 0 : sorted[n - 1]);
     }
 
     record Latency(long messages, long p50, long p99, long max) {

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,11 +26,12 @@ import java.util.stream.Stream;
  * configuration, and a Sparkplug subscriber; it prints the gateway's CPU (% of one core and ms per poll, from
  * {@code /proc}), resident memory, threads, the share of polls delivered to the broker and to the historian, the
  * latency from acquisition to the subscriber, the heap's live set after a full collection, the start-up time to the
- * console and the time from writing the meters' configuration files to every meter's first data.
+ * console and the time from writing the meters' configuration files to every meter's first data; with
+ * {@code --replay}, how fast a backlog drains after an outage of the broker and the historian ({@link Replay}).
  *
  * <p>{@code java -cp pm500.bench/target/benchmarks.jar io.pm500.bench.LoadRun [--meters 50,500,2000,5000]
  * [--seconds 60] [--warm-up 20] [--protocol modbus|cip] [--interval 1000] [--gateway DIR] [--jfr]
- * [--route KEY=VALUE]… [-- JAVA_OPTS…]}
+ * [--route KEY=VALUE]… [--replay SECONDS] [-- JAVA_OPTS…]}
  * ({@code ./pm500 bench …} runs it with a raised open-files limit).
  */
 public final class LoadRun {
@@ -40,12 +42,12 @@ public final class LoadRun {
 
     /** @param routeOptions extra settings of the Sparkplug route ({@code --route key=value}) */
     record Options(int[] fleets, int seconds, int warmUp, String protocol, int intervalMillis, Path gateway,
-            boolean jfr, List<String> routeOptions, List<String> javaOptions) {
+            boolean jfr, List<String> routeOptions, List<String> javaOptions, int replaySeconds) {
     }
 
     record Result(int meters, long startMillis, long configToPollingMillis, double cpuPercent, double cpuMsPerPoll,
             long rssMeanMb, long rssEndMb, long liveHeapMb, long metaspaceMb, int threads, double deliveredPercent,
-            double historianPercent, Delivery.Latency latency, String cpuByThread) {
+            double historianPercent, Delivery.Latency latency, String cpuByThread, Replay.Result replay) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -72,12 +74,28 @@ public final class LoadRun {
         for (Result r : results) {
             System.out.println(r.meters() + " meters, CPU by thread (kernel work for it included):" + r.cpuByThread());
         }
+        if (o.replaySeconds() > 0) {
+            System.out.println();
+            System.out.println("| meters | outage s | polls acquired meanwhile | to the broker: polls, first after ms,"
+                    + " polls/s | to the historian: rows, first after ms, rows/s | live latency ms meanwhile"
+                    + " p50 / p99 / max |");
+            System.out.println("|---|---|---|---|---|---|");
+            for (Result r : results) {
+                Replay.Result p = r.replay();
+                System.out.printf("| %d | %d | %d | %d, %d, %.0f | %d, %d, %.0f | %d / %d / %d |%n", r.meters(),
+                        p.outageSeconds(), p.backlog(), p.toBroker(), p.brokerFirstMillis(), p.brokerPerSecond(),
+                        p.toHistorian(), p.historianFirstMillis(), p.historianPerSecond(), p.live().p50(),
+                        p.live().p99(), p.live().max());
+            }
+        }
     }
 
     static Result run(Options o, int meters) throws Exception {
         Path home = Files.createTempDirectory("pm500-load-" + meters + "-");
+        // only the protocol measured: at 5,000 meters both would need more sockets than this container allows
         try (Simulator simulator = new Simulator(DeviceProfiles.builtIn(DeviceProfiles.PM500), meters, "127.0.0.1", 0,
-                1, System::nanoTime);
+                1, System::nanoTime, EnumSet.of(o.protocol().equals("cip") ? Simulator.Protocol.ETHERNET_IP
+                        : Simulator.Protocol.MODBUS));
                 MosquittoProcess broker = MosquittoProcess.start();
                 InfluxDbProcess influx = InfluxDbProcess.start()) {
             influx.query(null, "CREATE DATABASE pm500");
@@ -115,8 +133,11 @@ public final class LoadRun {
                 TimeUnit.SECONDS.sleep(3); // what was acquired in the window and is still on its way
                 Delivery.Latency latency = delivery.latency();
                 long expected = (long) meters * o.seconds() * 1000 / o.intervalMillis();
-                long historian = historianRows(influx, from, o.seconds());
+                TimeUnit.SECONDS.sleep(2); // the route flushes every second
+                long historian = historianRows(influx, from, from + o.seconds() * 1000L);
                 long[] live = gateway.liveHeapAndMetaspaceMb();
+                Replay.Result replay = o.replaySeconds() > 0
+                        ? Replay.run(o.replaySeconds(), meters, o.intervalMillis(), broker, influx) : null;
                 if (o.jfr()) {
                     TimeUnit.SECONDS.sleep(2); // the recording ends with the window and is written then
                     JfrSummary.print(home.resolve("gateway.jfr"), System.out);
@@ -125,7 +146,8 @@ public final class LoadRun {
                         cpuMillis / (o.seconds() * 10.0), latency.messages() == 0 ? 0
                                 : cpuMillis / (double) latency.messages(),
                         rssSum / o.seconds() / 1024, last.rssKb() / 1024, live[0], live[1], last.threads(),
-                        100.0 * latency.messages() / expected, 100.0 * historian / expected, latency, cpuByThread);
+                        100.0 * latency.messages() / expected, 100.0 * historian / expected, latency, cpuByThread,
+                        replay);
                 gateway.close();
                 deleteTree(home); // kept when the run fails, for its logs
                 return result;
@@ -196,11 +218,11 @@ public final class LoadRun {
     }
 
     /** The historian's rows (one per meter and poll, its "total" phase line) written in the window. */
-    private static long historianRows(InfluxDbProcess influx, long fromMillis, int seconds) throws Exception {
-        TimeUnit.SECONDS.sleep(2); // the route flushes every second
+    /** Polls (rows of phase {@code total}) in the historian acquired from {@code fromMillis} until {@code toMillis}. */
+    static long historianRows(InfluxDbProcess influx, long fromMillis, long toMillis) throws Exception {
         JsonNode answer = influx.query("pm500", "SELECT count(*) FROM powermonitor_500 WHERE phase = 'total'"
                 + " AND time >= '" + Instant.ofEpochMilli(fromMillis) + "' AND time < '"
-                + Instant.ofEpochMilli(fromMillis + seconds * 1000L) + "'");
+                + Instant.ofEpochMilli(toMillis) + "'");
         long rows = 0;
         for (JsonNode value : answer.path("results").path(0).path("series").path(0).path("values").path(0)) {
             if (value.isNumber()) {
@@ -224,6 +246,7 @@ public final class LoadRun {
         boolean jfr = false;
         List<String> route = new ArrayList<>();
         List<String> javaOptions = new ArrayList<>();
+        int replay = 0;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -234,6 +257,7 @@ public final class LoadRun {
                 case "--interval" -> interval = Integer.parseInt(value);
                 case "--gateway" -> gateway = Path.of(value);
                 case "--route" -> route.add(value);
+                case "--replay" -> replay = Integer.parseInt(value);
                 case "--jfr" -> {
                     jfr = true;
                     i--;
@@ -252,6 +276,6 @@ public final class LoadRun {
                     + " at least 50 ms");
         }
         return new Options(fleets, seconds, warmUp, protocol, interval, gateway.toAbsolutePath(), jfr, route,
-                javaOptions);
+                javaOptions, replay);
     }
 }

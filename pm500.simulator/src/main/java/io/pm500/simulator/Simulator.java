@@ -3,7 +3,9 @@ package io.pm500.simulator;
 import io.pm500.api.profile.DeviceProfile;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,20 @@ public final class Simulator implements AutoCloseable {
      */
     public Simulator(DeviceProfile profile, int count, String host, int basePort, long seed, LongSupplier clock)
             throws IOException {
+        this(profile, count, host, basePort, seed, clock, EnumSet.allOf(Protocol.class));
+    }
+
+    /** The protocols a simulator serves: a load of thousands of meters needs only one, and half the sockets. */
+    public enum Protocol {
+        MODBUS, ETHERNET_IP
+    }
+
+    /**
+     * @param protocols what the meters serve; the port of one not served is -1
+     * @see #Simulator(DeviceProfile, int, String, int, long, LongSupplier)
+     */
+    public Simulator(DeviceProfile profile, int count, String host, int basePort, long seed, LongSupplier clock,
+            Set<Protocol> protocols) throws IOException {
         int[] modbusPorts = new int[count];
         int[] enipPorts = new int[count];
         ModbusServer server = null;
@@ -39,10 +55,14 @@ public final class Simulator implements AutoCloseable {
                 modbusPorts[i] = basePort == 0 ? 0 : basePort + 2 * i;
                 enipPorts[i] = basePort == 0 ? 0 : basePort + 2 * i + 1;
             }
-            server = new ModbusServer(meters, host, modbusPorts);
-            cip = new EnipServer(meters, host, enipPorts);
-            server.start();
-            cip.start();
+            if (protocols.contains(Protocol.MODBUS)) {
+                server = new ModbusServer(meters, host, modbusPorts);
+                server.start();
+            }
+            if (protocols.contains(Protocol.ETHERNET_IP)) {
+                cip = new EnipServer(meters, host, enipPorts);
+                cip.start();
+            }
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -55,20 +75,19 @@ public final class Simulator implements AutoCloseable {
         enip = cip;
         modbus = server;
         LOG.info("Simulator: {} meters on {} (Modbus from port {}, EtherNet/IP from port {})", count, host,
-                count == 0 ? 0 : modbus.port(0), count == 0 ? 0 : enip.port(0));
+                count == 0 ? 0 : modbusPort(0), count == 0 ? 0 : enipPort(0));
     }
-
 
     public List<SimulatedMeter> meters() {
         return meters;
     }
 
     public int modbusPort(int meter) {
-        return modbus.port(meter);
+        return modbus == null ? -1 : modbus.port(meter);
     }
 
     public int enipPort(int meter) {
-        return enip.port(meter);
+        return enip == null ? -1 : enip.port(meter);
     }
 
     /** A meter's Class 3 connection table: who holds its connections, at what RPI and timeout. */
@@ -80,7 +99,6 @@ public final class Simulator implements AutoCloseable {
     public int classOneConnections(int meter) {
         return enip.classOneConnections(meters.get(meter));
     }
-
 
 
     @Override

@@ -287,14 +287,14 @@ final class Outbox implements AutoCloseable {
      * take tens of milliseconds, and appends (driver threads) and deliveries must not wait for it.
      */
     void sync() {
-        FileChannel segment;
+        List<FileChannel> segments;
         FileChannel state;
         synchronized (this) {
             if (!dirty || closed) {
                 return;
             }
             try {
-                segment = log.active();
+                segments = log.unforced();
                 state = cursor.channel();
             } catch (IOException e) {
                 LOG.error("Outbox of sink '{}': cannot open {} to force it to the disk: {}", sinkName, dir,
@@ -304,7 +304,9 @@ final class Outbox implements AutoCloseable {
             dirty = false;
         }
         try {
-            segment.force(false);
+            for (FileChannel segment : segments) {
+                force(segment);
+            }
             state.force(false);
         } catch (IOException e) {
             synchronized (this) {
@@ -313,6 +315,15 @@ final class Outbox implements AutoCloseable {
             if (!(e instanceof java.nio.channels.ClosedChannelException)) {
                 LOG.error("Outbox of sink '{}': cannot force {} to the disk: {}", sinkName, dir, e.toString());
             }
+        }
+    }
+
+    /** Forces a segment; one closed since it was listed (delivered and deleted) has nothing left to force. */
+    private static void force(FileChannel segment) throws IOException {
+        try {
+            segment.force(false);
+        } catch (java.nio.channels.ClosedChannelException deleted) {
+            // nothing to keep
         }
     }
 

@@ -8,6 +8,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -33,6 +35,8 @@ final class SegmentLog implements AutoCloseable {
     private final String sinkName;
     private final Path dir;
     private final TreeMap<Long, FileChannel> segments = new TreeMap<>();
+    /** Segments rolled over since the outbox's last sync: never written again, forced once by that sync. */
+    private final List<Long> rolled = new ArrayList<>();
     private long tail;
     private boolean closed;
 
@@ -69,7 +73,9 @@ final class SegmentLog implements AutoCloseable {
     }
 
     /**
-     * Appends one record; returns the new tail. A full segment is forced once and a new one begun.
+     * Appends one record; returns the new tail. A full segment is left for the next sync to force ({@link #unforced})
+     * and a new one begun: forcing 16 MB here would hold the appending thread — a driver's poll loop — for as long
+     * as the disk takes.
      *
      * @param force force the record to the disk before returning
      * @throws IOException when it cannot be written (the tail then stays)
@@ -78,7 +84,9 @@ final class SegmentLog implements AutoCloseable {
         long record = HEADER + entry.length;
         Map.Entry<Long, FileChannel> active = segments.lastEntry();
         if (tail > active.getKey() && tail - active.getKey() + record > SEGMENT_BYTES) {
-            channel(active.getKey()).force(false); // a rolled segment is never written again: force it once
+            if (!force) { // else each of its records was forced as it was appended
+                rolled.add(active.getKey());
+            }
             segments.put(tail, open(segmentFile(tail)));
             active = segments.lastEntry();
         }
@@ -162,9 +170,17 @@ final class SegmentLog implements AutoCloseable {
         }
     }
 
-    /** The channel appends go to now, to be forced outside the monitor. */
-    synchronized FileChannel active() throws IOException {
-        return channel(segments.lastKey());
+    /** The segments rolled over since the last call and the one appends go to now, to be forced outside the monitor. */
+    synchronized List<FileChannel> unforced() throws IOException {
+        List<FileChannel> unforced = new ArrayList<>();
+        for (long start : rolled) {
+            if (segments.containsKey(start)) { // else delivered and deleted already
+                unforced.add(channel(start));
+            }
+        }
+        rolled.clear();
+        unforced.add(channel(segments.lastKey()));
+        return unforced;
     }
 
     /**

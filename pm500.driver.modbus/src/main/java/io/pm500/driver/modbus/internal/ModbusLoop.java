@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,8 @@ import org.slf4j.LoggerFactory;
 final class ModbusLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModbusLoop.class);
     static final long NEVER = Long.MAX_VALUE;
+    /** How long a busy loop lets work gather before it looks again: adds at most this to a poll's latency. */
+    private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /**
      * Something due at a time on the loop. Its entry in the heap keeps the time it was queued for ({@code queued}),
@@ -111,17 +114,18 @@ final class ModbusLoop implements AutoCloseable {
         while (running) {
             try {
                 long now = System.nanoTime();
-                expire(now);
+                int fired = expire(now);
                 for (Runnable task; (task = tasks.poll()) != null;) {
                     task.run();
                 }
                 Timer next = timers.peek();
                 long waitMillis = next == null ? 0 // 0 = until woken
                         : Math.max(1, TimeUnit.NANOSECONDS.toMillis(next.queued - System.nanoTime() + 999_999));
-                if (!tasks.isEmpty()) {
-                    selector.selectNow(onReady);
-                } else {
-                    selector.select(onReady, waitMillis);
+                int ready = tasks.isEmpty() ? selector.select(onReady, waitMillis) : selector.selectNow(onReady);
+                if (fired + ready > 0) {
+                    // busy: let the replies to what was just sent and the polls coming due gather, so that one
+                    // wake-up serves many meters instead of one wake-up each
+                    LockSupport.parkNanos(GATHER_NANOS);
                 }
             } catch (IOException | RuntimeException e) {
                 if (running) {
@@ -131,7 +135,9 @@ final class ModbusLoop implements AutoCloseable {
         }
     }
 
-    private void expire(long now) {
+    /** Runs the timers due by {@code now}; returns how many expired. */
+    private int expire(long now) {
+        int fired = 0;
         for (Timer t; (t = timers.peek()) != null && t.queued - now <= 0;) {
             timers.poll();
             t.queued = NEVER;
@@ -144,12 +150,14 @@ final class ModbusLoop implements AutoCloseable {
                 continue;
             }
             t.due = NEVER;
+            fired++;
             try {
                 t.expired(now);
             } catch (RuntimeException e) {
                 LOG.error("Modbus driver: a timer failed: {}", e.toString(), e);
             }
         }
+        return fired;
     }
 
     private void ready(SelectionKey key) {
