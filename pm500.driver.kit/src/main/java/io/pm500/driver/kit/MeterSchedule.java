@@ -3,7 +3,6 @@ package io.pm500.driver.kit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -13,8 +12,6 @@ import java.util.function.BooleanSupplier;
  * puts the polls on the fast or the slow lane as the meter's health says.
  */
 public final class MeterSchedule implements AutoCloseable {
-    private static final long ONCE_PER_CONNECTION_CHECK_MILLIS = 1000;
-
     /** A block to poll: its id, its interval (0 = once per connection) and the poll. */
     public record Block(String id, long intervalMillis, Runnable poll) {
     }
@@ -25,11 +22,9 @@ public final class MeterSchedule implements AutoCloseable {
     private MeterSchedule(PollThreads threads, List<Block> blocks, BooleanSupplier slow) {
         queue = new MeterQueue(threads.io(), threads.slowLane(), slow);
         for (Block block : blocks) {
-            long period = block.intervalMillis() == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : block.intervalMillis();
-            long jitter = ThreadLocalRandom.current().nextLong(Math.min(period, 1000) + 1);
-            // a poll that started late is not followed within half an interval by the next (once-per-connection
-            // blocks, whose polls return at once while read, have no such gap)
-            long minGapNanos = block.intervalMillis() * 500_000L;
+            long period = PollBlock.periodMillis(block.intervalMillis());
+            long jitter = PollBlock.firstDelayMillis(period);
+            long minGapNanos = PollBlock.minGapNanos(block.intervalMillis());
             schedules.add(threads.atFixedRate(() -> queue.submit(block.id(), block.poll(), minGapNanos), jitter,
                     period));
         }

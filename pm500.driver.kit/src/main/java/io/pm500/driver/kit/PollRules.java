@@ -91,14 +91,6 @@ public abstract class PollRules<B extends PollBlock> {
         return meterId;
     }
 
-    protected final String protocol() {
-        return protocol;
-    }
-
-    protected final String endpoint() {
-        return endpoint;
-    }
-
     protected final boolean enabled() {
         return enabled;
     }

@@ -7,6 +7,7 @@ import com.ghgande.j2mod.modbus.msg.ReadMultipleRegistersRequest;
 import io.pm500.api.sample.AcquisitionStatus;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
+import io.pm500.driver.kit.PollBlock;
 import io.pm500.driver.kit.PollFailure;
 import io.pm500.driver.kit.PollRules;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
@@ -23,7 +24,6 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -43,8 +43,6 @@ import org.slf4j.LoggerFactory;
 final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready {
     static final String DRIVER = "pm500.driver.modbus";
     private static final Logger LOG = LoggerFactory.getLogger(MeterPoller.class);
-    /** A block read once per connection is checked for this often (its poll returns at once once read). */
-    private static final long ONCE_PER_CONNECTION_CHECK_MILLIS = 1000;
     /** MBAP header (7) + function code, byte count and 125 registers. */
     private static final int MAX_ADU = 7 + 2 + 250;
     /** A host given as an address needs no name service; anything else is resolved off the loop. */
@@ -64,7 +62,6 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
         final BlockPlan plan;
         final byte[][] frames;
         final long periodNanos;
-        /** A poll that ran late is not followed within half an interval by the next. */
         final long minGapNanos;
         long next;
         long lastStart = Long.MIN_VALUE / 2;
@@ -73,9 +70,8 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
         BlockTimer(BlockPlan plan) {
             this.plan = plan;
             frames = plan.requests().stream().map(r -> frame(r, settings.unitId())).toArray(byte[][]::new);
-            long period = plan.intervalMillis() == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : plan.intervalMillis();
-            periodNanos = TimeUnit.MILLISECONDS.toNanos(period);
-            minGapNanos = TimeUnit.MILLISECONDS.toNanos(plan.intervalMillis()) / 2;
+            periodNanos = TimeUnit.MILLISECONDS.toNanos(PollBlock.periodMillis(plan.intervalMillis()));
+            minGapNanos = PollBlock.minGapNanos(plan.intervalMillis());
         }
 
         @Override
@@ -170,10 +166,8 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
                 }
                 long now = System.nanoTime();
                 for (BlockTimer t : timers.values()) {
-                    // jittered so that meters configured together do not poll together
-                    long jitter = ThreadLocalRandom.current().nextLong(Math.min(t.periodNanos,
-                            TimeUnit.SECONDS.toNanos(1)) + 1);
-                    t.next = now + jitter;
+                    t.next = now + TimeUnit.MILLISECONDS.toNanos(
+                            PollBlock.firstDelayMillis(PollBlock.periodMillis(t.plan.intervalMillis())));
                     loop.at(t, t.next);
                 }
             }
@@ -188,7 +182,7 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
     }
 
     private void due(BlockTimer block, long now) {
-        if (now - block.lastStart >= block.minGapNanos) { // else it ran late: this cycle is skipped
+        if (now - block.lastStart >= block.minGapNanos) { // else the last one ran late: this cycle is skipped
             run(block, now);
         }
     }

@@ -65,13 +65,16 @@ public final class PollScheduler {
 
     @Deactivate
     void stop() {
+        boolean interrupted = false;
         for (ModbusLoop loop : loops) {
             try {
                 loop.close();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                interrupted = true; // the other loops are stopped all the same
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -26,18 +26,21 @@ final class OnDemand {
         while (samples.size() == before && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        Thread.sleep(5); // a second sample would be a fault: give it the time to show
+        barrier(loop); // what the loop was doing when the sample came is done: a second sample would show now
         assertThat(samples).as("one poll, one sample").hasSize(before + 1);
         return samples.get(before);
     }
 
     /** One poll of {@code block} that has nothing to do: it returns on the loop without a request. */
     static void pollQuiet(ModbusLoop loop, MeterPoller poller, BlockPlan block) throws InterruptedException {
+        loop.execute(() -> poller.poll(block));
+        barrier(loop);
+    }
+
+    /** Waits until the loop has run everything handed to it before. */
+    private static void barrier(ModbusLoop loop) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
-        loop.execute(() -> {
-            poller.poll(block);
-            done.countDown();
-        });
-        assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+        loop.execute(done::countDown);
+        assertThat(done.await(5, TimeUnit.SECONDS)).as("the loop answers").isTrue();
     }
 }
