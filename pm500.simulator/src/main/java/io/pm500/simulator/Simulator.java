@@ -40,7 +40,7 @@ public final class Simulator implements AutoCloseable {
     }
 
     /**
-     * @param protocols what the meters serve; the port of one not served is -1
+     * @param protocols what the meters serve; asking for the port or connections of another is an error
      * @see #Simulator(DeviceProfile, int, String, int, long, LongSupplier)
      */
     public Simulator(DeviceProfile profile, int count, String host, int basePort, long seed, LongSupplier clock,
@@ -75,7 +75,7 @@ public final class Simulator implements AutoCloseable {
         enip = cip;
         modbus = server;
         LOG.info("Simulator: {} meters on {} (Modbus from port {}, EtherNet/IP from port {})", count, host,
-                count == 0 ? 0 : modbusPort(0), count == 0 ? 0 : enipPort(0));
+                count == 0 || modbus == null ? "-" : modbus.port(0), count == 0 || enip == null ? "-" : enip.port(0));
     }
 
     public List<SimulatedMeter> meters() {
@@ -83,21 +83,28 @@ public final class Simulator implements AutoCloseable {
     }
 
     public int modbusPort(int meter) {
-        return modbus == null ? -1 : modbus.port(meter);
+        return served(modbus, Protocol.MODBUS).port(meter);
     }
 
     public int enipPort(int meter) {
-        return enip == null ? -1 : enip.port(meter);
+        return served(enip, Protocol.ETHERNET_IP).port(meter);
+    }
+
+    private static <S extends NioServer> S served(S server, Protocol protocol) {
+        if (server == null) {
+            throw new IllegalStateException("this simulator does not serve " + protocol + "; start it with it");
+        }
+        return server;
     }
 
     /** A meter's Class 3 connection table: who holds its connections, at what RPI and timeout. */
     public List<CipConnection> cipConnections(int meter) {
-        return enip.connections(meters.get(meter));
+        return served(enip, Protocol.ETHERNET_IP).connections(meters.get(meter));
     }
 
     /** How many Class 1 connections a meter produces for now. */
     public int classOneConnections(int meter) {
-        return enip.classOneConnections(meters.get(meter));
+        return served(enip, Protocol.ETHERNET_IP).classOneConnections(meters.get(meter));
     }
 
 
