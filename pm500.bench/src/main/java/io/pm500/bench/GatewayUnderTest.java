@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * The gateway as a plant runs it: the build's launcher script ({@code pm500-gateway}, with its default Java options)
- * in a home of its own, configured by files in {@code conf/} that Felix FileInstall picks up.
+ * in a home of its own, configured by files in {@code conf/}, which the gateway reads.
  */
 final class GatewayUnderTest implements AutoCloseable {
     /** GC.heap_info's lines of each heap space (serial, G1, parallel collector). */
@@ -111,7 +111,7 @@ final class GatewayUnderTest implements AutoCloseable {
         }
     }
 
-    /** Writes {@code conf/<name>.cfg}: to a temporary name first, as FileInstall must never read half a file. */
+    /** Writes {@code conf/<name>.cfg}: to a temporary name first, so the gateway never reads half a file. */
     void configure(String name, String... lines) throws IOException {
         Path tmp = home.resolve(name + ".cfg.tmp");
         Files.write(tmp, List.of(lines));

@@ -217,7 +217,6 @@ public final class LoadRun {
         return at;
     }
 
-    /** The historian's rows (one per meter and poll, its "total" phase line) written in the window. */
     /** Polls (rows of phase {@code total}) in the historian acquired from {@code fromMillis} until {@code toMillis}. */
     static long historianRows(InfluxDbProcess influx, long fromMillis, long toMillis) throws Exception {
         JsonNode answer = influx.query("pm500", "SELECT count(*) FROM powermonitor_500 WHERE phase = 'total'"

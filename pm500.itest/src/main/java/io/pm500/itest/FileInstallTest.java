@@ -1,7 +1,5 @@
 package io.pm500.itest;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.pm500.testkit.Await;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.UUID;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -18,39 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
-/** conf/ feeds Config Admin; deploy/ installs and uninstalls bundles. */
+/** FileInstall installs the bundles dropped into deploy/ and uninstalls them when removed (conf/: ConfFolderTest). */
 @ExtendWith(FailureReport.class)
 class FileInstallTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     @InjectBundleContext
     BundleContext context;
-    @InjectService
-    ConfigurationAdmin configAdmin;
-
-    @Test
-    void cfgDroppedIntoConfReachesConfigAdminAndLeavesWithTheFile() throws Exception {
-        // A fresh value each run: the work directory (and Config Admin's store) outlive a run.
-        String meterId = "pm500-feeder-" + UUID.randomUUID();
-        Path cfg = Path.of(context.getProperty("pm500.conf.dir"), "itest.sample.cfg");
-        writeAtomically(cfg, ("meter.id=" + meterId + "\nsite=plant 1\n").getBytes());
-        Await.until(TIMEOUT, () -> "no configuration itest.sample with meter.id " + meterId, () -> {
-            Configuration c = configuration("itest.sample");
-            return c != null && meterId.equals(c.getProperties().get("meter.id"));
-        });
-        assertThat(configuration("itest.sample").getProperties().get("site")).isEqualTo("plant 1");
-
-        // the gateway never writes to conf/ (felix.fileinstall.enableConfigSave=false): the file is as we wrote it
-        assertThat(Files.readString(cfg)).isEqualTo("meter.id=" + meterId + "\nsite=plant 1\n");
-        Files.delete(cfg);
-        Await.until(TIMEOUT, () -> "configuration itest.sample still there",
-                () -> configuration("itest.sample") == null);
-    }
 
     @Test
     void bundleDroppedIntoDeployStartsAndIsUninstalledWhenRemoved() throws Exception {
@@ -65,17 +38,12 @@ class FileInstallTest {
         Await.until(TIMEOUT, () -> "itest.deployed still installed", () -> find("itest.deployed") == null);
     }
 
-    private Configuration configuration(String pid) throws Exception {
-        Configuration[] found = configAdmin.listConfigurations("(service.pid=" + pid + ")");
-        return found == null ? null : found[0];
-    }
-
     private Bundle find(String symbolicName) {
         return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
                 .orElse(null);
     }
 
-    /** FileInstall must never see a half-written file: write beside it, then move. */
+    /** FileInstall must never see a half-written jar: write beside it, then move. */
     private static void writeAtomically(Path target, byte[] content) throws IOException {
         Path tmp = Files.createTempFile(target.getParent().getParent(), "itest", ".part");
         Files.write(tmp, content);

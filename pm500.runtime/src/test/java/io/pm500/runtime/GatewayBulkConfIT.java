@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 23: {@code .cfg} files dropped into a running gateway's {@code conf/} in bulk were silently lost — FileInstall's
- * NIO watcher drops the events past its queue (OVERFLOW) and never rescans. 2,000 meter files written at once into a
- * started gateway must all become configurations (disabled meters: each logs one line, none polls).
+ * NIO watcher dropped the events past its queue (OVERFLOW) and never rescanned; {@code ConfFolder} reads the folder
+ * again when that happens. 2,000 meter files written at once (not atomically: created, then filled) into a started
+ * gateway must all become configurations (disabled meters: each logs one line, none polls).
  */
 @Tag("slow")
 class GatewayBulkConfIT {

@@ -55,7 +55,7 @@ class GatewayConfFilesIT {
                     gateway.await(Pattern.compile("(Started influx 'capture" + i + "' \\(http://127\\.0\\.0\\.1:9, bucket b"
                             + i + "\\))"), Duration.ofSeconds(30));
                 }
-                Thread.sleep(2500); // FileInstall polls every second: a write-back would have happened by now
+                Thread.sleep(2500); // conf/ is applied within a second of a change: a write-back would have happened by now
                 gateway.process().destroy();
                 assertThat(gateway.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
                 for (Map.Entry<Path, String> f : written.entrySet()) {

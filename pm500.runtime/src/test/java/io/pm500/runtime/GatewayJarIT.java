@@ -155,7 +155,7 @@ class GatewayJarIT {
         await(CONSOLE, Duration.ofSeconds(60));
         await(Pattern.compile("(Configuration pm500\\.sink\\.influx~gone \\(.*pm500\\.sink\\.influx-gone\\.cfg\\) came"
                 + " from a file in conf/ that is gone: deleted)"), Duration.ofSeconds(30));
-        Thread.sleep(2000); // FileInstall's first scan and SCR have run
+        Thread.sleep(2000); // conf/ has been read and SCR has run
         assertThat(output()).as("the deleted file's sink").noneMatch(l -> l.contains("Started influx 'gone'"));
     }
 

@@ -28,14 +28,17 @@ import org.slf4j.LoggerFactory;
  * ({@code felix.cm.pm=pm500}), Felix's own file store at an absolute path.
  *
  * <p>Files in {@code conf/} are the source of truth for what came from them: before Config Admin sees the store, a
- * configuration FileInstall made from a file that is gone (deleted while the gateway was stopped; FileInstall notices
- * deletions only while it runs) is removed from it, so it never starts again. Configurations made in the Web Console
+ * configuration made from a file that is gone (deleted while the gateway was stopped; {@link ConfFolder} notices
+ * deletions while it runs) is removed from it, so it never starts again. Configurations made in the Web Console
  * carry no file name and are kept. Secrets are sealed in the store ({@link SealedStore}).
  */
 @Component(immediate = true, service = {}, configurationPolicy = ConfigurationPolicy.IGNORE)
 public final class ConfigStore {
     static final String NAME = "pm500";
-    /** The property FileInstall gives the configurations it makes from files. */
+    /**
+     * The property {@link ConfFolder} gives the configurations it makes from files: FileInstall's name, so that stores
+     * written when FileInstall read {@code conf/} carry over.
+     */
     static final String FILENAME = "felix.fileinstall.filename";
     static final String SECRETS_KEY = "secrets.key";
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStore.class);
@@ -78,7 +81,7 @@ public final class ConfigStore {
                 + " source of truth for what came from it)", g));
     }
 
-    /** FileInstall writes a file URI; a plain path is read as one too. */
+    /** A file URI, as ConfFolder and FileInstall write it; a plain path is read as one too. */
     private static Path path(String name) {
         try {
             return name.startsWith("file:") ? Path.of(URI.create(name)) : Path.of(name);

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * The gateway's working directories, from framework properties (relative paths resolve against the working
  * directory the gateway was started in).
  *
- * @param conf   {@code pm500.conf.dir}: configuration files, watched by FileInstall
+ * @param conf   {@code pm500.conf.dir}: configuration files, read by {@link ConfFolder}
  * @param deploy {@code pm500.deploy.dir}: bundle jars, installed when dropped in, uninstalled when removed
  * @param data   {@code pm500.data.dir}: durable state (console password hash, outboxes, Sparkplug bdSeq)
  * @param logs   {@code pm500.logs.dir}: log files
@@ -31,7 +31,7 @@ record Layout(Path conf, Path deploy, Path data, Path logs) {
     }
 
     /**
-     * Creates the directories that do not exist yet (FileInstall only watches directories that exist) and makes
+     * Creates the directories that do not exist yet (FileInstall only watches a deploy/ that exists) and makes
      * {@code data/} and {@code logs/} owner-only: they hold sealed secrets, the password hash, readings and the audit
      * log, which other users of the machine have no business reading.
      */
