@@ -182,7 +182,8 @@ public final class LoadRun {
         sparkplugRoute.addAll(route);
         write(conf, "pm500.route-sparkplug", sparkplugRoute.toArray(String[]::new));
         write(conf, "pm500.sink.influx-load", "sink.name=influx", "api=v1", "url=" + influxUrl, "database=pm500");
-        write(conf, "pm500.route-influx", "sinkName=influx", "batchSize=5000", "flushIntervalMillis=1000");
+        write(conf, "pm500.route-influx", "sinkName=influx", "batchSize=5000", "catchUpBatchSize=50000",
+                "flushIntervalMillis=1000");
         for (int i = 0; i < meters; i++) {
             write(conf, "pm500.asset-m" + i, "meterId=m" + i, "site=load", "area=hall" + i / 100, "asset=feeder-" + i);
         }

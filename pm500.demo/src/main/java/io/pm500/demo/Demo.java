@@ -214,8 +214,9 @@ public final class Demo {
         write(conf, "pm500.sink.sparkplug-demo.cfg", "sink.name=sparkplug", "groupId=pm500",
                 "brokerUris=tcp://127.0.0.1:" + mqttPort, "scanRateMillis=5000");
         if (historianUrl != null) {
-            // a historian takes fewer, larger writes better: up to 5000 readings, at most 1 s late
-            write(conf, "pm500.route-influx.cfg", "sinkName=influx", "batchSize=5000", "flushIntervalMillis=1000");
+            // a historian takes fewer, larger writes better: up to 5000 readings, at most 1 s late; a backlog in 50000s
+            write(conf, "pm500.route-influx.cfg", "sinkName=influx", "batchSize=5000", "catchUpBatchSize=50000",
+                    "flushIntervalMillis=1000");
             write(conf, "pm500.sink.influx-demo.cfg", "sink.name=influx", "url=" + historianUrl, "bucket=pm500");
         }
     }

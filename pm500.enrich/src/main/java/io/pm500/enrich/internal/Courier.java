@@ -35,6 +35,9 @@ final class Courier implements Runnable {
     private final Thread thread;
     private volatile Sink sink;
     private volatile int batchSize;
+    private volatile int catchUpBatchSize;
+    /** Strings decoded from this outbox's entries, reused (the delivery thread's only). */
+    private final EntryCodec.Strings strings = new EntryCodec.Strings();
     private volatile long flushMillis;
     private volatile boolean running = true;
     private volatile long retryAtNanos; // 0: no back-off; appends do not cut a back-off short, a new sink does
@@ -75,6 +78,7 @@ final class Courier implements Runnable {
         this.outbox = outbox;
         this.deadLetters = deadLetters;
         this.batchSize = batchSize;
+        this.catchUpBatchSize = batchSize;
         this.deadLetterFile = deadLetters.file(outbox.sinkName()).toAbsolutePath().toString();
         this.thread = new Thread(this, "pm500-sink-" + outbox.sinkName());
         thread.setDaemon(true);
@@ -84,9 +88,13 @@ final class Courier implements Runnable {
         thread.start();
     }
 
-    /** Readings per delivery, about, and how long queued readings may wait for that many (0: not at all). */
-    void batching(int size, long flushIntervalMillis) {
+    /**
+     * Readings per delivery, about; per delivery while more than two batches are queued (a backlog: at least
+     * {@code size}); how long queued readings may wait for a full batch (0: not at all).
+     */
+    void batching(int size, int catchUpSize, long flushIntervalMillis) {
         batchSize = size;
+        catchUpBatchSize = Math.max(size, catchUpSize);
         flushMillis = flushIntervalMillis;
         wake();
     }
@@ -171,7 +179,8 @@ final class Courier implements Runnable {
             }
             lingering = false;
             awaitingData = true;
-            Outbox.Batch batch = outbox.take(batchSize);
+            int size = batchSize;
+            Outbox.Batch batch = outbox.take(outbox.readings() > 2L * size ? catchUpBatchSize : size);
             if (batch == null) {
                 LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 awaitingData = false;
@@ -202,7 +211,7 @@ final class Courier implements Runnable {
     private long deliver(Sink s, Outbox.Batch batch) {
         List<EnrichedReading> readings = new ArrayList<>(batch.readings());
         for (byte[] entry : batch.entries()) {
-            readings.addAll(EntryCodec.decode(entry));
+            readings.addAll(EntryCodec.decode(entry, strings));
         }
         long deadBefore = deadLettered;
         try {

@@ -10,8 +10,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -87,40 +89,146 @@ final class EntryCodec {
         return buffer.toByteArray();
     }
 
-    static List<EnrichedReading> decode(byte[] entry) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
-            int version = in.readByte();
-            if (version != VERSION) {
-                throw new IllegalStateException("outbox entry has format version " + version + ", expected " + VERSION);
+    /**
+     * Decodes an entry. Strings that repeat (meter ids, asset fields, metric names, units) come from {@code strings}
+     * instead of being decoded anew for every reading: decoding was most of a courier's work per reading.
+     */
+    static List<EnrichedReading> decode(byte[] entry, Strings strings) {
+        Reader in = new Reader(entry, strings);
+        int version = in.readByte();
+        if (version != VERSION) {
+            throw new IllegalStateException("outbox entry has format version " + version + ", expected " + VERSION);
+        }
+        int count = in.readInt();
+        in.readLong();
+        String meterId = in.readString();
+        String site = in.readString();
+        String area = in.readString();
+        String asset = in.readString();
+        Instant enrichedAt = Instant.ofEpochSecond(in.readLong(), in.readInt());
+        List<EnrichedReading> readings = new ArrayList<>(count);
+        Instant acquiredAt = null;
+        for (int i = 0; i < count; i++) {
+            long sequence = in.readLong();
+            String metric = in.readString();
+            Phase phase = PHASES[in.readByte()];
+            String unit = in.readString();
+            Value value = switch (in.readByte()) {
+                case 0 -> null;
+                case 1 -> new Value.Real(Double.longBitsToDouble(in.readLong()));
+                case 2 -> new Value.Int(in.readLong());
+                case 3 -> new Value.Text(in.readText());
+                default -> throw new IllegalStateException("outbox entry has an unknown value tag");
+            };
+            Quality quality = Quality.ofCode(in.readShort());
+            long second = in.readLong();
+            int nano = in.readInt();
+            if (acquiredAt == null || acquiredAt.getEpochSecond() != second || acquiredAt.getNano() != nano) {
+                acquiredAt = Instant.ofEpochSecond(second, nano); // a sample's readings mostly share it
             }
-            int count = in.readInt();
-            in.readLong();
-            String meterId = in.readUTF();
-            String site = in.readUTF();
-            String area = in.readUTF();
-            String asset = in.readUTF();
-            Instant enrichedAt = Instant.ofEpochSecond(in.readLong(), in.readInt());
-            List<EnrichedReading> readings = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                long sequence = in.readLong();
-                String metric = in.readUTF();
-                Phase phase = PHASES[in.readByte()];
-                String unit = in.readUTF();
-                Value value = switch (in.readByte()) {
-                    case 0 -> null;
-                    case 1 -> new Value.Real(in.readDouble());
-                    case 2 -> new Value.Int(in.readLong());
-                    case 3 -> new Value.Text(in.readUTF());
-                    default -> throw new IllegalStateException("outbox entry has an unknown value tag");
-                };
-                Quality quality = Quality.ofCode(in.readShort());
-                Instant acquiredAt = Instant.ofEpochSecond(in.readLong(), in.readInt());
-                readings.add(new EnrichedReading(sequence, meterId, site, area, asset, metric, phase, unit, value,
-                        quality, acquiredAt, enrichedAt));
+            readings.add(new EnrichedReading(sequence, meterId, site, area, asset, metric, phase, unit, value,
+                    quality, acquiredAt, enrichedAt));
+        }
+        return readings;
+    }
+
+    /**
+     * The strings a courier has decoded, by their encoded bytes: a direct-mapped table (a collision replaces the
+     * older string), so it stays small with thousands of meters. One per courier thread; not thread-safe.
+     */
+    static final class Strings {
+        private static final int SLOTS = 2048;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final String[] values = new String[SLOTS];
+
+        String get(byte[] data, int offset, int length) {
+            int hash = 1;
+            for (int i = offset; i < offset + length; i++) {
+                hash = 31 * hash + data[i];
             }
-            return readings;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            int slot = (hash ^ hash >>> 16) & (SLOTS - 1);
+            byte[] key = keys[slot];
+            if (key != null && Arrays.equals(key, 0, key.length, data, offset, offset + length)) {
+                return values[slot];
+            }
+            String value = decodeUtf(data, offset, length);
+            keys[slot] = Arrays.copyOfRange(data, offset, offset + length);
+            values[slot] = value;
+            return value;
+        }
+    }
+
+    /** Modified UTF-8 (what {@link DataOutputStream#writeUTF} wrote): ASCII directly, anything else by the JDK. */
+    private static String decodeUtf(byte[] data, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            if (data[i] < 0) {
+                try {
+                    return new DataInputStream(new ByteArrayInputStream(data, offset - 2, length + 2)).readUTF();
+                } catch (IOException e) {
+                    throw new IllegalStateException("outbox entry has a damaged string: " + e.getMessage(), e);
+                }
+            }
+        }
+        return new String(data, offset, length, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Big-endian fields read straight from the entry (no stream, no copy). */
+    private static final class Reader {
+        private final byte[] data;
+        private final Strings strings;
+        private int pos;
+
+        Reader(byte[] data, Strings strings) {
+            this.data = data;
+            this.strings = strings;
+        }
+
+        private void need(int n) {
+            if (pos + n > data.length) {
+                throw new IllegalStateException("outbox entry is cut short at byte " + pos + " of " + data.length);
+            }
+        }
+
+        int readByte() {
+            need(1);
+            return data[pos++];
+        }
+
+        int readShort() {
+            need(2);
+            int v = (short) ((data[pos] & 0xff) << 8 | data[pos + 1] & 0xff);
+            pos += 2;
+            return v;
+        }
+
+        int readInt() {
+            need(4);
+            int v = (data[pos] & 0xff) << 24 | (data[pos + 1] & 0xff) << 16 | (data[pos + 2] & 0xff) << 8
+                    | data[pos + 3] & 0xff;
+            pos += 4;
+            return v;
+        }
+
+        long readLong() {
+            return (long) readInt() << 32 | readInt() & 0xffffffffL;
+        }
+
+        /** A string that repeats from entry to entry. */
+        String readString() {
+            int length = readShort() & 0xffff;
+            need(length);
+            String s = strings.get(data, pos, length);
+            pos += length;
+            return s;
+        }
+
+        /** A text value: not kept (they need not repeat). */
+        String readText() {
+            int length = readShort() & 0xffff;
+            need(length);
+            String s = decodeUtf(data, pos, length);
+            pos += length;
+            return s;
         }
     }
 

@@ -27,7 +27,7 @@ final class Route {
             filter = s.deadband() == null ? null : new ExceptionFilter(s.deadband());
         }
         outbox.maxBytes(s.maxBytes());
-        courier.batching(s.batchSize(), s.flushMillis());
+        courier.batching(s.batchSize(), s.catchUpBatchSize(), s.flushMillis());
     }
 
     /** The sink to deliver to; null while there is none (its readings wait). */

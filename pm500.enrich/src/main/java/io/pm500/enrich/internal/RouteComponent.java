@@ -38,6 +38,12 @@ public final class RouteComponent {
         @AttributeDefinition(name = "Batch size", description = "Readings per delivery, about (1..100000).")
         int batchSize() default RouteSettings.DEFAULT_BATCH_SIZE;
 
+        @AttributeDefinition(name = "Catch-up batch size", description = "Readings per delivery while more than two"
+                + " batches are queued, e.g. after an outage (1..100000; never fewer than the batch size). For"
+                + " historians (e.g. 50000): a backlog drains in fewer, larger writes. Not for Sparkplug: large bursts"
+                + " of QoS 0 messages outrun hosts.")
+        int catchUpBatchSize() default RouteSettings.DEFAULT_CATCH_UP_BATCH_SIZE;
+
         @AttributeDefinition(name = "Flush interval (ms)", description = "How long readings may wait for a full batch"
                 + " (0..60000); 0 delivers as soon as there are any. The default gathers a poll cycle's readings into"
                 + " fewer deliveries; historians take fewer, larger writes better (1000 and more).")
@@ -92,6 +98,10 @@ public final class RouteComponent {
         if (c.batchSize() < 1 || c.batchSize() > 100_000) {
             throw new IllegalArgumentException(where + ": batchSize is " + c.batchSize() + "; give 1..100000");
         }
+        if (c.catchUpBatchSize() < 1 || c.catchUpBatchSize() > 100_000) {
+            throw new IllegalArgumentException(where + ": catchUpBatchSize is " + c.catchUpBatchSize()
+                    + "; give 1..100000");
+        }
         if (c.flushIntervalMillis() < 0 || c.flushIntervalMillis() > 60_000) {
             throw new IllegalArgumentException(where + ": flushIntervalMillis is " + c.flushIntervalMillis()
                     + "; give 0..60000");
@@ -104,7 +114,7 @@ public final class RouteComponent {
         }
         ExceptionFilter.Deadband deadband = c.reportByException() ? new ExceptionFilter.Deadband(
                 c.deadbandAbsolute(), c.deadbandPercent(), RouteSettings.seconds(c.maxSilenceSeconds())) : null;
-        return new RouteSettings(name, c.maxMegabytes() * 1024L * 1024L, c.batchSize(), c.flushIntervalMillis(),
-                deadband);
+        return new RouteSettings(name, c.maxMegabytes() * 1024L * 1024L, c.batchSize(), c.catchUpBatchSize(),
+                c.flushIntervalMillis(), deadband);
     }
 }

@@ -105,7 +105,7 @@ class CourierTest {
     void aFlushIntervalGathersReadingsIntoFullBatchesAndNeverHoldsThemLonger() throws Exception {
         try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
             Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100);
-            c.batching(40, 400);
+            c.batching(40, 40, 400);
             c.start();
             try {
                 List<Integer> batches = new CopyOnWriteArrayList<>();
@@ -123,6 +123,28 @@ class CourierTest {
                 long waited = (System.nanoTime() - start) / 1_000_000;
                 assertThat(batches.get(1)).isEqualTo(10);
                 assertThat(waited).as("a part batch waits the flush interval, no longer").isBetween(350L, 3000L);
+            } finally {
+                c.stop();
+            }
+        }
+    }
+
+    @Test
+    void aBacklogDrainsInCatchUpBatchesAndTheLastBatchesAreOrdinaryAgain() throws Exception {
+        try (Outbox o = new Outbox("s", dir.resolve("s"), Long.MAX_VALUE, false)) {
+            Courier c = new Courier(o, new DeadLetters(dir.resolve("dl")), 100);
+            c.batching(20, 60, 0);
+            c.start();
+            try {
+                for (int i = 0; i < 10; i++) { // queued while there is no sink: an outage
+                    o.append(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10), System.currentTimeMillis()));
+                    c.appended();
+                }
+                List<Integer> batches = new CopyOnWriteArrayList<>();
+                c.sink((batch, historical) -> batches.add(batch.size()));
+                await(() -> batches.stream().mapToInt(Integer::intValue).sum() == 100);
+                assertThat(batches).as("100 queued > 2 × 20: one catch-up batch of 60, then 40 in batches of 20")
+                        .containsExactly(60, 20, 20);
             } finally {
                 c.stop();
             }

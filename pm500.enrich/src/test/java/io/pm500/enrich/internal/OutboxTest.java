@@ -41,7 +41,7 @@ class OutboxTest {
 
     static List<Long> sequences(Outbox.Batch b) {
         List<Long> out = new ArrayList<>();
-        b.entries().forEach(e -> EntryCodec.decode(e).forEach(r -> out.add(r.sequence())));
+        b.entries().forEach(e -> EntryCodec.decode(e, new EntryCodec.Strings()).forEach(r -> out.add(r.sequence())));
         return out;
     }
 
@@ -68,8 +68,10 @@ class OutboxTest {
         List<EnrichedReading> rs = sample("m1", 7, 9);
         List<EnrichedReading> bad = List.of(new EnrichedReading(20, "m1", "", "", "", "x", Phase.NONE, "", null,
                 Quality.BAD, T0, T0));
-        assertThat(EntryCodec.decode(EntryCodec.encode(rs, 42))).isEqualTo(rs);
-        assertThat(EntryCodec.decode(EntryCodec.encode(bad, 42))).isEqualTo(bad);
+        EntryCodec.Strings strings = new EntryCodec.Strings();
+        assertThat(EntryCodec.decode(EntryCodec.encode(rs, 42), strings)).isEqualTo(rs);
+        assertThat(EntryCodec.decode(EntryCodec.encode(rs, 42), strings)).as("strings from the cache").isEqualTo(rs);
+        assertThat(EntryCodec.decode(EntryCodec.encode(bad, 42), strings)).isEqualTo(bad);
         assertThat(EntryCodec.count(EntryCodec.encode(rs, 42))).isEqualTo(9);
         assertThat(EntryCodec.appendedAt(EntryCodec.encode(rs, 1_764_237_600_123L))).isEqualTo(1_764_237_600_123L);
     }
