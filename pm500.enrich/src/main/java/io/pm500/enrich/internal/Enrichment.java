@@ -1,6 +1,9 @@
 package io.pm500.enrich.internal;
 
 import io.pm500.api.profile.DeviceProfile;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +16,8 @@ final class Enrichment {
     private final EnrichSettings settings;
     private final Map<String, AssetInfo> assets;
     private final Map<String, MeterModel> models = new ConcurrentHashMap<>();
+    /** Shared model parts by profile (identity: profiles are immutable and parsed once) and transformer ratios. */
+    private final Map<DeviceProfile, Map<List<Double>, MeterModel.Scaled>> shared = new IdentityHashMap<>();
 
     Enrichment(EnrichSettings settings, Map<String, AssetInfo> assets) {
         this.settings = settings;
@@ -37,10 +42,17 @@ final class Enrichment {
     MeterModel model(String meterId, DeviceProfile profile) {
         MeterModel m = models.get(meterId);
         if (m == null || m.profile() != profile) {
-            m = new MeterModel(assets.getOrDefault(meterId, AssetInfo.unregistered(meterId)), profile, settings);
+            AssetInfo asset = assets.getOrDefault(meterId, AssetInfo.unregistered(meterId));
+            m = new MeterModel(asset, scaled(profile, asset));
             models.put(meterId, m);
         }
         return m;
+    }
+
+    private synchronized MeterModel.Scaled scaled(DeviceProfile profile, AssetInfo asset) {
+        return shared.computeIfAbsent(profile, p -> new HashMap<>()).computeIfAbsent(
+                List.of(asset.ctRatio(), asset.vtRatio()), r -> new MeterModel.Scaled(profile, settings, r.get(0),
+                        r.get(1)));
     }
 
     /** The valid assets, by meter id, as they are now. */

@@ -16,7 +16,7 @@ class CatalogTest {
 
     static MeterModel model(double ct, String... overrides) throws Exception {
         DeviceProfile pm500 = DeviceProfiles.builtIn(DeviceProfiles.PM500);
-        return new MeterModel(new AssetInfo("m1", "s", "a", "feeder-1", "", List.of(), ct, 1), pm500,
+        return EnricherTest.model(new AssetInfo("m1", "s", "a", "feeder-1", "", List.of(), ct, 1), pm500,
                 EnrichSettings.of(3, overrides, DEFAULT_DERIVED));
     }
 

@@ -22,6 +22,7 @@ import io.pm500.api.sample.Value;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class EnricherTest {
@@ -54,7 +55,12 @@ class EnricherTest {
     }
 
     static MeterModel model(String[] overrides, String... derived) {
-        return new MeterModel(asset(1, 1), PROFILE, EnrichSettings.of(3, overrides, derived));
+        return model(asset(1, 1), PROFILE, EnrichSettings.of(3, overrides, derived));
+    }
+
+    /** One meter's model, its shared part made for it alone. */
+    static MeterModel model(AssetInfo asset, DeviceProfile profile, EnrichSettings settings) {
+        return new MeterModel(asset, new MeterModel.Scaled(profile, settings, asset.ctRatio(), asset.vtRatio()));
     }
 
     static List<EnrichedReading> enrich(MeterModel model, PointValue... points) {
@@ -170,12 +176,30 @@ class EnricherTest {
 
     @Test
     void transformerRatiosApplyOnlyWhereTheProfileSaysSecondary() {
-        MeterModel m = new MeterModel(asset(40, 2.5), PROFILE, EnrichSettings.of(3, new String[0], new String[0]));
+        MeterModel m = model(asset(40, 2.5), PROFILE, EnrichSettings.of(3, new String[0], new String[0]));
         List<EnrichedReading> rs = Enricher.enrich(m, Sample.ok("m1", "b", T0, List.of(real("v1", 100),
                 real("i1", 2.5), real("vsec", 100), real("p", 1), new PointValue("i1", Value.of(3L)))), false, null,
                 new Enricher.Sequence(1, 10), NOW);
         assertThat(rs).extracting(EnrichedReading::value).containsExactly(Value.of(100.0), Value.of(100.0),
                 Value.of(250.0), Value.of(100.0), Value.of(120L));
+    }
+
+    @Test
+    void metersWithTheSameTransformerRatiosShareTheirScaledModelOnly() {
+        Enrichment e = new Enrichment(EnrichSettings.of(3, new String[0], new String[0]), Map.of(
+                "m1", new AssetInfo("m1", "plant", "press", "feeder-1", "", List.of(), 40, 1),
+                "m2", new AssetInfo("m2", "plant", "press", "feeder-2", "", List.of(), 40, 1),
+                "m3", new AssetInfo("m3", "plant", "press", "feeder-3", "", List.of(), 80, 1)));
+        MeterModel m1 = e.model("m1", PROFILE);
+        MeterModel m2 = e.model("m2", PROFILE);
+        MeterModel m3 = e.model("m3", PROFILE);
+        assertThat(m2.metric("i1")).isSameAs(m1.metric("i1"));
+        assertThat(List.of(m1.asset().asset(), m2.asset().asset())).containsExactly("feeder-1", "feeder-2");
+        assertThat(List.of(m1.metric("i1").factor(), m3.metric("i1").factor())).containsExactly(40.0, 80.0);
+
+        e.asset("m1", Optional.of(new AssetInfo("m1", "plant", "press", "feeder-1", "", List.of(), 80, 1)));
+        assertThat(e.model("m1", PROFILE).metric("i1")).isSameAs(m3.metric("i1"));
+        assertThat(e.model("m2", PROFILE).metric("i1").factor()).as("m2 keeps its ratio").isEqualTo(40.0);
     }
 
     @Test
