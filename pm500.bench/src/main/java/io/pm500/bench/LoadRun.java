@@ -45,7 +45,8 @@ public final class LoadRun {
             boolean jfr, List<String> routeOptions, List<String> javaOptions, int replaySeconds) {
     }
 
-    record Result(int meters, long startMillis, long configToPollingMillis, double cpuPercent, double cpuMsPerPoll,
+    record Result(int meters, long startMillis, long configToPollingMillis, long configToSettledMillis,
+            double cpuPercent, double cpuMsPerPoll,
             long rssMeanMb, long rssEndMb, long liveHeapMb, long metaspaceMb, int threads, double deliveredPercent,
             double historianPercent, Delivery.Latency latency, String cpuByThread, Replay.Result replay) {
     }
@@ -56,16 +57,17 @@ public final class LoadRun {
                 + " gateway %s%s%n",
                 Arrays.toString(o.fleets()), o.intervalMillis(), o.protocol(), o.seconds(), o.warmUp(), o.gateway(),
                 o.javaOptions().isEmpty() ? "" : " with " + String.join(" ", o.javaOptions()));
-        System.out.println("| meters | start-up to console ms | config to polling ms | CPU % of a core | CPU ms/poll"
-                + " | RSS MB mean / end | live heap / metaspace MB | threads | delivered % broker / historian"
-                + " | latency ms p50 / p99 / max |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| meters | start-up to console ms | config to polling ms | config to settled ms"
+                + " | CPU % of a core | CPU ms/poll | RSS MB mean / end | live heap / metaspace MB | threads"
+                + " | delivered % broker / historian | latency ms p50 / p99 / max |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         List<Result> results = new ArrayList<>();
         for (int n : o.fleets()) {
             Result r = run(o, n);
             results.add(r);
-            System.out.printf("| %d | %d | %d | %.1f | %.3f | %d / %d | %d / %d | %d | %.2f / %.2f | %d / %d / %d |%n",
-                    r.meters(), r.startMillis(), r.configToPollingMillis(), r.cpuPercent(), r.cpuMsPerPoll(),
+            System.out.printf("| %d | %d | %d | %d | %.1f | %.3f | %d / %d | %d / %d | %d | %.2f / %.2f | %d / %d / %d"
+                    + " |%n", r.meters(), r.startMillis(), r.configToPollingMillis(), r.configToSettledMillis(),
+                    r.cpuPercent(), r.cpuMsPerPoll(),
                     r.rssMeanMb(), r.rssEndMb(), r.liveHeapMb(), r.metaspaceMb(), r.threads(),
                     r.deliveredPercent(), r.historianPercent(), r.latency().p50(),
                     r.latency().p99(), r.latency().max());
@@ -110,12 +112,14 @@ public final class LoadRun {
             try (SparkplugSubscriber subscriber = new SparkplugSubscriber(broker.uri(), "pm500-load", delivery);
                     GatewayUnderTest gateway = GatewayUnderTest.start(o.gateway(), home, javaOptions)) {
                 long startMillis = gateway.awaitConsole(Duration.ofSeconds(60));
+                awaitSettled(gateway, Duration.ofSeconds(Math.max(120, meters / 10))); // the sinks and assets
                 long configured = System.currentTimeMillis();
                 for (int i = 0; i < meters; i++) {
                     gateway.configure(driverPid(o.protocol()) + "-m" + i, driver(o, simulator, i));
                 }
                 long allPolling = awaitPolling(delivery, meters, gateway,
                         Duration.ofSeconds(Math.max(120, meters / 10)));
+                long settled = awaitSettled(gateway, Duration.ofSeconds(Math.max(120, meters / 10)));
                 TimeUnit.SECONDS.sleep(o.warmUp());
                 long from = System.currentTimeMillis();
                 delivery.window(from, o.seconds() * 1000L);
@@ -142,7 +146,7 @@ public final class LoadRun {
                     TimeUnit.SECONDS.sleep(2); // the recording ends with the window and is written then
                     JfrSummary.print(home.resolve("gateway.jfr"), System.out);
                 }
-                Result result = new Result(meters, startMillis, allPolling - configured,
+                Result result = new Result(meters, startMillis, allPolling - configured, settled - configured,
                         cpuMillis / (o.seconds() * 10.0), latency.messages() == 0 ? 0
                                 : cpuMillis / (double) latency.messages(),
                         rssSum / o.seconds() / 1024, last.rssKb() / 1024, live[0], live[1], last.threads(),
@@ -216,6 +220,37 @@ public final class LoadRun {
             TimeUnit.MILLISECONDS.sleep(20);
         }
         return at;
+    }
+
+    /**
+     * Waits until the threads that apply configuration (Config Admin's event thread, where Declarative Services
+     * activates components; the audit log; the asset registry) have had nothing to do for 3 s: a window must not
+     * measure configuration still being applied. Returns when they last worked (epoch ms).
+     */
+    private static long awaitSettled(GatewayUnderTest gateway, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long before = configurationCpuMillis(gateway);
+        long lastBusy = System.currentTimeMillis();
+        while (System.currentTimeMillis() - lastBusy < 3000) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the gateway was still applying configuration after "
+                        + timeout.toSeconds() + " s; see its log in " + gateway.conf().getParent());
+            }
+            TimeUnit.SECONDS.sleep(1);
+            long now = configurationCpuMillis(gateway);
+            if (now - before > 20) {
+                lastBusy = System.currentTimeMillis();
+            }
+            before = now;
+        }
+        return lastBusy;
+    }
+
+    private static long configurationCpuMillis(GatewayUnderTest gateway) throws IOException {
+        return ProcStat.byThread(gateway.pid()).entrySet().stream()
+                .filter(e -> e.getKey().startsWith("CM Event") || e.getKey().startsWith("pmN-audit")
+                        || e.getKey().startsWith("pmN-pipeline-"))
+                .mapToLong(Map.Entry::getValue).sum();
     }
 
     /** Polls (rows of phase {@code total}) in the historian acquired from {@code fromMillis} until {@code toMillis}. */
