@@ -16,7 +16,10 @@ final class Enrichment {
     private final EnrichSettings settings;
     private final Map<String, AssetInfo> assets;
     private final Map<String, MeterModel> models = new ConcurrentHashMap<>();
-    /** Shared model parts by profile (identity: profiles are immutable and parsed once) and transformer ratios. */
+    /**
+     * Shared model parts by profile (identity: profiles are immutable and parsed once) and transformer ratios. Parts of
+     * a profile or ratios no meter uses any more stay until the rules change (a new enrichment): a few per edit.
+     */
     private final Map<DeviceProfile, Map<List<Double>, MeterModel.Scaled>> shared = new IdentityHashMap<>();
 
     Enrichment(EnrichSettings settings, Map<String, AssetInfo> assets) {
