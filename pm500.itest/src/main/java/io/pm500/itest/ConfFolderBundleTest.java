@@ -80,32 +80,42 @@ class ConfFolderBundleTest {
 
     @Test
     void aFileRewrittenUnchangedSendsNoUpdate() throws Exception {
-        Path cfg = conf.resolve(name + ".cfg");
-        write(cfg, "meterId=m1\n");
-        awaitValue(name.replaceFirst("-", "~"), "meterId", "m1");
+        Path cfg = created("meterId=m1\n");
         long updates = updatesOf(name);
 
         write(cfg, "meterId=m1\n"); // same properties, new modification time
-        // applied after the rewrite, and Config Admin sends its events in order: by the sentinel's, the rewrite's
-        write(conf.resolve(sentinel + ".cfg"), "seen=1\n");
-        Await.until(TIMEOUT, () -> "no event for " + sentinel, () -> updatesOf(sentinel) == 1);
+        awaitReadPast();
         assertThat(updatesOf(name)).isEqualTo(updates);
     }
 
     @Test
     void anUnreadableFileLeavesItsConfigurationAsItWasUntilFixed() throws Exception {
         String pid = name.replaceFirst("-", "~");
-        Path cfg = conf.resolve(name + ".cfg");
-        write(cfg, "meterId=m1\n");
-        awaitValue(pid, "meterId", "m1");
+        Path cfg = created("meterId=m1\n");
 
         write(cfg, "meterId=\\uZZZZ\n");
-        write(conf.resolve(sentinel + ".cfg"), "seen=1\n");
-        awaitValue(sentinel.replaceFirst("-", "~"), "seen", "1");
+        awaitReadPast();
         assertThat(configuration(pid).getProperties().get("meterId")).isEqualTo("m1");
 
         write(cfg, "meterId=m3\n");
         awaitValue(pid, "meterId", "m3");
+    }
+
+    /** Writes this test's file with {@code meterId=m1} and waits for its configuration. */
+    private Path created(String content) throws Exception {
+        Path cfg = conf.resolve(name + ".cfg");
+        write(cfg, content);
+        awaitValue(name.replaceFirst("-", "~"), "meterId", "m1");
+        return cfg;
+    }
+
+    /**
+     * Writes the sentinel and waits for its event: the folder applies files in the order they change and Config
+     * Admin sends its events in order, so whatever was written before has been read (and its event sent) by then.
+     */
+    private void awaitReadPast() throws Exception {
+        write(conf.resolve(sentinel + ".cfg"), "seen=1\n");
+        Await.until(TIMEOUT, () -> "no event for " + sentinel, () -> updatesOf(sentinel) == 1);
     }
 
     private long updatesOf(String fileName) {

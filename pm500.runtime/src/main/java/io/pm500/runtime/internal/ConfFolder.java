@@ -68,6 +68,8 @@ public final class ConfFolder {
     private final TypedProperties.SubstitutionCallback substitution;
     private final WatchService watcher;
     private final Thread thread;
+    /** Cleared when the component stops: a batch being applied (thousands of files at start) stops at the next file. */
+    private volatile boolean running = true;
     /** What was applied per file name; touched by the folder's thread only. */
     private final Map<String, Seen> applied = new HashMap<>();
 
@@ -90,8 +92,12 @@ public final class ConfFolder {
 
     @Deactivate
     void deactivate() throws IOException, InterruptedException {
+        running = false;
         watcher.close();
         thread.join(TimeUnit.SECONDS.toMillis(10));
+        if (thread.isAlive()) {
+            LOG.warn("conf/ {}: the loader thread did not end within 10 s of its stop (Config Admin busy?)", dir);
+        }
     }
 
     private void run() {
@@ -159,6 +165,9 @@ public final class ConfFolder {
         List<String> deleted = new ArrayList<>();
         int failed = 0;
         for (String name : names) {
+            if (!running) {
+                return;
+            }
             try {
                 switch (applyFile(name, atStart)) {
                     case CREATED -> created.add(name);
