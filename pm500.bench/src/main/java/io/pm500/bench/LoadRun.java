@@ -248,8 +248,10 @@ public final class LoadRun {
 
     private static long configurationCpuMillis(GatewayUnderTest gateway) throws IOException {
         return ProcStat.byThread(gateway.pid()).entrySet().stream()
-                .filter(e -> e.getKey().startsWith("CM Event") || e.getKey().startsWith("pmN-audit")
-                        || e.getKey().startsWith("pmN-pipeline-"))
+                // Config Admin's event and update threads (the latter hands meters and assets to their factories),
+                // the conf/ loader, the audit log and the pipeline's asset registry (names as /proc cuts them)
+                .filter(e -> e.getKey().startsWith("CM ") || e.getKey().startsWith("pmN-audit")
+                        || e.getKey().startsWith("pmN-pipeline-") || e.getKey().startsWith("pmN-conf"))
                 .mapToLong(Map.Entry::getValue).sum();
     }
 

@@ -101,11 +101,15 @@ class ConfFolderBundleTest {
         awaitValue(pid, "meterId", "m3");
     }
 
-    /** Writes this test's file with {@code meterId=m1} and waits for its configuration. */
+    /**
+     * Writes this test's file with {@code meterId=m1} and waits for its configuration and for its event: Config Admin
+     * sends events on a thread of its own, after the configuration is readable.
+     */
     private Path created(String content) throws Exception {
         Path cfg = conf.resolve(name + ".cfg");
         write(cfg, content);
         awaitValue(name.replaceFirst("-", "~"), "meterId", "m1");
+        Await.until(TIMEOUT, () -> "no event for " + name, () -> updatesOf(name) == 1);
         return cfg;
     }
 

@@ -181,12 +181,13 @@ class PipelineBundleTest {
         List<EnrichedReading> later = reference.stream().filter(r -> r.sequence() > firstWithAsset).toList();
         assertThat(later).as("readings after the asset was configured").hasSizeGreaterThan(3 * 20)
                 .allSatisfy(r -> assertThat(r.asset()).as("asset of %s", r).isEqualTo(asset));
-        assertThat(scr.getComponentDescriptionDTOs().stream()
-                .filter(d -> d.name.equals("io.pm500.enrich.internal.AssetComponent"))
-                .flatMap(d -> scr.getComponentConfigurationDTOs(d).stream())
-                .filter(c -> c.properties.get("meterId").equals("bad-7")).map(c -> c.failure).findFirst())
-                .as("why the bad asset is not active, as the console shows it").get().asString()
-                .contains("configuration pm500.asset~bad-" + run + " refused: ctRatio = 'abc' is not a number");
+        String bad = "pm500.asset~bad-" + run;
+        Await.until(TIMEOUT, () -> "refused: " + StatusSources.refused(context), () -> StatusSources
+                .refused(context).stream().anyMatch(r -> r.pid().equals(bad)));
+        assertThat(StatusSources.refused(context)).filteredOn(r -> r.pid().equals(bad)).singleElement()
+                .as("why the bad asset is not used, as the operator view and /health show it")
+                .satisfies(r -> assertThat(r.reason()).contains("configuration " + bad
+                        + " refused: ctRatio = 'abc' is not a number"));
     }
 
     /**

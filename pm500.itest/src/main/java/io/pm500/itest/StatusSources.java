@@ -1,6 +1,7 @@
 package io.pm500.itest;
 
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.SinkState;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.StatusSource;
@@ -25,6 +26,10 @@ final class StatusSources {
 
     static List<SinkStatus> sinks(BundleContext context) {
         return collect(context, StatusSource::sinks);
+    }
+
+    static List<RefusedConfiguration> refused(BundleContext context) {
+        return collect(context, StatusSource::refusedConfigurations);
     }
 
     /** One sink's outbox status; all zero and ABSENT until the pipeline made its outbox. */

@@ -69,7 +69,8 @@ class GatewaySafetyIT {
         write("pm500.route-x", "sinkName=x\nbatchSize=many\n");
 
         for (int start = 1; start <= 2; start++) {
-            gateway.launch(GatewayProcess.freePort());
+            int port = GatewayProcess.freePort();
+            gateway.launch(port);
             gateway.await(STARTED, START);
             long before = lines(received);
             awaitGrowth(received, before + 20);
@@ -89,14 +90,36 @@ class GatewaySafetyIT {
                             && l.contains("did you mean 'blockIntervals'?"))
                     .anyMatch(l -> l.contains("Modbus meter m2: polling 127.0.0.1:9 unit 1 ([info=0ms,"
                             + " status=1000ms])"))
-                    .anyMatch(l -> l.contains("component not active: io.pm500.driver.modbus.internal"
-                            + ".ModbusMeterComponent (activation failed: java.lang.IllegalArgumentException:"
-                            + " configuration pm500.driver.modbus~m1"))
                     .noneMatch(l -> l.contains("NumberFormatException") || l.contains("ConversionException")
                             || l.contains("Invalid JSON"));
+            // the refused meter and asset, as the operator view and /health show them
+            JsonNode health = JSON.readTree(awaitBody("http://127.0.0.1:" + port + "/health?tags=system", 503,
+                    "pm500.asset~bad7", Duration.ofSeconds(20)));
+            assertThat(health.findValuesAsText("message"))
+                    .anyMatch(m -> m.contains("component pm500.driver.modbus (pm500.driver.modbus~m1) is not active:"
+                            + " configuration pm500.driver.modbus~m1 (conf/pm500.driver.modbus-m1.cfg) refused:"
+                            + " port = 'abc'"))
+                    .anyMatch(m -> m.contains("component pm500.asset (pm500.asset~bad7) is not active: configuration"
+                            + " pm500.asset~bad7 (conf/pm500.asset-bad7.cfg) refused: ctRatio = 'abc' is not a number"))
+                    .noneMatch(m -> m.contains("pm500.driver.modbus~m2"));
             gateway.process().destroy();
             assertThat(gateway.process().waitFor(15, TimeUnit.SECONDS)).isTrue();
         }
+    }
+
+    /** The body of the first answer with this status that contains {@code text}. */
+    private String awaitBody(String url, int status, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpResponse<String> r;
+        do {
+            r = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == status && r.body().contains(text)) {
+                return r.body();
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(url + " did not answer " + status + " with '" + text + "' within " + timeout
+                + "; it answers " + r.statusCode() + ": " + r.body());
     }
 
     @Test
@@ -104,6 +127,10 @@ class GatewaySafetyIT {
         gateway = GatewayProcess.demo(home); // its simulator bundle is the one stopped and started
         write("pm500.sink.influx-hist", "sink.name=hist\nurl=http://127.0.0.1:9\nbucket=b\n"
                 + ".token=s3cret-token-value\n");
+        // a meter and its asset: their factories take configurations straight from Config Admin, their forms are
+        // the drivers' and the pipeline's metatype
+        write("pm500.driver.modbus-press", "meterId=press\nhost=127.0.0.1\nport=9\n");
+        write("pm500.asset-press", "meterId=press\nsite=plant\narea=hall\nasset=press-1\n");
         int port = GatewayProcess.freePort();
         gateway.launch(port);
         String password = gateway.await(PASSWORD, START);
@@ -135,7 +162,9 @@ class GatewaySafetyIT {
         String bundle = console + "/bundles/pm500.simulator";
         String admin = "admin:" + password;
         assertThat(get(console + "/configMgr", admin).body()).as("factory configurations listed by name, not pid")
-                .contains("InfluxDB sink hist → http:\\/\\/127.0.0.1:9");
+                .contains("InfluxDB sink hist → http:\\/\\/127.0.0.1:9")
+                .contains("Modbus meter press @ 127.0.0.1:9")
+                .contains("Asset of meter press: plant\\/hall\\/press-1");
         assertThat(post(bundle, admin, null, "action=stop").statusCode()).as("no Origin or Referer").isEqualTo(403);
         assertThat(post(bundle, admin, "null", "action=stop").statusCode()).as("Origin: null").isEqualTo(403);
         assertThat(post(bundle, admin, "http://127.0.0.1:1", "action=stop").statusCode()).as("another origin")

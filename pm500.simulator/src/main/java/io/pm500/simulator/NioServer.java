@@ -341,13 +341,13 @@ abstract class NioServer implements AutoCloseable {
             if (!peers.remove(this)) {
                 return;
             }
+            closed(); // first: once the peer sees the socket close, the device no longer holds its connections
             key.cancel();
             try {
                 channel.close();
             } catch (IOException e) {
                 // closing anyway
             }
-            closed();
         }
     }
 }

@@ -27,6 +27,14 @@ public interface StatusSource {
         return Optional.empty();
     }
 
+    /**
+     * Configurations this source refused and why (a driver's meters, the assets): they are handed to the source
+     * directly by Config Admin, so no component shows their failure.
+     */
+    default List<RefusedConfiguration> refusedConfigurations() {
+        return List.of();
+    }
+
     /** Readings the pipeline has made since it started, by quality (absent: none of that quality). */
     default Map<Quality, Long> readings() {
         return Map.of();

@@ -3,7 +3,7 @@
  * status pages and health endpoints read them all.
  */
 @Export
-@Version("7.1.0")
+@Version("7.2.0")
 package io.pm500.api.status;
 
 import org.osgi.annotation.bundle.Export;

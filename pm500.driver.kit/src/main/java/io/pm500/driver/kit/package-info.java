@@ -6,10 +6,10 @@
  * (one meter's polls one at a time on the lane its health chooses, missed cycles counted),
  * {@link io.pm500.driver.kit.ConnectionHealth} (backoff, lost detection, fault reports, status),
  * {@link io.pm500.driver.kit.BlockIntervals} (the {@code <block>=<ms>} configuration) and
- * {@link io.pm500.driver.kit.PolledMeter} (a meter component's configuration, poller and status).
+ * {@link io.pm500.driver.kit.MeterConfigurations} (a driver's meters: their configurations, pollers and status).
  */
 @Export
-@Version("1.2.0")
+@Version("2.0.0")
 package io.pm500.driver.kit;
 
 import org.osgi.annotation.bundle.Export;

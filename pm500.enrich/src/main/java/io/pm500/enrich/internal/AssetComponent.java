@@ -1,10 +1,16 @@
 package io.pm500.enrich.internal;
 
+import io.pm500.api.status.RefusedConfiguration;
+import io.pm500.api.status.StatusSource;
 import io.pm500.kit.config.ConfigValues;
 import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.osgi.service.component.annotations.Activate;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.framework.Constants;
+import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -14,14 +20,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One entry of the asset registry, a factory configuration {@code pm500.asset~<name>} per meter: this component
- * gives it its form in the Web Console and refuses a bad one, with the fix, in the log and the console. The pipeline
- * reads the registry itself from Config Admin with {@link #validate}.
+ * The asset registry's entries, a factory configuration {@code pm500.asset~<name>} per meter: this component gives
+ * them their form in the Web Console and, handed each one by Config Admin as a {@link ManagedServiceFactory} (not a
+ * component per asset: see {@code MeterConfigurations} in the driver kit), refuses a bad one with the fix, in the
+ * log and in the operator view ({@link #refusedConfigurations}). The pipeline reads the registry itself from Config
+ * Admin with {@link #validate}.
  */
-@Component(configurationPid = AssetComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {},
-        immediate = true)
+@Component(configurationPid = AssetComponent.PID, configurationPolicy = ConfigurationPolicy.IGNORE,
+        service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
+        property = Constants.SERVICE_PID + "=" + AssetComponent.PID)
 @Designate(ocd = AssetComponent.Config.class, factory = true)
-public final class AssetComponent {
+public final class AssetComponent implements ManagedServiceFactory, StatusSource {
     static final String PID = "pm500.asset";
     private static final Logger LOG = LoggerFactory.getLogger(AssetComponent.class);
 
@@ -62,15 +71,31 @@ public final class AssetComponent {
         String webconsole_configurationFactory_nameHint() default "Asset of meter {meterId}: {site}/{area}/{asset}";
     }
 
-    @Activate
-    public AssetComponent(Map<String, Object> properties) {
-        Config config = ConfigValues.read(properties, Config.class, LOG);
+    private final Map<String, RefusedConfiguration> refused = new ConcurrentHashMap<>();
+
+    @Override
+    public String getName() {
+        return "PM500 assets";
+    }
+
+    @Override
+    public void updated(String pid, Dictionary<String, ?> properties) {
         try {
-            validate(config);
+            ConfigValues.checked(properties, Config.class, AssetComponent::validate, LOG);
+            refused.remove(pid);
         } catch (IllegalArgumentException e) {
-            LOG.error(e.getMessage());
-            throw e;
+            refused.put(pid, new RefusedConfiguration(PID, pid, e.getMessage()));
         }
+    }
+
+    @Override
+    public void deleted(String pid) {
+        refused.remove(pid);
+    }
+
+    @Override
+    public List<RefusedConfiguration> refusedConfigurations() {
+        return List.copyOf(refused.values());
     }
 
     static AssetInfo validate(Config c) {

@@ -9,12 +9,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.Dictionary;
+import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.osgi.util.converter.Converters;
 import org.slf4j.Logger;
@@ -92,6 +95,29 @@ public final class ConfigValues {
             throw e;
         }
         return settings(type, byKey, converted);
+    }
+
+    /**
+     * Reads a configuration Config Admin hands a {@code ManagedServiceFactory} ({@link #read}), then checks it with
+     * the receiver's own rules: either refusal is logged once, as an ERROR, and thrown.
+     *
+     * @param check the receiver's check of the values; an {@link IllegalArgumentException} names every problem
+     * @return what {@code check} made of the configuration
+     */
+    public static <T, S> S checked(Dictionary<String, ?> properties, Class<T> type, Function<T, S> check,
+            Logger log) {
+        Map<String, Object> map = new HashMap<>();
+        for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
+            String key = keys.nextElement();
+            map.put(key, properties.get(key));
+        }
+        T config = read(map, type, log);
+        try {
+            return check.apply(config);
+        } catch (IllegalArgumentException e) {
+            log.error(e.getMessage());
+            throw e;
+        }
     }
 
     /**

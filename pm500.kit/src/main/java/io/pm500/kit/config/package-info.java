@@ -4,7 +4,7 @@
  * events read in batches).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.pm500.kit.config;
 
 import org.osgi.annotation.bundle.Export;

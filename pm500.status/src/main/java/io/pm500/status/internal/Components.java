@@ -1,12 +1,16 @@
 package io.pm500.status.internal;
 
+import io.pm500.api.status.RefusedConfiguration;
 import java.util.ArrayList;
 import java.util.List;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
-/** Components that exist (configured) but are not active, and why: the page, the start-up report and health agree. */
+/**
+ * Components that exist (configured) but are not active, and configurations refused by the bundle they were handed
+ * to (meters, assets), and why: the page, the start-up report and health agree.
+ */
 final class Components {
     /** A component configuration that is not active. */
     record Inactive(String name, String configuration, String reason) {
@@ -15,17 +19,21 @@ final class Components {
     private Components() {
     }
 
-    static List<Inactive> notActive(ServiceComponentRuntime scr) {
+    static List<Inactive> notActive(ServiceComponentRuntime scr, Snapshots snapshots) {
         List<Inactive> out = new ArrayList<>();
-        if (scr == null) {
-            return out;
-        }
-        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
-            for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
-                if (c.state != ComponentConfigurationDTO.ACTIVE && c.state != ComponentConfigurationDTO.SATISFIED) {
-                    out.add(new Inactive(d.name, String.valueOf(c.properties.get("service.pid")), whyNotActive(c)));
+        if (scr != null) {
+            for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+                for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                    if (c.state != ComponentConfigurationDTO.ACTIVE
+                            && c.state != ComponentConfigurationDTO.SATISFIED) {
+                        out.add(new Inactive(d.name, String.valueOf(c.properties.get("service.pid")),
+                                whyNotActive(c)));
+                    }
                 }
             }
+        }
+        for (RefusedConfiguration r : snapshots.refusedConfigurations()) {
+            out.add(new Inactive(r.factory(), r.pid(), r.reason()));
         }
         return out;
     }

@@ -4,6 +4,7 @@ import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.reading.MeterCatalog;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.SinkStatus;
 import io.pm500.api.status.FleetStatus;
 import io.pm500.api.status.StatusSource;
@@ -46,6 +47,12 @@ public final class Snapshots {
     /** The fleet agent's state; empty without an agent configured. */
     Optional<FleetStatus> fleet() {
         return sources().stream().map(StatusSource::fleet).flatMap(Optional::stream).findFirst();
+    }
+
+    /** Configurations handed straight to a source (meters, assets) and refused by it, by pid. */
+    List<RefusedConfiguration> refusedConfigurations() {
+        return sources().stream().flatMap(s -> s.refusedConfigurations().stream())
+                .sorted(Comparator.comparing(RefusedConfiguration::pid)).toList();
     }
 
     /** Readings made since start, by quality. */

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs, once the framework has started, one line per component group (drivers, enrichment, sinks, gateway,
- * platform), every component that is not active and why, and the Web Console URL (or why there is none).
+ * platform), every component that is not active and every refused configuration and why, and the Web Console URL (or
+ * why there is none).
  */
 @Component(immediate = true, service = {})
 public final class StartupReport implements FrameworkListener, AllServiceListener {
@@ -48,16 +49,18 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
     private final AtomicBoolean reported = new AtomicBoolean();
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
+    private final Snapshots snapshots;
     /** Absent when Jetty could not start (e.g. its port is taken): the gateway runs and says why. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ServiceReference<HttpServiceRuntime> http;
 
     @Activate
-    public StartupReport(BundleContext context, @Reference ServiceComponentRuntime scr)
-            throws InvalidSyntaxException {
+    public StartupReport(BundleContext context, @Reference ServiceComponentRuntime scr,
+            @Reference Snapshots snapshots) throws InvalidSyntaxException {
         this.context = context;
         this.scr = scr;
+        this.snapshots = snapshots;
         // The bnd launcher marks its service launcher.ready=true once every bundle is started; other launchers
         // send STARTED after their start level is reached.
         context.addServiceListener(this, LAUNCHER_READY);
@@ -129,6 +132,8 @@ public final class StartupReport implements FrameworkListener, AllServiceListene
                 group.label(), count.activeBundles, count.bundles, count.activeComponents, count.components,
                 count.awaitingConfiguration == 0 ? "" : ", " + count.awaitingConfiguration + " awaiting configuration",
                 count.names.isEmpty() || group == ComponentGroup.PLATFORM ? "" : " " + count.names));
+        // those Config Admin has handed over by now: it hands them on its own thread
+        snapshots.refusedConfigurations().forEach(r -> inactive.add(r.factory() + " (" + r.reason() + ")"));
         inactive.forEach(c -> LOG.warn("  component not active: {}", c));
         // the field is injected after the constructor, which reports when this bundle was restarted (a refresh)
         ServiceReference<HttpServiceRuntime> runtime = http != null ? http

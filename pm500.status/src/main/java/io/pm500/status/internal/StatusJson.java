@@ -39,7 +39,7 @@ final class StatusJson {
             Predicate<String> withValues, Instant now) {
         ObjectNode root = JSON.createObjectNode();
         root.put("time", now.toString());
-        root.set("gateway", gateway(context, scr));
+        root.set("gateway", gateway(context, snapshots, scr));
         ArrayNode meters = root.putArray("meters");
         ArrayNode sinks = root.putArray("sinks");
         for (MeterStatus m : snapshots.meters()) {
@@ -65,7 +65,7 @@ final class StatusJson {
         return n;
     }
 
-    private static ObjectNode gateway(BundleContext context, ServiceComponentRuntime scr) {
+    private static ObjectNode gateway(BundleContext context, Snapshots snapshots, ServiceComponentRuntime scr) {
         ObjectNode g = JSON.createObjectNode();
         g.put("version", context.getBundle().getVersion().toString());
         g.put("uptimeSeconds", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
@@ -83,7 +83,7 @@ final class StatusJson {
             }
         }
         ArrayNode components = g.putArray("componentsNotActive");
-        for (Components.Inactive c : Components.notActive(scr)) {
+        for (Components.Inactive c : Components.notActive(scr, snapshots)) {
             components.addObject().put("name", c.name()).put("configuration", c.configuration())
                     .put("reason", c.reason());
         }

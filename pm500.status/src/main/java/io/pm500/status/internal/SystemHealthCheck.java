@@ -19,7 +19,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Health (tag {@code system}): room for the outboxes, and no configured component that failed or waits. */
+/**
+ * Health (tag {@code system}): room for the outboxes, no configured component that failed or waits and no refused
+ * configuration.
+ */
 @Component(configurationPid = SystemHealthCheck.PID, property = { HealthCheck.NAME + "=PM500 gateway",
         HealthCheck.TAGS + "=system", HealthCheck.TAGS + "=pm500" })
 @Designate(ocd = SystemHealthCheck.Config.class)
@@ -36,14 +39,17 @@ public final class SystemHealthCheck implements HealthCheck {
     }
 
     private final DataDisk disk;
+    private final Snapshots snapshots;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ServiceComponentRuntime scr;
     private volatile long minFreeBytes;
 
     @Activate
-    public SystemHealthCheck(BundleContext context, Map<String, Object> properties) {
+    public SystemHealthCheck(BundleContext context, Map<String, Object> properties,
+            @Reference Snapshots snapshots) {
         disk = DataDisk.of(context);
+        this.snapshots = snapshots;
         configure(properties);
     }
 
@@ -59,6 +65,7 @@ public final class SystemHealthCheck implements HealthCheck {
 
     @Override
     public Result execute() {
-        return HealthRules.system(disk.directory(), disk.freeBytes(), minFreeBytes, Components.notActive(scr));
+        return HealthRules.system(disk.directory(), disk.freeBytes(), minFreeBytes,
+                Components.notActive(scr, snapshots));
     }
 }

@@ -2,19 +2,21 @@ package io.pm500.driver.cip.internal;
 
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.StatusSource;
-import io.pm500.driver.kit.PolledMeter;
-import io.pm500.kit.config.ConfigValues;
+import io.pm500.driver.kit.MeterConfigurations;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
+import java.util.Dictionary;
 import java.util.List;
-import java.util.Map;
+import org.osgi.framework.Constants;
+import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -23,13 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One PowerMonitor 500 read over EtherNet/IP: a factory configuration {@code pm500.driver.cip~<name>} per meter.
- * Each configured assembly is polled at its own fixed rate (first poll jittered), on the driver's shared threads.
+ * The PowerMonitor 500s read over EtherNet/IP: a factory configuration {@code pm500.driver.cip~<name>} per meter,
+ * handed to this component's {@link ManagedServiceFactory} (see {@link MeterConfigurations} for why not a component
+ * per meter). Each configured assembly is polled at its own fixed rate (first poll jittered), on the driver's shared
+ * threads.
  */
-@Component(configurationPid = CipMeterComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = StatusSource.class, immediate = true)
+@Component(configurationPid = CipMeterComponent.PID, configurationPolicy = ConfigurationPolicy.IGNORE,
+        service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
+        property = Constants.SERVICE_PID + "=" + CipMeterComponent.PID)
 @Designate(ocd = CipMeterComponent.Config.class, factory = true)
-public final class CipMeterComponent implements StatusSource {
+public final class CipMeterComponent implements ManagedServiceFactory, StatusSource {
     static final String PID = "pm500.driver.cip";
     private static final Logger LOG = LoggerFactory.getLogger(CipMeterComponent.class);
 
@@ -99,39 +104,47 @@ public final class CipMeterComponent implements StatusSource {
         String webconsole_configurationFactory_nameHint() default "EtherNet/IP meter {meterId} @ {host}:{port}";
     }
 
-    private final SampleConsumer consumer;
-    private final CipThreads threads;
-    private final Originator originator;
-    private final IoPort ioPort;
-    private final PolledMeter meter = new PolledMeter(LOG);
+    private final MeterConfigurations<Config, CipSettings> meters;
 
     @Activate
-    public CipMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
+    /** @param consumer the best-ranked one: a pipeline that replaces it takes over every meter (they restart) */
+    public CipMeterComponent(@Reference(policyOption = ReferencePolicyOption.GREEDY) SampleConsumer consumer,
             @Reference CipThreads threads, @Reference Originator originator, @Reference IoPort ioPort) {
-        this.consumer = consumer;
-        this.threads = threads;
-        this.originator = originator;
-        this.ioPort = ioPort;
-        configure(properties);
+        meters = new MeterConfigurations<>("PM500 meters (EtherNet/IP)", PID, LOG, Config.class,
+                CipSettings::of, s -> {
+                    CipPoller p = new CipPoller(s, consumer, threads, originator, ioPort, Clock.systemUTC());
+                    p.start(threads.poll(), s.blocks());
+                    return p;
+                });
     }
 
-    @Modified
-    void configure(Map<String, Object> properties) {
-        Config config = ConfigValues.read(properties, Config.class, LOG);
-        meter.configure(() -> CipSettings.of(config), s -> {
-            CipPoller p = new CipPoller(s, consumer, threads, originator, ioPort, Clock.systemUTC());
-            p.start(threads.poll(), s.blocks());
-            return p;
-        });
+    @Override
+    public String getName() {
+        return meters.getName();
+    }
+
+    @Override
+    public void updated(String pid, Dictionary<String, ?> properties) {
+        meters.updated(pid, properties);
+    }
+
+    @Override
+    public void deleted(String pid) {
+        meters.deleted(pid);
     }
 
     @Deactivate
     void stop() {
-        meter.close();
+        meters.close();
     }
 
     @Override
     public List<MeterStatus> meters() {
-        return meter.status();
+        return meters.status();
+    }
+
+    @Override
+    public List<RefusedConfiguration> refusedConfigurations() {
+        return meters.refusedConfigurations();
     }
 }

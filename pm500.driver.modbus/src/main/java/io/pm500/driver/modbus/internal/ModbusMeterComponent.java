@@ -2,19 +2,21 @@ package io.pm500.driver.modbus.internal;
 
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.api.status.MeterStatus;
+import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.StatusSource;
-import io.pm500.driver.kit.PolledMeter;
-import io.pm500.kit.config.ConfigValues;
+import io.pm500.driver.kit.MeterConfigurations;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
+import java.util.Dictionary;
 import java.util.List;
-import java.util.Map;
+import org.osgi.framework.Constants;
+import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -22,13 +24,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One PowerMonitor 500 read over Modbus TCP: a factory configuration {@code pm500.driver.modbus~<name>} per meter.
- * Each configured block is polled at its own fixed rate (first poll jittered), on one of the driver's loops.
+ * The PowerMonitor 500s read over Modbus TCP: a factory configuration {@code pm500.driver.modbus~<name>} per meter,
+ * handed to this component's {@link ManagedServiceFactory} (see {@link MeterConfigurations} for why not a component
+ * per meter). Each configured block is polled at its own fixed rate (first poll jittered), on one of the driver's
+ * loops.
  */
-@Component(configurationPid = ModbusMeterComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-        service = StatusSource.class, immediate = true)
+@Component(configurationPid = ModbusMeterComponent.PID, configurationPolicy = ConfigurationPolicy.IGNORE,
+        service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
+        property = Constants.SERVICE_PID + "=" + ModbusMeterComponent.PID)
 @Designate(ocd = ModbusMeterComponent.Config.class, factory = true)
-public final class ModbusMeterComponent implements StatusSource {
+public final class ModbusMeterComponent implements ManagedServiceFactory, StatusSource {
     static final String PID = "pm500.driver.modbus";
     private static final Logger LOG = LoggerFactory.getLogger(ModbusMeterComponent.class);
 
@@ -86,35 +91,47 @@ public final class ModbusMeterComponent implements StatusSource {
         String webconsole_configurationFactory_nameHint() default "Modbus meter {meterId} @ {host}:{port}";
     }
 
-    private final SampleConsumer consumer;
-    private final PollScheduler scheduler;
-    private final PolledMeter meter = new PolledMeter(LOG);
+    private final MeterConfigurations<Config, MeterSettings> meters;
 
     @Activate
-    public ModbusMeterComponent(Map<String, Object> properties, @Reference SampleConsumer consumer,
+    /** @param consumer the best-ranked one: a pipeline that replaces it takes over every meter (they restart) */
+    public ModbusMeterComponent(@Reference(policyOption = ReferencePolicyOption.GREEDY) SampleConsumer consumer,
             @Reference PollScheduler scheduler) {
-        this.consumer = consumer;
-        this.scheduler = scheduler;
-        configure(properties);
+        meters = new MeterConfigurations<>("PM500 meters (Modbus TCP)", PID, LOG, Config.class,
+                MeterSettings::of, s -> {
+                    MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
+                    p.start();
+                    return p;
+                });
     }
 
-    @Modified
-    void configure(Map<String, Object> properties) {
-        Config config = ConfigValues.read(properties, Config.class, LOG);
-        meter.configure(() -> MeterSettings.of(config), s -> {
-            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
-            p.start();
-            return p;
-        });
+    @Override
+    public String getName() {
+        return meters.getName();
+    }
+
+    @Override
+    public void updated(String pid, Dictionary<String, ?> properties) {
+        meters.updated(pid, properties);
+    }
+
+    @Override
+    public void deleted(String pid) {
+        meters.deleted(pid);
     }
 
     @Deactivate
     void stop() {
-        meter.close();
+        meters.close();
     }
 
     @Override
     public List<MeterStatus> meters() {
-        return meter.status();
+        return meters.status();
+    }
+
+    @Override
+    public List<RefusedConfiguration> refusedConfigurations() {
+        return meters.refusedConfigurations();
     }
 }

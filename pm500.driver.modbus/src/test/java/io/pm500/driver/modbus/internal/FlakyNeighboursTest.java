@@ -13,6 +13,7 @@ import io.pm500.testkit.process.PyModbusPeer.Server;
 import io.pm500.testkit.process.PyModbusPeer;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,22 +61,23 @@ class FlakyNeighboursTest {
 
             Map<String, List<Arrival>> arrivals = new ConcurrentHashMap<>();
             PollScheduler scheduler = new PollScheduler(ThreadsFixture.DEFAULTS.properties());
-            List<ModbusMeterComponent> meters = new ArrayList<>();
+            ModbusMeterComponent meters = new ModbusMeterComponent(new DriverEvents(s -> arrivals.computeIfAbsent(
+                    s.meterId() + "/" + s.blockId(), k -> new CopyOnWriteArrayList<>())
+                    .add(new Arrival(System.nanoTime(), s))), scheduler);
             long start = System.nanoTime();
             try {
                 for (int i = 0; i < HEALTHY; i++) {
-                    meters.add(meter("good-" + i, peer.port("good"), 1, arrivals, scheduler));
+                    configure(meters, "good-" + i, peer.port("good"), 1);
                 }
                 for (int i = 0; i < OF_EACH_HOSTILE; i++) {
                     for (String kind : hostile) {
-                        meters.add(meter(kind + "-" + i, peer.port(kind), kind.equals("silent") ? 7 : 1, arrivals,
-                                scheduler));
+                        configure(meters, kind + "-" + i, peer.port(kind), kind.equals("silent") ? 7 : 1);
                     }
-                    meters.add(meter("refused-" + i, refused, 1, arrivals, scheduler));
+                    configure(meters, "refused-" + i, refused, 1);
                 }
                 Thread.sleep(SECONDS * 1000L);
             } finally {
-                meters.forEach(ModbusMeterComponent::stop);
+                meters.stop();
                 scheduler.stop();
             }
             long end = System.nanoTime();
@@ -122,16 +124,12 @@ class FlakyNeighboursTest {
         }
     }
 
-    private static ModbusMeterComponent meter(String id, int port, int unitId, Map<String, List<Arrival>> arrivals,
-            PollScheduler scheduler) {
+    private static void configure(ModbusMeterComponent meters, String id, int port, int unitId) {
         ConfigFixture config = new ConfigFixture(id, "127.0.0.1", port, unitId, "pm500",
                 new String[] { "energy=" + INTERVAL_MILLIS, "status=" + INTERVAL_MILLIS }, (int) TIMEOUT_MILLIS, 0, 3,
                 125, 0, "", true);
-        ModbusMeterComponent meter = new ModbusMeterComponent(config.properties(), new DriverEvents(
-                s -> arrivals.computeIfAbsent(s.meterId() + "/" + s.blockId(), k -> new CopyOnWriteArrayList<>())
-                        .add(new Arrival(System.nanoTime(), s))), scheduler);
-        assertThat(meter.meters()).singleElement().satisfies(m -> assertThat(m.state())
-                .isEqualTo(ConnectionState.CONNECTING));
-        return meter;
+        meters.updated(ModbusMeterComponent.PID + "~" + id, new Hashtable<>(config.properties()));
+        assertThat(meters.meters()).filteredOn(m -> m.meterId().equals(id)).singleElement()
+                .satisfies(m -> assertThat(m.state()).isEqualTo(ConnectionState.CONNECTING));
     }
 }
