@@ -29,7 +29,9 @@ import org.slf4j.helpers.NOPLogger;
 final class AssetRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(AssetRegistry.class);
 
-    private final Map<String, AssetInfo> byPid = new TreeMap<>();
+    private final Map<String, AssetInfo> byPid = new HashMap<>();
+    /** The valid entries of each meter by pid: the first one counts. */
+    private final Map<String, TreeMap<String, AssetInfo>> byMeter = new HashMap<>();
 
     /**
      * The pipeline's enrichment made anew of these rules and the whole registry, under the registry's lock: a change
@@ -59,15 +61,17 @@ final class AssetRegistry {
             return Map.of();
         }
         byPid.clear();
-        ConfigBatches.properties(configs).forEach((pid, properties) -> valid(properties)
-                .ifPresent(a -> byPid.put(pid, a)));
-        Map<String, AssetInfo> byMeter = new HashMap<>();
-        byPid.values().forEach(a -> {
-            if (byMeter.putIfAbsent(a.meterId(), a) != null) {
-                LOG.error("Two assets name meter '{}'; one is ignored: remove one", a.meterId());
+        byMeter.clear();
+        ConfigBatches.properties(configs).forEach((pid, properties) -> valid(properties).ifPresent(a -> add(pid, a)));
+        Map<String, AssetInfo> assets = new HashMap<>();
+        byMeter.forEach((meter, entries) -> {
+            if (entries.size() > 1) {
+                LOG.error("Two assets name meter '{}' ({}); the first counts: remove the other", meter,
+                        entries.keySet());
             }
+            assets.put(meter, entries.firstEntry().getValue());
         });
-        return byMeter;
+        return assets;
     }
 
     /**
@@ -98,21 +102,37 @@ final class AssetRegistry {
             meters.add(asset.meterId());
         }
         Map<String, Optional<AssetInfo>> before = winners(meters);
-        if (asset == null) {
-            byPid.remove(pid);
-        } else {
-            byPid.put(pid, asset);
+        if (old != null) {
+            remove(pid, old);
+        }
+        if (asset != null) {
+            add(pid, asset);
         }
         Map<String, Optional<AssetInfo>> after = winners(meters);
         after.entrySet().removeIf(e -> e.getValue().equals(before.get(e.getKey())));
         return after;
     }
 
-    /** Each meter's asset: the one of the smallest pid that names it. */
+    private void add(String pid, AssetInfo asset) {
+        byPid.put(pid, asset);
+        byMeter.computeIfAbsent(asset.meterId(), m -> new TreeMap<>()).put(pid, asset);
+    }
+
+    private void remove(String pid, AssetInfo asset) {
+        byPid.remove(pid);
+        TreeMap<String, AssetInfo> entries = byMeter.get(asset.meterId());
+        entries.remove(pid);
+        if (entries.isEmpty()) {
+            byMeter.remove(asset.meterId());
+        }
+    }
+
+    /** Each meter's asset: the one of the smallest pid that names it (a lookup, not a pass over the registry). */
     private Map<String, Optional<AssetInfo>> winners(Set<String> meters) {
         Map<String, Optional<AssetInfo>> winners = new HashMap<>();
         for (String meter : meters) {
-            winners.put(meter, byPid.values().stream().filter(a -> a.meterId().equals(meter)).findFirst());
+            TreeMap<String, AssetInfo> entries = byMeter.get(meter);
+            winners.put(meter, entries == null ? Optional.empty() : Optional.of(entries.firstEntry().getValue()));
         }
         return winners;
     }

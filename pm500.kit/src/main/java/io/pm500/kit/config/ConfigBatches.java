@@ -18,7 +18,10 @@ import org.slf4j.Logger;
  * Config Admin's events read in batches, on a thread of its own. Config Admin finds a configuration by pid with a
  * pass over every configuration, so one read per event made a burst of N new configurations (a plant's
  * {@code conf/} provisioned at once) cost N passes over N. A batch is read {@value #GATHER_MILLIS} ms after its first
- * event, with one pass for all the events that came meanwhile; a lone event is read alone.
+ * event, with one pass for all the events that came meanwhile; a lone event is read alone. During a long burst a
+ * batch waits {@value #IDLE_FACTOR} times as long as the previous one took to read and handle (a pass over 10,000
+ * configurations takes about 100 ms), so that batches cost at most about a tenth of a core: at 200 ms apart they
+ * had taken most of one while 5,000 meters were provisioned, slowing the provisioning itself.
  */
 public final class ConfigBatches implements AutoCloseable {
     /** Handles one batch: each changed pid, in order of its first event, with its properties now (null: none). */
@@ -29,6 +32,8 @@ public final class ConfigBatches implements AutoCloseable {
 
     /** How long a batch gathers events: a burst of files arrives over seconds, one by one. */
     static final long GATHER_MILLIS = 200;
+    /** How many times as long as a batch took the next one waits at least. */
+    static final int IDLE_FACTOR = 10;
 
     private final ConfigurationAdmin configAdmin;
     private final String filter;
@@ -37,6 +42,10 @@ public final class ConfigBatches implements AutoCloseable {
     private final ScheduledThreadPoolExecutor thread;
     /** Pids waiting for the next batch (guarded by itself). */
     private final LinkedHashSet<String> pending = new LinkedHashSet<>();
+    /** When the next batch may be read, by {@link System#nanoTime} (guarded by {@link #pending}). */
+    private long nextBatchNanos = System.nanoTime();
+    /** Whether a batch is scheduled or being read (guarded by {@link #pending}). */
+    private boolean scheduled;
 
     /**
      * @param filter     a filter that matches every configuration the handler cares about (null: all), for a batch
@@ -53,6 +62,7 @@ public final class ConfigBatches implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         thread.setKeepAliveTime(30, TimeUnit.SECONDS);
         thread.allowCoreThreadTimeOut(true);
     }
@@ -63,23 +73,48 @@ public final class ConfigBatches implements AutoCloseable {
             return;
         }
         synchronized (pending) {
-            boolean first = pending.isEmpty();
             pending.add(event.getPid());
-            if (first) {
-                try {
-                    thread.schedule(this::drain, GATHER_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException e) {
-                    pending.clear(); // closed: an event still on its way to a stopped component
-                }
+            if (!scheduled) {
+                scheduleBatch();
             }
         }
     }
 
     private void drain() {
+        long start = System.nanoTime();
+        try {
+            read();
+        } finally {
+            long end = System.nanoTime();
+            synchronized (pending) {
+                nextBatchNanos = end + IDLE_FACTOR * (end - start);
+                scheduled = false;
+                if (!pending.isEmpty()) {
+                    scheduleBatch(); // what came while this batch was read
+                }
+            }
+        }
+    }
+
+    /** Caller holds {@link #pending}. */
+    private void scheduleBatch() {
+        long delay = Math.max(TimeUnit.MILLISECONDS.toNanos(GATHER_MILLIS), nextBatchNanos - System.nanoTime());
+        try {
+            thread.schedule(this::drain, delay, TimeUnit.NANOSECONDS);
+            scheduled = true;
+        } catch (RejectedExecutionException e) {
+            // closed: the batch closing ran reads what is pending, if it has not yet; a later event is dropped
+        }
+    }
+
+    private void read() {
         LinkedHashSet<String> batch;
         synchronized (pending) {
             batch = new LinkedHashSet<>(pending);
             pending.clear();
+        }
+        if (batch.isEmpty()) {
+            return; // read already by the batch that closing ran
         }
         Map<String, Dictionary<String, Object>> now = new LinkedHashMap<>();
         batch.forEach(pid -> now.put(pid, null));
@@ -128,10 +163,15 @@ public final class ConfigBatches implements AutoCloseable {
         return pid.replace("\\", "\\\\").replace("*", "\\*").replace("(", "\\(").replace(")", "\\)");
     }
 
-    /** Handles what is pending (at most 10 s), then ends the thread. */
+    /** Handles what is pending now, not after its pause (at most 10 s), then ends the thread. */
     @Override
     public void close() throws InterruptedException {
-        thread.shutdown();
+        synchronized (pending) {
+            if (!pending.isEmpty()) {
+                thread.execute(this::drain);
+            }
+        }
+        thread.shutdown(); // a batch still waiting for its turn is not run: the one above reads its events
         if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
             log.warn("Configuration changes were still being handled after 10 s; stopping anyway");
             thread.shutdownNow();
