@@ -151,6 +151,12 @@ final class MqttLink {
 
     private void failed(MqttAsyncClient c, String uri, Exception e) {
         String why = "no connection to " + uri + ": " + describe(e);
+        if (stopped) {
+            // the session stopped while it connected (a new configuration, the bundle stopping): not a fault, and
+            // the leave queued behind this ends it — with NDEATH when the connection came up
+            LOG.debug("Sparkplug sink '{}': {} (stopping)", s.sinkName(), why);
+            return;
+        }
         lock.lock();
         try {
             if (c != null && client != c) {

@@ -103,6 +103,35 @@ class MosquittoTest {
     }
 
     /**
+     * A session replaced while it connects (the demo's sink configuration updated at start) logged "no connection to
+     * tcp://…: RejectedExecutionException" as a WARN and closed its client without NDEATH. Stopped at every moment
+     * of its connection (0–19 ms after the start), a session logs no warning, and one that came up leaves with NDEATH.
+     */
+    @Test
+    void aSessionStoppedWhileItConnectsLeavesQuietlyWithNDeath() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger links = (Logger) LoggerFactory.getLogger(MqttLink.class);
+        links.addAppender(log);
+        try {
+            for (int i = 0; i < 20; i++) {
+                EdgeNode n = node("mosq-stopped", List.of(mosquitto.uri()));
+                Thread.sleep(i);
+                n.stop();
+            }
+        } finally {
+            links.detachAppender(log);
+        }
+        List<String> lines = log.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
+        assertThat(lines).as("what the stopped sessions logged").noneMatch(l -> l.startsWith("WARN")
+                || l.startsWith("ERROR"));
+        long connected = lines.stream().filter(l -> l.contains(": connected to ")).count();
+        assertThat(connected).as("sessions that came up before their stop").isPositive();
+        assertThat(lines.stream().filter(l -> l.contains("NDEATH sent and disconnected")).count())
+                .as("each of them left with NDEATH").isEqualTo(connected);
+    }
+
+    /**
      * tck-id-principles-persistence-clean-session-50,
      * tck-id-message-flow-edge-node-birth-publish-connect, -will-message(-topic, -payload, -qos),
      * tck-id-payloads-nbirth-bdseq, -seq, -qos, -retain, tck-id-payloads-dbirth-seq-inc, -qos, -retain,
