@@ -90,8 +90,8 @@ class StatusPageBrowserIT {
                 + meter.port("values") + "\nblockIntervals=info=0, status=500, energy=1000\ntimeoutMillis=300"
                 + "\nlostAfter=2\n");
         Files.writeString(conf.resolve("pm500.asset-pm1.cfg"), "meterId=pm1\nasset=feeder-1\nsite=plant\n");
-        Files.writeString(conf.resolve("pm500.testkit.sink-rec.cfg"), "sink.name=rec\nfile="
-                + home.resolve("received.txt") + "\nfailForSeconds=8\n");
+        Path sink = conf.resolve("pm500.testkit.sink-rec.cfg");
+        Files.writeString(sink, "sink.name=rec\nfile=" + home.resolve("received.txt") + "\n");
         Files.writeString(conf.resolve("pm500.health.sinks.cfg"), "stalledSeconds=2\n");
         // power is read over EtherNet/IP; this meter is read over Modbus
         Files.writeString(conf.resolve("pm500.status.history.cfg"), "meterMetric=energy.active.import.total\n");
@@ -109,6 +109,9 @@ class StatusPageBrowserIT {
         chromium.evaluate(page, "window.pm500Marker = 1");
         // the page asks for the values of the meters whose values are open
         chromium.evaluate(page, "document.querySelector('details[data-values=\"pm1\"]').open = true");
+        // the sink fails for 8 s from now (its component starts again with the new configuration), not from the
+        // gateway's start: the meter polls within a second of it, before the browser has even logged in
+        Files.writeString(sink, "sink.name=rec\nfile=" + home.resolve("received.txt") + "\nfailForSeconds=8\n");
         String health = "http://127.0.0.1:" + port + "/health";
         awaitHealth(health + "?tags=sinks", 503, "sink rec: ", Duration.ofSeconds(10));
 
