@@ -2,6 +2,7 @@ package io.pm500.driver.kit;
 
 import io.pm500.api.status.MeterStatus;
 import io.pm500.api.status.RefusedConfiguration;
+import io.pm500.api.status.StatusSource;
 import io.pm500.kit.config.ConfigValues;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -14,7 +15,8 @@ import org.slf4j.Logger;
 
 /**
  * A driver's meters, one factory configuration each, handed over by Config Admin to this
- * {@link ManagedServiceFactory} (registered by the driver's component with {@code service.pid} = the factory pid).
+ * {@link ManagedServiceFactory} and {@link StatusSource}: a driver's component extends it and is registered as both
+ * with {@code service.pid} = the factory pid.
  * Not one Declarative Services component per meter: for every configuration event DS looks the configuration up again
  * with a {@code (service.pid=…)} filter, which Felix Config Admin answers with a pass over all configurations — O(N²)
  * to configure N meters (101 s for 5,000); Config Admin hands a factory its configuration directly.
@@ -27,7 +29,7 @@ import org.slf4j.Logger;
  * @param <C> the driver's configuration annotation type
  * @param <S> the driver's checked settings
  */
-public final class MeterConfigurations<C, S> implements ManagedServiceFactory {
+public class MeterConfigurations<C, S> implements ManagedServiceFactory, StatusSource {
     private final String name;
     private final String factoryPid;
     private final Logger log;
@@ -58,12 +60,12 @@ public final class MeterConfigurations<C, S> implements ManagedServiceFactory {
     }
 
     @Override
-    public String getName() {
+    public final String getName() {
         return name;
     }
 
     @Override
-    public synchronized void updated(String pid, Dictionary<String, ?> properties) {
+    public final synchronized void updated(String pid, Dictionary<String, ?> properties) {
         if (closed) {
             return; // Config Admin may still call a factory that is going away
         }
@@ -80,26 +82,28 @@ public final class MeterConfigurations<C, S> implements ManagedServiceFactory {
     }
 
     @Override
-    public synchronized void deleted(String pid) {
+    public final synchronized void deleted(String pid) {
         refused.remove(pid);
         stop(pid);
     }
 
     /** Stops every meter (the driver's component stops); later calls from Config Admin are ignored. */
-    public synchronized void close() {
+    public final synchronized void close() {
         closed = true;
         refused.clear();
         List.copyOf(pollers.keySet()).forEach(this::stop);
     }
 
     /** Each configured meter's status. */
-    public List<MeterStatus> status() {
+    @Override
+    public List<MeterStatus> meters() {
         List<MeterStatus> all = new ArrayList<>(pollers.size());
         pollers.values().forEach(p -> all.add(p.status()));
         return all;
     }
 
     /** The configurations refused and not fixed since (a meter polling meanwhile keeps its previous one). */
+    @Override
     public List<RefusedConfiguration> refusedConfigurations() {
         return List.copyOf(refused.values());
     }

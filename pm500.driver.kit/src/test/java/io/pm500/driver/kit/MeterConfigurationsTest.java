@@ -48,19 +48,19 @@ class MeterConfigurationsTest {
     void eachConfigurationIsOneMeterPolledUntilItIsDeleted() {
         meters.updated(FACTORY + "~a", properties("a", "502"));
         meters.updated(FACTORY + "~b", properties("b", "503"));
-        assertThat(meters.status()).extracting(MeterStatus::meterId).containsExactlyInAnyOrder("a", "b");
+        assertThat(meters.meters()).extracting(MeterStatus::meterId).containsExactlyInAnyOrder("a", "b");
 
         meters.updated(FACTORY + "~a", properties("a", "504")); // an edit: the old poller stops, a new one starts
         assertThat(started).hasSize(3);
         assertThat(started.get(0).isClosed()).isTrue();
         assertThat(started.get(2).settings.port()).isEqualTo(504);
-        assertThat(meters.status()).hasSize(2);
+        assertThat(meters.meters()).hasSize(2);
 
         meters.deleted(FACTORY + "~b");
         assertThat(started.get(1).isClosed()).isTrue();
         // the pipeline is told when a meter's poller stops: the edit's old one, then the deleted meter's
         assertThat(events.withdrawn()).containsExactly("a@" + FACTORY, "b@" + FACTORY);
-        assertThat(meters.status()).extracting(MeterStatus::meterId).containsExactly("a");
+        assertThat(meters.meters()).extracting(MeterStatus::meterId).containsExactly("a");
     }
 
     @Test
@@ -68,7 +68,7 @@ class MeterConfigurationsTest {
         meters.updated(FACTORY + "~bad", properties("bad", "70000"));
         meters.updated(FACTORY + "~typo", properties("typo", "abc"));
         assertThat(started).isEmpty();
-        assertThat(meters.status()).isEmpty();
+        assertThat(meters.meters()).isEmpty();
         assertThat(meters.refusedConfigurations()).extracting(RefusedConfiguration::factory).containsOnly(FACTORY);
         assertThat(meters.refusedConfigurations()).filteredOn(r -> r.pid().equals(FACTORY + "~bad")).singleElement()
                 .satisfies(r -> assertThat(r.reason()).contains("port 70000 must be 1..65535"));
@@ -79,7 +79,7 @@ class MeterConfigurationsTest {
         meters.updated(FACTORY + "~bad", properties("bad", "502"));
         meters.deleted(FACTORY + "~typo");
         assertThat(meters.refusedConfigurations()).isEmpty();
-        assertThat(meters.status()).extracting(MeterStatus::meterId).containsExactly("bad");
+        assertThat(meters.meters()).extracting(MeterStatus::meterId).containsExactly("bad");
     }
 
     @Test
@@ -90,7 +90,7 @@ class MeterConfigurationsTest {
             assertThat(r.isClosed()).isFalse();
             assertThat(r.settings.port()).isEqualTo(502);
         });
-        assertThat(meters.status()).extracting(MeterStatus::meterId).containsExactly("a");
+        assertThat(meters.meters()).extracting(MeterStatus::meterId).containsExactly("a");
         assertThat(meters.refusedConfigurations()).extracting(RefusedConfiguration::pid)
                 .containsExactly(FACTORY + "~a");
     }
@@ -101,12 +101,12 @@ class MeterConfigurationsTest {
         meters.updated(FACTORY + "~b", properties("b", "x"));
         meters.close();
         assertThat(started).singleElement().satisfies(r -> assertThat(r.isClosed()).isTrue());
-        assertThat(meters.status()).isEmpty();
+        assertThat(meters.meters()).isEmpty();
         assertThat(meters.refusedConfigurations()).isEmpty();
 
         meters.updated(FACTORY + "~c", properties("c", "502")); // Config Admin still calling a factory going away
         assertThat(started).hasSize(1);
-        assertThat(meters.status()).isEmpty();
+        assertThat(meters.meters()).isEmpty();
     }
 
     private static Hashtable<String, Object> properties(String meterId, String port) {

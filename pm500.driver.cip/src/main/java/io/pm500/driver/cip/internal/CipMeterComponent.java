@@ -1,14 +1,10 @@
 package io.pm500.driver.cip.internal;
 
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.api.status.MeterStatus;
-import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.StatusSource;
 import io.pm500.driver.kit.MeterConfigurations;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
-import java.util.Dictionary;
-import java.util.List;
 import org.osgi.framework.Constants;
 import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -34,7 +30,7 @@ import org.slf4j.LoggerFactory;
         service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
         property = Constants.SERVICE_PID + "=" + CipMeterComponent.PID)
 @Designate(ocd = CipMeterComponent.Config.class, factory = true)
-public final class CipMeterComponent implements ManagedServiceFactory, StatusSource {
+public final class CipMeterComponent extends MeterConfigurations<CipMeterComponent.Config, CipSettings> {
     static final String PID = "pm500.driver.cip";
     private static final Logger LOG = LoggerFactory.getLogger(CipMeterComponent.class);
 
@@ -104,47 +100,19 @@ public final class CipMeterComponent implements ManagedServiceFactory, StatusSou
         String webconsole_configurationFactory_nameHint() default "EtherNet/IP meter {meterId} @ {host}:{port}";
     }
 
-    private final MeterConfigurations<Config, CipSettings> meters;
-
-    @Activate
     /** @param consumer the best-ranked one: a pipeline that replaces it takes over every meter (they restart) */
+    @Activate
     public CipMeterComponent(@Reference(policyOption = ReferencePolicyOption.GREEDY) SampleConsumer consumer,
             @Reference CipThreads threads, @Reference Originator originator, @Reference IoPort ioPort) {
-        meters = new MeterConfigurations<>("PM500 meters (EtherNet/IP)", PID, LOG, Config.class,
-                CipSettings::of, s -> {
-                    CipPoller p = new CipPoller(s, consumer, threads, originator, ioPort, Clock.systemUTC());
-                    p.start(threads.poll(), s.blocks());
-                    return p;
-                });
-    }
-
-    @Override
-    public String getName() {
-        return meters.getName();
-    }
-
-    @Override
-    public void updated(String pid, Dictionary<String, ?> properties) {
-        meters.updated(pid, properties);
-    }
-
-    @Override
-    public void deleted(String pid) {
-        meters.deleted(pid);
+        super("PM500 meters (EtherNet/IP)", PID, LOG, Config.class, CipSettings::of, s -> {
+            CipPoller p = new CipPoller(s, consumer, threads, originator, ioPort, Clock.systemUTC());
+            p.start(threads.poll(), s.blocks());
+            return p;
+        });
     }
 
     @Deactivate
     void stop() {
-        meters.close();
-    }
-
-    @Override
-    public List<MeterStatus> meters() {
-        return meters.status();
-    }
-
-    @Override
-    public List<RefusedConfiguration> refusedConfigurations() {
-        return meters.refusedConfigurations();
+        close();
     }
 }

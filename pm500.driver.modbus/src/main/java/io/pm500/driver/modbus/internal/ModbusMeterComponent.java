@@ -1,14 +1,10 @@
 package io.pm500.driver.modbus.internal;
 
 import io.pm500.api.sample.SampleConsumer;
-import io.pm500.api.status.MeterStatus;
-import io.pm500.api.status.RefusedConfiguration;
 import io.pm500.api.status.StatusSource;
 import io.pm500.driver.kit.MeterConfigurations;
 import io.pm500.profile.DeviceProfiles;
 import java.time.Clock;
-import java.util.Dictionary;
-import java.util.List;
 import org.osgi.framework.Constants;
 import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -33,7 +29,7 @@ import org.slf4j.LoggerFactory;
         service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
         property = Constants.SERVICE_PID + "=" + ModbusMeterComponent.PID)
 @Designate(ocd = ModbusMeterComponent.Config.class, factory = true)
-public final class ModbusMeterComponent implements ManagedServiceFactory, StatusSource {
+public final class ModbusMeterComponent extends MeterConfigurations<ModbusMeterComponent.Config, MeterSettings> {
     static final String PID = "pm500.driver.modbus";
     private static final Logger LOG = LoggerFactory.getLogger(ModbusMeterComponent.class);
 
@@ -91,47 +87,19 @@ public final class ModbusMeterComponent implements ManagedServiceFactory, Status
         String webconsole_configurationFactory_nameHint() default "Modbus meter {meterId} @ {host}:{port}";
     }
 
-    private final MeterConfigurations<Config, MeterSettings> meters;
-
-    @Activate
     /** @param consumer the best-ranked one: a pipeline that replaces it takes over every meter (they restart) */
+    @Activate
     public ModbusMeterComponent(@Reference(policyOption = ReferencePolicyOption.GREEDY) SampleConsumer consumer,
             @Reference PollScheduler scheduler) {
-        meters = new MeterConfigurations<>("PM500 meters (Modbus TCP)", PID, LOG, Config.class,
-                MeterSettings::of, s -> {
-                    MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
-                    p.start();
-                    return p;
-                });
-    }
-
-    @Override
-    public String getName() {
-        return meters.getName();
-    }
-
-    @Override
-    public void updated(String pid, Dictionary<String, ?> properties) {
-        meters.updated(pid, properties);
-    }
-
-    @Override
-    public void deleted(String pid) {
-        meters.deleted(pid);
+        super("PM500 meters (Modbus TCP)", PID, LOG, Config.class, MeterSettings::of, s -> {
+            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
+            p.start();
+            return p;
+        });
     }
 
     @Deactivate
     void stop() {
-        meters.close();
-    }
-
-    @Override
-    public List<MeterStatus> meters() {
-        return meters.status();
-    }
-
-    @Override
-    public List<RefusedConfiguration> refusedConfigurations() {
-        return meters.refusedConfigurations();
+        close();
     }
 }
