@@ -25,6 +25,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -120,6 +121,7 @@ class FleetIT {
         sign(channel, key);
         Files.writeString(fleetCfg, fleet);
         gateway.launch(GatewayProcess.freePort());
+        String password = gateway.await(Pattern.compile("generated password for user 'admin': (\\S+)"), STEP);
         gateway.await(Pattern.compile("(Fleet: release " + r1 + " \\(.*\\) changes nothing on this gateway)"), STEP);
         Await.until(STEP, () -> "conditional requests answered 304: " + notModified, () -> notModified.get() > 2);
 
@@ -232,6 +234,30 @@ class FleetIT {
                 + " (%d answered 304, %d sent gzipped)%n", r1, r6, got.size(), status.get(0),
                 status.get(status.size() - 1), indexRequests.get(), notModified.get(), gzipped.get());
         assertThat(gzipped.get()).as("indexes sent gzipped to an agent that asks for it").isPositive();
+
+        // the fleet's kit stays across a restart: the launcher updates a bundle from the gateway's jar only when the
+        // jar's copy changed (its manifest's digests), not at every start, which put the factory kit back silently
+        gateway.kill();
+        int again = GatewayProcess.freePort();
+        gateway.launch(again);
+        gateway.await(GatewayProcess.CONSOLE, STEP);
+        assertThat(bundleVersion(again, password, "pm500.kit")).isEqualTo("9.9.9");
+        assertThat(gateway.output()).noneMatch(l -> l.contains("Fleet: applying"));
+    }
+
+    /** The version of a bundle as the Web Console lists it (Basic authentication, as a script would). */
+    private static String bundleVersion(int port, String password, String symbolicName) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + port + "/system/console/bundles.json")).header("Authorization", "Basic "
+                        + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("bundles.json: %s", response.body()).isEqualTo(200);
+        for (JsonNode bundle : JSON.readTree(response.body()).path("data")) {
+            if (bundle.path("symbolicName").asText().equals(symbolicName)) {
+                return bundle.path("version").asText();
+            }
+        }
+        throw new AssertionError(symbolicName + " not listed: " + response.body());
     }
 
     private String fleetLines() {
