@@ -218,7 +218,16 @@ class GatewaySafetyIT {
         gateway.launchScript(port);
         String password = gateway.await(PASSWORD, START);
         String console = gateway.await(CONSOLE, START);
-        long firstJava = gateway.process().descendants().findFirst().orElseThrow().pid();
+        ProcessHandle java = gateway.process().descendants().findFirst().orElseThrow();
+        long firstJava = java.pid();
+        // the launcher's memory settings, the native-heap trim when this Java has it (17.0.9 and later)
+        List<String> arguments = List.of(java.info().arguments().orElseThrow());
+        assertThat(arguments).contains("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=30", "-XX:MaxHeapFreeRatio=50");
+        boolean trims = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=5000", "-version").redirectError(ProcessBuilder.Redirect.DISCARD).start()
+                .waitFor() == 0;
+        assertThat(arguments.contains("-XX:TrimNativeHeapInterval=5000")).as("trims the native heap: %s", arguments)
+                .isEqualTo(trims);
         HttpResponse<String> restart = post(console + "/vmstat", "admin:" + password, "http://127.0.0.1:" + port,
                 "action=restart");
         assertThat(restart.statusCode()).isIn(200, 302);
