@@ -76,10 +76,15 @@ final class GatewayUnderTest implements AutoCloseable {
         return new GatewayUnderTest(home, launcher, java, port, started);
     }
 
-    /** The launcher's Java process once it runs (its first children are shell commands). */
+    /**
+     * The launcher's Java process running the gateway's jar once it runs (its first children are shell commands and
+     * a {@code java -version} probing an option).
+     */
     private static ProcessHandle javaChild(Process launcher) {
         return launcher.toHandle().children()
-                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)).findAny().orElse(null);
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)
+                        && p.info().arguments().map(a -> List.of(a).contains("-jar")).orElse(false))
+                .findAny().orElse(null);
     }
 
     /** The Java process's id, for {@link ProcStat}. */
