@@ -15,6 +15,9 @@ public enum Quality {
     /** The value is older than its freshness limit, or the meter is lost. */
     STALE(500);
 
+    /** {@code values()} copies its array at every call; {@link #ofCode} runs for every reading an outbox decodes. */
+    private static final Quality[] ALL = values();
+
     private final int code;
 
     Quality(int code) {
@@ -44,7 +47,7 @@ public enum Quality {
 
     /** The quality for a code; unknown codes are {@link #BAD}, the safe reading of a code we cannot interpret. */
     public static Quality ofCode(int code) {
-        for (Quality q : values()) {
+        for (Quality q : ALL) {
             if (q.code == code) {
                 return q;
             }

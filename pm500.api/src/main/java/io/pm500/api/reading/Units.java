@@ -1,8 +1,11 @@
 package io.pm500.api.reading;
 
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Conversions between decimal multiples of the units a power meter reports (W ↔ kW ↔ MW, Wh ↔ kWh, V ↔ kV, …).
@@ -12,6 +15,11 @@ public final class Units {
     private static final Map<String, Integer> PREFIXES = Map.of("", 0, "m", -3, "k", 3, "M", 6, "G", 9);
     private static final Set<String> BASES = Set.of("W", "var", "VA", "Wh", "varh", "VAh", "V",
             "A", "Hz");
+    /** Every unit this class converts, parsed once: a historian converts units for every reading it writes. */
+    private static final Map<String, Parsed> KNOWN = known();
+    /** The factors 10^-12 … 10^12 in steps of 3 (the prefixes' exponents), so that a conversion allocates nothing. */
+    private static final List<Optional<Double>> FACTORS = IntStream.rangeClosed(-4, 4)
+            .mapToObj(i -> Optional.of(Math.pow(10, 3 * i))).toList();
 
     private Units() {
     }
@@ -22,33 +30,26 @@ public final class Units {
      */
     public static Optional<Double> factor(String from, String to) {
         if (from.equals(to)) {
-            return Optional.of(1.0);
+            return FACTORS.get(4);
         }
-        Optional<Parsed> a = parse(from);
-        Optional<Parsed> b = parse(to);
-        if (a.isEmpty() || b.isEmpty() || !a.get().base().equals(b.get().base())) {
+        Parsed a = KNOWN.get(from);
+        Parsed b = KNOWN.get(to);
+        if (a == null || b == null || !a.base().equals(b.base())) {
             return Optional.empty();
         }
-        return Optional.of(Math.pow(10, a.get().exponent() - b.get().exponent()));
+        return FACTORS.get((a.exponent() - b.exponent()) / 3 + 4);
     }
 
     /** True when the unit is a prefixed base unit this class converts. */
     public static boolean known(String unit) {
-        return parse(unit).isPresent();
+        return KNOWN.containsKey(unit);
     }
 
-    private static Optional<Parsed> parse(String unit) {
-        if (BASES.contains(unit)) {
-            return Optional.of(new Parsed(0, unit));
-        }
-        if (unit.length() > 1) {
-            Integer exponent = PREFIXES.get(unit.substring(0, 1));
-            String base = unit.substring(1);
-            if (exponent != null && BASES.contains(base)) {
-                return Optional.of(new Parsed(exponent, base));
-            }
-        }
-        return Optional.empty();
+    private static Map<String, Parsed> known() {
+        Map<String, Parsed> known = new HashMap<>();
+        PREFIXES.forEach((prefix, exponent) -> BASES.forEach(base -> known.put(prefix + base,
+                new Parsed(exponent, base))));
+        return Map.copyOf(known);
     }
 
     private record Parsed(int exponent, String base) {

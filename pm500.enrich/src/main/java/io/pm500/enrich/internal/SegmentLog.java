@@ -38,6 +38,8 @@ final class SegmentLog implements AutoCloseable {
     /** Segments rolled over since the outbox's last sync: never written again, forced once by that sync. */
     private final List<Long> rolled = new ArrayList<>();
     private long tail;
+    /** The record being appended (header and entry), kept for the next append: appends come once per poll. */
+    private ByteBuffer appending = ByteBuffer.allocate(4096);
     private boolean closed;
 
     /** Opens the segments in {@code dir}; without any, starts an empty log at {@code start}. */
@@ -90,7 +92,10 @@ final class SegmentLog implements AutoCloseable {
             segments.put(tail, open(segmentFile(tail)));
             active = segments.lastEntry();
         }
-        ByteBuffer b = ByteBuffer.allocate((int) record);
+        if (appending.capacity() < record) {
+            appending = ByteBuffer.allocate((int) record);
+        }
+        ByteBuffer b = appending.clear();
         b.putInt(entry.length).putInt(crc(entry)).put(entry).flip();
         long at = tail - active.getKey();
         FileChannel ch = channel(active.getKey());
