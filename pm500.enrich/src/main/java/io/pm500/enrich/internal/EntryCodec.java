@@ -38,15 +38,27 @@ final class EntryCodec {
         Buffer() {
             super(1024);
         }
+
+        byte[] bytes() {
+            return buf;
+        }
     }
 
     private static final ThreadLocal<Buffer> BUFFER = ThreadLocal.withInitial(Buffer::new);
+
+    /**
+     * An encoded entry: the first {@code length} bytes of {@code bytes}, which belong to the encoding thread's buffer
+     * and hold the entry until that thread encodes again (an append copies them into the outbox's record at once:
+     * a copy per entry and sink saved on the poll loop).
+     */
+    record Encoded(byte[] bytes, int length) {
+    }
 
     private EntryCodec() {
     }
 
     /** Encodes readings of one meter; the list is never empty. */
-    static byte[] encode(List<EnrichedReading> readings, long appendedAtMillis) {
+    static Encoded encode(List<EnrichedReading> readings, long appendedAtMillis) {
         Buffer buffer = BUFFER.get();
         buffer.reset();
         DataOutputStream out = buffer.data;
@@ -86,7 +98,7 @@ final class EntryCodec {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a byte array stream does not fail
         }
-        return buffer.toByteArray();
+        return new Encoded(buffer.bytes(), buffer.size());
     }
 
     /**

@@ -99,9 +99,9 @@ final class Outbox implements AutoCloseable {
     }
 
     /** Appends one entry; when the outbox is over its byte limit, the oldest records not in delivery are dropped. */
-    synchronized void append(byte[] entry) {
+    synchronized void append(EntryCodec.Encoded entry) {
         try {
-            cursors.appended(log.append(entry, forceEachAppend));
+            cursors.appended(log.append(entry.bytes(), entry.length(), forceEachAppend));
         } catch (ClosedByInterruptException e) {
             // the appending thread was interrupted (a driver stopping); its sample is not taken, the outbox goes on
             throw new UncheckedIOException("append to the outbox of sink '" + sinkName + "' interrupted", e);
@@ -110,8 +110,8 @@ final class Outbox implements AutoCloseable {
                     + e.getMessage(), e);
         }
         dirty |= !forceEachAppend;
-        bytes += HEADER + entry.length;
-        readings += EntryCodec.count(entry);
+        bytes += HEADER + entry.length();
+        readings += EntryCodec.count(entry.bytes());
         if (bytes > maxBytes) {
             trim();
         }

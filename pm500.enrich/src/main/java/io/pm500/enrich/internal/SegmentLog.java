@@ -79,11 +79,12 @@ final class SegmentLog implements AutoCloseable {
      * and a new one begun: forcing 16 MB here would hold the appending thread — a driver's poll loop — for as long
      * as the disk takes.
      *
+     * @param length how many of {@code entry}'s bytes are the entry
      * @param force force the record to the disk before returning
      * @throws IOException when it cannot be written (the tail then stays)
      */
-    synchronized long append(byte[] entry, boolean force) throws IOException {
-        long record = HEADER + entry.length;
+    synchronized long append(byte[] entry, int length, boolean force) throws IOException {
+        long record = HEADER + length;
         Map.Entry<Long, FileChannel> active = segments.lastEntry();
         if (tail > active.getKey() && tail - active.getKey() + record > SEGMENT_BYTES) {
             if (!force) { // else each of its records was forced as it was appended
@@ -96,7 +97,7 @@ final class SegmentLog implements AutoCloseable {
             appending = ByteBuffer.allocate((int) record);
         }
         ByteBuffer b = appending.clear();
-        b.putInt(entry.length).putInt(crc(entry)).put(entry).flip();
+        b.putInt(length).putInt(crc(entry, length)).put(entry, 0, length).flip();
         long at = tail - active.getKey();
         FileChannel ch = channel(active.getKey());
         while (b.hasRemaining()) {
@@ -145,7 +146,7 @@ final class SegmentLog implements AutoCloseable {
                             + pos);
                 }
             }
-            if (crc(payload.array()) != crc) {
+            if (crc(payload.array(), length) != crc) {
                 throw new IllegalStateException("outbox of sink '" + sinkName + "' is damaged at position " + pos
                         + " (checksum mismatch)");
             }
@@ -230,7 +231,7 @@ final class SegmentLog implements AutoCloseable {
             }
             ByteBuffer payload = ByteBuffer.allocate(length);
             ch.read(payload, offset + HEADER);
-            if (crc(payload.array()) != crc) {
+            if (crc(payload.array(), length) != crc) {
                 break;
             }
             offset += HEADER + length;
@@ -244,9 +245,9 @@ final class SegmentLog implements AutoCloseable {
         return last.getKey() + offset;
     }
 
-    private static int crc(byte[] bytes) {
+    private static int crc(byte[] bytes, int length) {
         CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length);
+        crc.update(bytes, 0, length);
         return (int) crc.getValue();
     }
 

@@ -1,5 +1,6 @@
 package io.pm500.enrich.internal;
 
+import static io.pm500.enrich.internal.EntryCodecTest.encoded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -60,7 +61,7 @@ class OutboxTest {
     }
 
     static int recordSize() {
-        return EntryCodec.encode(sample("m1", 1, 10), 0).length + 8;
+        return encoded(sample("m1", 1, 10), 0).length + 8;
     }
 
     @Test
@@ -69,11 +70,11 @@ class OutboxTest {
         List<EnrichedReading> bad = List.of(new EnrichedReading(20, "m1", "", "", "", "x", Phase.NONE, "", null,
                 Quality.BAD, T0, T0));
         EntryCodec.Strings strings = new EntryCodec.Strings();
-        assertThat(EntryCodec.decode(EntryCodec.encode(rs, 42), strings)).isEqualTo(rs);
-        assertThat(EntryCodec.decode(EntryCodec.encode(rs, 42), strings)).as("strings from the cache").isEqualTo(rs);
-        assertThat(EntryCodec.decode(EntryCodec.encode(bad, 42), strings)).isEqualTo(bad);
-        assertThat(EntryCodec.count(EntryCodec.encode(rs, 42))).isEqualTo(9);
-        assertThat(EntryCodec.appendedAt(EntryCodec.encode(rs, 1_764_237_600_123L))).isEqualTo(1_764_237_600_123L);
+        assertThat(EntryCodec.decode(encoded(rs, 42), strings)).isEqualTo(rs);
+        assertThat(EntryCodec.decode(encoded(rs, 42), strings)).as("strings from the cache").isEqualTo(rs);
+        assertThat(EntryCodec.decode(encoded(bad, 42), strings)).isEqualTo(bad);
+        assertThat(EntryCodec.count(encoded(rs, 42))).isEqualTo(9);
+        assertThat(EntryCodec.appendedAt(encoded(rs, 1_764_237_600_123L))).isEqualTo(1_764_237_600_123L);
     }
 
     @Test

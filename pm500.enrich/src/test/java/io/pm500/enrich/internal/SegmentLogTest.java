@@ -18,7 +18,7 @@ class SegmentLogTest {
         byte[] entry = new byte[1 << 20];
         long start = log.tail();
         while (log.nextSegment(start) == null) {
-            log.append(entry, false);
+            log.append(entry, entry.length, false);
         }
         return log.nextSegment(start);
     }
@@ -46,7 +46,7 @@ class SegmentLogTest {
             byte[] entry = new byte[1 << 20];
             long start = log.tail();
             while (log.nextSegment(start) == null) {
-                log.append(entry, true);
+                log.append(entry, entry.length, true);
             }
             assertThat(log.unforced()).hasSize(1);
         }
