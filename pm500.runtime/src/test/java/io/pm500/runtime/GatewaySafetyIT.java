@@ -224,8 +224,8 @@ class GatewaySafetyIT {
         List<String> arguments = List.of(java.info().arguments().orElseThrow());
         assertThat(arguments).contains("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=30", "-XX:MaxHeapFreeRatio=50");
         boolean trims = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=5000", "-version").redirectError(ProcessBuilder.Redirect.DISCARD).start()
-                .waitFor() == 0;
+                "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=5000", "-version")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
         assertThat(arguments.contains("-XX:TrimNativeHeapInterval=5000")).as("trims the native heap: %s", arguments)
                 .isEqualTo(trims);
         HttpResponse<String> restart = post(console + "/vmstat", "admin:" + password, "http://127.0.0.1:" + port,
