@@ -159,6 +159,39 @@ class GatewayJarIT {
         assertThat(output()).as("the deleted file's sink").noneMatch(l -> l.contains("Started influx 'gone'"));
     }
 
+    /**
+     * A jar that no longer has a bundle an earlier jar installed (dropped, or renamed as the HTTP service was when it
+     * became pm500.http.jetty): bnd's launcher leaves it in the kept bundle cache, where it would go on running
+     * beside its successor; pm500.launcher uninstalls it before any bundle starts. Here the demo's jar, which has the
+     * simulator, ran first in the same home, as an upgrade from an earlier package would leave it.
+     */
+    @Test
+    void aBundleAnEarlierJarInstalledThatThisJarHasNotIsUninstalledAtStart() throws Exception {
+        GatewayProcess demo = GatewayProcess.demo(home);
+        String password;
+        try {
+            demo.launch(freePort());
+            password = demo.await(PASSWORD, Duration.ofSeconds(60));
+            String console = demo.await(CONSOLE, Duration.ofSeconds(60));
+            assertThat(get(console + "/bundles", "admin:" + password).body()).contains("pm500.simulator");
+        } finally {
+            demo.close();
+        }
+
+        launch(freePort());
+        String console = await(CONSOLE, Duration.ofSeconds(60));
+        assertThat(output()).anyMatch(l -> l.startsWith("PM500: uninstalled pm500.simulator ")
+                && l.contains("an earlier gateway jar installed it, this one has no such bundle"));
+        HttpResponse<String> bundles = get(console + "/bundles", "admin:" + password);
+        assertThat(bundles.body()).contains("pm500.http.jetty", "pm500.runtime").doesNotContain("pm500.simulator");
+        process.destroy();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+
+        launch(freePort());
+        await(CONSOLE, Duration.ofSeconds(60));
+        assertThat(output()).as("nothing left to uninstall").noneMatch(l -> l.startsWith("PM500: uninstalled"));
+    }
+
     private void launch(int port) throws IOException {
         gateway.launch(port);
         process = gateway.process();

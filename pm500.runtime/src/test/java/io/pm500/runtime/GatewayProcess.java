@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +46,8 @@ final class GatewayProcess implements AutoCloseable {
         this.home = home;
         this.jar = jar;
         Files.createDirectories(home.resolve("conf"));
-        Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"));
+        Files.copy(JAR.resolveSibling("conf").resolve("logback.xml"), home.resolve("conf").resolve("logback.xml"),
+                StandardCopyOption.REPLACE_EXISTING); // the same home may run the demo's jar, then the gateway's
     }
 
     Path home() {
