@@ -49,6 +49,12 @@ final class Outbox implements AutoCloseable {
     private long lastDropLogNanos;
     private boolean dirty;
     private boolean closed;
+    /**
+     * The oldest undelivered record's position and append time, once known: a lingering courier asks for its age at
+     * every wake-up, which otherwise read the record from the disk each time. Positions are never reused.
+     */
+    private long oldestPos = NONE;
+    private long oldestAppendedAt;
 
     /**
      * Opens (or creates) the outbox in {@code dir}. Everything undelivered that it holds is backlog.
@@ -101,7 +107,13 @@ final class Outbox implements AutoCloseable {
     /** Appends one entry; when the outbox is over its byte limit, the oldest records not in delivery are dropped. */
     synchronized void append(EntryCodec.Encoded entry) {
         try {
-            cursors.appended(log.append(entry.bytes(), entry.length(), forceEachAppend));
+            long tail = log.append(entry.bytes(), entry.length(), forceEachAppend);
+            cursors.appended(tail);
+            long start = tail - HEADER - entry.length();
+            if (cursors.oldest() == start) { // it was empty: this record is the oldest now
+                oldestPos = start;
+                oldestAppendedAt = EntryCodec.appendedAt(entry.bytes());
+            }
         } catch (ClosedByInterruptException e) {
             // the appending thread was interrupted (a driver stopping); its sample is not taken, the outbox goes on
             throw new UncheckedIOException("append to the outbox of sink '" + sinkName + "' interrupted", e);
@@ -268,18 +280,29 @@ final class Outbox implements AutoCloseable {
         return dropped;
     }
 
-    /** How long the oldest undelivered entry has waited; its record is read outside the monitor. */
+    /** How long the oldest undelivered entry has waited; its record is read (once) outside the monitor. */
     Duration oldestAge(long nowMillis) {
         long oldest;
         synchronized (this) {
             oldest = cursors.oldest();
+            if (oldest < 0) {
+                return Duration.ZERO;
+            }
+            if (oldest == oldestPos) {
+                return Duration.ofMillis(Math.max(0, nowMillis - oldestAppendedAt));
+            }
         }
+        long appendedAt;
         try {
-            return oldest < 0 ? Duration.ZERO
-                    : Duration.ofMillis(Math.max(0, nowMillis - EntryCodec.appendedAt(log.read(oldest))));
+            appendedAt = EntryCodec.appendedAt(log.read(oldest));
         } catch (IllegalStateException | UncheckedIOException unreadable) {
             return Duration.ZERO; // damage is reported when the courier meets it; a record dropped meanwhile is gone
         }
+        synchronized (this) {
+            oldestPos = oldest;
+            oldestAppendedAt = appendedAt;
+        }
+        return Duration.ofMillis(Math.max(0, nowMillis - appendedAt));
     }
 
     /**

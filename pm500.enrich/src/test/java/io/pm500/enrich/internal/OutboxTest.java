@@ -64,6 +64,41 @@ class OutboxTest {
         return encoded(sample("m1", 1, 10), 0).length + 8;
     }
 
+    /**
+     * The oldest undelivered record's age, which a lingering courier asks at every wake-up: known from the append
+     * that made it the oldest, read from the disk once otherwise, and never that of a record already delivered or
+     * dropped.
+     */
+    @Test
+    void oldestAgeIsTheOldestUndeliveredRecordsThroughAppendsDeliveriesDropsAndReopening() throws Exception {
+        Outbox o = open(1 << 20);
+        assertThat(o.oldestAge(5_000).toMillis()).as("empty").isZero();
+        o.append(EntryCodec.encode(sample("m1", 1, 10), 1_000));
+        o.append(EntryCodec.encode(sample("m1", 11, 10), 2_000));
+        o.append(EntryCodec.encode(sample("m1", 21, 10), 3_000));
+        assertThat(o.oldestAge(5_000).toMillis()).isEqualTo(4_000);
+        assertThat(o.oldestAge(5_500).toMillis()).isEqualTo(4_500);
+
+        Outbox.Batch first = o.take(10);
+        o.complete(first);
+        assertThat(o.oldestAge(5_000).toMillis()).as("after the first was delivered").isEqualTo(3_000);
+        o.complete(o.take(10));
+        assertThat(o.oldestAge(5_000).toMillis()).isEqualTo(2_000);
+        o.complete(o.take(10));
+        assertThat(o.oldestAge(5_000).toMillis()).as("all delivered").isZero();
+        o.append(EntryCodec.encode(sample("m1", 31, 10), 4_900));
+        assertThat(o.oldestAge(5_000).toMillis()).as("an append into an empty outbox").isEqualTo(100);
+
+        o.maxBytes(recordSize()); // room for one record: the older ones are dropped
+        o.append(EntryCodec.encode(sample("m1", 41, 10), 4_950));
+        assertThat(o.oldestAge(5_000).toMillis()).as("the older record dropped").isEqualTo(50);
+        o.close();
+
+        Outbox reopened = open(1 << 20);
+        assertThat(reopened.oldestAge(5_000).toMillis()).as("read from the disk after reopening").isEqualTo(50);
+        reopened.close();
+    }
+
     @Test
     void entriesRoundTripEveryField() {
         List<EnrichedReading> rs = sample("m1", 7, 9);

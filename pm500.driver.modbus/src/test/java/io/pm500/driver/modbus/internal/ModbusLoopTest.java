@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The loop's timers: in time order, a pushed-back time-out not early, a cancelled one never, tasks from anywhere. */
+/**
+ * The loop's timers: in time order, a pushed-back time-out not early, a cancelled one never, tasks from anywhere; busy
+ * rounds pause to gather only when events come often enough for a pause to gather any.
+ */
 class ModbusLoopTest {
     private final List<String> fired = new CopyOnWriteArrayList<>();
     private final ModbusLoop loop;
@@ -53,6 +56,36 @@ class ModbusLoopTest {
         assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(fired).containsExactly("b", "c", "a");
         assertThat(System.nanoTime()).isGreaterThanOrEqualTo(pushedAt[0]);
+    }
+
+    /** A timer that comes due every {@code periodMicros} on a fixed schedule, as the meters' polls do. */
+    private ModbusLoop.Timer every(long periodMicros) {
+        return new ModbusLoop.Timer() {
+            private long next = System.nanoTime();
+
+            @Override
+            void expired(long nowNanos) {
+                next += TimeUnit.MICROSECONDS.toNanos(periodMicros);
+                loop.at(this, next);
+            }
+        };
+    }
+
+    @Test
+    void busyRoundsGatherOnlyFromTwoThousandEventsASecond() throws Exception {
+        ModbusLoop.Timer slow = every(20_000); // 50 a second: 50 meters' polls
+        loop.execute(() -> loop.at(slow, System.nanoTime()));
+        Thread.sleep(2_200);
+        assertThat(loop.gathering()).as("50 events a second").isFalse();
+
+        ModbusLoop.Timer fast = every(200); // 5,000 a second
+        loop.execute(() -> loop.at(fast, System.nanoTime()));
+        Thread.sleep(2_200);
+        assertThat(loop.gathering()).as("5,050 events a second").isTrue();
+
+        loop.execute(() -> loop.cancel(fast));
+        Thread.sleep(2_200);
+        assertThat(loop.gathering()).as("50 a second again").isFalse();
     }
 
     @Test
