@@ -21,10 +21,11 @@ public final class StaleBundles implements BundleActivator {
 
     @Override
     public void start(BundleContext context) {
-        if (!Boolean.parseBoolean(context.getProperty("launch.embedded"))) {
+        String listed = context.getProperty("launch.bundles");
+        if (!Boolean.parseBoolean(context.getProperty("launch.embedded")) || listed == null) {
             return; // not started from a gateway jar (e.g. bnd's test launcher): no jar, no stale bundles
         }
-        Set<String> shipped = Set.of(context.getProperty("launch.bundles").split(","));
+        Set<String> shipped = Set.of(listed.split(","));
         for (Bundle bundle : context.getBundles()) {
             String location = bundle.getLocation();
             if (location.startsWith(JAR_LOCATION) && !shipped.contains(location)) {
