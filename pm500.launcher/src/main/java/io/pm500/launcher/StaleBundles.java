@@ -17,7 +17,7 @@ import org.osgi.framework.BundleException;
 public final class StaleBundles implements BundleActivator {
     /** When bnd's launcher starts this activator: after the framework's init, before it touches any bundle. */
     public static final String IMMEDIATE = "AFTER_FRAMEWORK_INIT";
-    static final String JAR_LOCATION = "jar/";
+    private static final String JAR_LOCATION = "jar/";
 
     @Override
     public void start(BundleContext context) {
