@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,12 +29,15 @@ final class GatewayUnderTest implements AutoCloseable {
     private static final Pattern HEAP = Pattern.compile("^\\s*(?:def new generation|tenured generation"
             + "|garbage-first heap|PSYoungGen|ParOldGen)\\s+total \\d+K, used (\\d+)K");
     private static final Pattern METASPACE = Pattern.compile("^\\s*Metaspace\\s+used (\\d+)K");
+    private static final Pattern QUEUED = Pattern.compile("^pm500_sink_queued_readings\\{sink=\"([^\"]+)\"\\} (\\S+)$",
+            Pattern.MULTILINE);
 
     private final Path home;
     private final Process launcher;
     private final ProcessHandle java;
     private final int consolePort;
     private final long startedNanos;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private GatewayUnderTest(Path home, Process launcher, ProcessHandle java, int consolePort, long startedNanos) {
         this.home = home;
@@ -98,7 +103,6 @@ final class GatewayUnderTest implements AutoCloseable {
 
     /** Waits until the Web Console answers HTTP (any status: it may ask for a password); ms since the start. */
     long awaitConsole(Duration timeout) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + consolePort + "/system/console"))
                 .timeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -121,6 +125,19 @@ final class GatewayUnderTest implements AutoCloseable {
         Path tmp = home.resolve(name + ".cfg.tmp");
         Files.write(tmp, List.of(lines));
         Files.move(tmp, conf().resolve(name + ".cfg"), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Readings waiting in each sink's outbox, by sink name, from the gateway's Prometheus endpoint. */
+    Map<String, Long> queuedReadings() throws IOException, InterruptedException {
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + consolePort + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build();
+        String metrics = http.send(get, HttpResponse.BodyHandlers.ofString()).body();
+        Map<String, Long> queued = new HashMap<>();
+        Matcher m = QUEUED.matcher(metrics);
+        while (m.find()) {
+            queued.put(m.group(1), (long) Double.parseDouble(m.group(2)));
+        }
+        return queued;
     }
 
     /**

@@ -79,15 +79,17 @@ public final class LoadRun {
         if (o.replaySeconds() > 0) {
             System.out.println();
             System.out.println("| meters | outage s | polls acquired meanwhile | to the broker: polls, first after ms,"
-                    + " polls/s | to the historian: rows, first after ms, rows/s | live latency ms meanwhile"
-                    + " p50 / p99 / max |");
-            System.out.println("|---|---|---|---|---|---|");
+                    + " polls/s | to the historian: rows, first acknowledged write after ms, polls/s"
+                    + " | live latency ms meanwhile p50 / p99 / max | delivery thread CPU µs per poll Sparkplug /"
+                    + " historian |");
+            System.out.println("|---|---|---|---|---|---|---|");
             for (Result r : results) {
                 Replay.Result p = r.replay();
-                System.out.printf("| %d | %d | %d | %d, %d, %.0f | %d, %d, %.0f | %d / %d / %d |%n", r.meters(),
-                        p.outageSeconds(), p.backlog(), p.toBroker(), p.brokerFirstMillis(), p.brokerPerSecond(),
-                        p.toHistorian(), p.historianFirstMillis(), p.historianPerSecond(), p.live().p50(),
-                        p.live().p99(), p.live().max());
+                System.out.printf("| %d | %d | %d | %d, %d, %.0f | %d, %d, %.0f | %d / %d / %d | %.1f / %.1f |%n",
+                        r.meters(), p.outageSeconds(), p.backlog(), p.toBroker(), p.brokerFirstMillis(),
+                        p.brokerPerSecond(), p.toHistorian(), p.historianFirstMillis(), p.historianPerSecond(),
+                        p.live().p50(), p.live().p99(), p.live().max(), p.brokerCourierMicros(),
+                        p.historianCourierMicros());
             }
         }
     }
@@ -141,7 +143,8 @@ public final class LoadRun {
                 long historian = historianRows(influx, from, from + o.seconds() * 1000L);
                 long[] live = gateway.liveHeapAndMetaspaceMb();
                 Replay.Result replay = o.replaySeconds() > 0
-                        ? Replay.run(o.replaySeconds(), meters, o.intervalMillis(), broker, influx) : null;
+                        ? Replay.run(o.replaySeconds(), meters, o.intervalMillis(), broker, influx, gateway)
+                        : null;
                 if (o.jfr()) {
                     TimeUnit.SECONDS.sleep(2); // the recording ends with the window and is written then
                     JfrSummary.print(home.resolve("gateway.jfr"), System.out);

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
@@ -40,6 +41,9 @@ class AwsSinkBundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    /** The feeders' acknowledgement files: removed after each test. */
+    @TempDir
+    Path tmp;
     private final List<Configuration> configs = new ArrayList<>();
 
     @BeforeAll
@@ -76,7 +80,7 @@ class AwsSinkBundleTest {
         p.put("caFile", tls.resolve("ca.pem").toString());
         p.put("timeoutSeconds", 5);
         sink.update(p);
-        configs.add(Feeders.start(configAdmin, "aws-feed", 50, Files.createTempFile("acks", ".txt")));
+        configs.add(Feeders.start(configAdmin, "aws-feed", 50, Files.createTempFile(tmp, "acks", ".txt")));
 
         Await.until(TIMEOUT, () -> "sink status: " + status(), () -> status().delivered() > 20);
         // the runtime deletes its copy once loaded; the mapping stays

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -39,6 +40,9 @@ class InfluxDb1BundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    /** The feeders' acknowledgement files: removed after each test. */
+    @TempDir
+    Path tmp;
 
     @BeforeAll
     static void startInfluxDb() throws Exception {
@@ -63,7 +67,7 @@ class InfluxDb1BundleTest {
     }
 
     private void outageBackfill() throws Exception {
-        Path acks = Files.createTempFile("acks", ".txt");
+        Path acks = Files.createTempFile(tmp, "acks", ".txt");
         Configuration feeder = Feeders.start(configAdmin, "influx1-outage", 20, acks);
         Outage outage;
         try {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
@@ -51,6 +52,9 @@ class InfluxSinkBundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    /** The feeders' acknowledgement files: removed after each test. */
+    @TempDir
+    Path tmp;
     @InjectService
     ServiceComponentRuntime scr;
     private final List<Configuration> configs = new ArrayList<>();
@@ -78,7 +82,7 @@ class InfluxSinkBundleTest {
     @Test
     void everyAcknowledgedReadingIsInTheHistorianAfterASixtySecondOutage() throws Exception {
         sink("itest-outage", "measurement", "itest_outage", "timeoutSeconds", 2);
-        Path acks = Files.createTempFile("acks", ".txt");
+        Path acks = Files.createTempFile(tmp, "acks", ".txt");
         Configuration feeder = feeder("influx-outage", acks);
         Await.until(TIMEOUT, () -> "rows in the historian", () -> rows("itest_outage") > 20);
 
@@ -121,7 +125,7 @@ class InfluxSinkBundleTest {
         sql.query("create table itest_conflict (meter SYMBOL, phase SYMBOL, counter BOOLEAN, quality LONG,"
                 + " seq LONG, timestamp TIMESTAMP) timestamp(timestamp) partition by day wal");
         sink("itest-conflict", "measurement", "itest_conflict");
-        Path acks = Files.createTempFile("acks", ".txt");
+        Path acks = Files.createTempFile(tmp, "acks", ".txt");
         feeder("influx-conflict", acks);
         Await.until(TIMEOUT, () -> "sink status: " + status("itest-conflict"),
                 () -> status("itest-conflict").deadLettered() >= 50);
@@ -150,7 +154,7 @@ class InfluxSinkBundleTest {
     @Test
     void twentyRestartsLeaveNoThreadsOrConnections() throws Exception {
         sink("itest-restarts", "measurement", "itest_restarts");
-        Path acks = Files.createTempFile("acks", ".txt");
+        Path acks = Files.createTempFile(tmp, "acks", ".txt");
         feeder("influx-restarts", acks);
         Await.until(TIMEOUT, () -> "rows", () -> rows("itest_restarts") > 5);
         Bundle bundle = ComponentStates.bundle(context, "pm500.sink.influx");

@@ -27,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -49,6 +50,9 @@ class PipelineBundleTest {
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    /** The feeders' acknowledgement files: removed after each test. */
+    @TempDir
+    Path tmp;
     @InjectService
     ServiceComponentRuntime scr;
 
@@ -122,7 +126,7 @@ class PipelineBundleTest {
         Configuration route = factory("pm500.route", full);
         route.update(props("sinkName", full, "maxMegabytes", 1));
         Await.until(TIMEOUT, () -> "outboxes: " + sinks().keySet(), () -> sinks().containsKey(full));
-        Path acks = Files.createTempFile("acks", ".txt");
+        Path acks = Files.createTempFile(tmp, "acks", ".txt");
         Configuration feeder = factory("pm500.testkit.feeder", name("feeder"));
         String fed = name("fed");
         feeder.update(props("meterId", fed, "periodMillis", 0, "ackFile", acks.toString()));

@@ -81,7 +81,7 @@ final class Outbox implements AutoCloseable {
     private void count(Range range, String ifDamaged) {
         try {
             for (long pos = range.from(); pos < range.to();) {
-                byte[] entry = log.read(pos);
+                byte[] entry = log.read(pos, range.to());
                 bytes += HEADER + entry.length;
                 readings += EntryCodec.count(entry);
                 pos += HEADER + entry.length;
@@ -189,7 +189,7 @@ final class Outbox implements AutoCloseable {
             while (pos < next.range().to() && n < maxReadings) {
                 byte[] entry;
                 try {
-                    entry = log.read(pos);
+                    entry = log.read(pos, next.range().to());
                 } catch (IllegalStateException damaged) {
                     damage = damaged; // with entries: deliver what came before; the next take meets the damage
                     break;

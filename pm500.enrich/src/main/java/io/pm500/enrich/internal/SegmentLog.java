@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * byte offset since the log began; a segment file is named by its first position). A record is {@code int length,
  * int CRC-32C, entry}. Appends are plain positional writes, so they reach the operating system before
  * {@link #append} returns; reads are positional too and take the log's monitor only to find their segment, so a
- * reader never holds up an appender. On opening, the last segment is checked record by record and cut at the first
- * torn or damaged record.
+ * reader never holds up an appender. A run of records is read ahead in one read of up to {@value #READ_AHEAD} bytes
+ * ({@link #read(long, long)}). On opening, the last segment is checked record by record and cut at the first torn or
+ * damaged record.
  */
 final class SegmentLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentLog.class);
@@ -31,6 +32,8 @@ final class SegmentLog implements AutoCloseable {
     static final int HEADER = 8;
     private static final int MAX_ENTRY = 64 << 20;
     private static final String SUFFIX = ".seg";
+    /** Bytes read at once for a run of records: a batch's worth of entries, not two reads per entry. */
+    static final int READ_AHEAD = 64 << 10;
 
     private final String sinkName;
     private final Path dir;
@@ -41,6 +44,10 @@ final class SegmentLog implements AutoCloseable {
     /** The record being appended (header and entry), kept for the next append: appends come once per poll. */
     private ByteBuffer appending = ByteBuffer.allocate(4096);
     private boolean closed;
+    /** Records read ahead: the bytes of positions [aheadFrom, aheadFrom + aheadLength), guarded by itself. */
+    private final ByteBuffer ahead = ByteBuffer.allocate(READ_AHEAD);
+    private long aheadFrom;
+    private int aheadLength;
 
     /** Opens the segments in {@code dir}; without any, starts an empty log at {@code start}. */
     SegmentLog(String sinkName, Path dir, long start) throws IOException {
@@ -111,7 +118,78 @@ final class SegmentLog implements AutoCloseable {
     }
 
     /**
-     * The entry of the record at {@code pos}.
+     * The entry of the record at {@code pos}, reading the records after it up to {@code to} ahead when it is not read
+     * already. Only for a region no trim or delivery can delete meanwhile (a batch being taken, the log being
+     * opened): every byte before {@code to} belongs to a whole record.
+     *
+     * @throws IllegalStateException when the record there is damaged (its length or checksum)
+     * @throws UncheckedIOException  when the file cannot be read
+     */
+    byte[] read(long pos, long to) {
+        synchronized (ahead) {
+            byte[] entry = readAhead(pos);
+            if (entry != null) {
+                return entry;
+            }
+            fill(pos, to);
+            entry = readAhead(pos);
+            if (entry != null) {
+                return entry;
+            }
+        }
+        return read(pos); // longer than the read-ahead, or damaged: read and checked on its own
+    }
+
+    /** The entry at {@code pos} from the read-ahead, or null when it is not wholly there. */
+    private byte[] readAhead(long pos) {
+        long offset = pos - aheadFrom;
+        if (offset < 0 || offset + HEADER > aheadLength) {
+            return null;
+        }
+        int at = (int) offset;
+        int length = ahead.getInt(at);
+        if (length <= 0 || at + HEADER + length > aheadLength) {
+            return null;
+        }
+        byte[] entry = new byte[length];
+        ahead.get(at + HEADER, entry);
+        if (crc(entry, length) != ahead.getInt(at + 4)) {
+            return null;
+        }
+        return entry;
+    }
+
+    /** Reads from {@code pos} to {@code to} or the end of its segment, at most {@value #READ_AHEAD} bytes. */
+    private void fill(long pos, long to) {
+        FileChannel ch;
+        long segmentStart;
+        long end;
+        synchronized (this) {
+            segmentStart = segments.floorKey(pos);
+            Long next = segments.higherKey(pos);
+            end = next == null ? to : Math.min(to, next);
+            try {
+                ch = channel(segmentStart);
+            } catch (IOException e) {
+                throw new UncheckedIOException("outbox of sink '" + sinkName + "' cannot be read: " + e.getMessage(),
+                        e);
+            }
+        }
+        aheadFrom = pos;
+        aheadLength = 0;
+        ahead.clear().limit((int) Math.max(0, Math.min(READ_AHEAD, end - pos)));
+        try {
+            while (ahead.hasRemaining() && ch.read(ahead, pos - segmentStart + ahead.position()) >= 0) {
+                // until the limit or the end of the file
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("outbox of sink '" + sinkName + "' cannot be read: " + e.getMessage(), e);
+        }
+        aheadLength = ahead.position();
+    }
+
+    /**
+     * The entry of the record at {@code pos}, read on its own.
      *
      * @throws IllegalStateException when the record there is damaged (its length or checksum)
      * @throws UncheckedIOException  when the file cannot be read

@@ -35,10 +35,7 @@ final class ClientTransport implements Transport {
         if (s.secret() != null) {
             options.authenticateToken(new String(s.secret(), StandardCharsets.UTF_8).toCharArray());
         }
-        client = InfluxDBClientFactory.create(options.build());
-        if (s.gzip()) {
-            client.enableGzip();
-        }
+        client = InfluxDBClientFactory.create(options.build()); // gzip, when configured, is Http's
         writes = client.getWriteApiBlocking();
     }
 

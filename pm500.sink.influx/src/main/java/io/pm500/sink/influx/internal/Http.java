@@ -7,9 +7,9 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
 /**
- * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA. It owns the
- * connection pool and dispatcher so that {@link #close()} frees connections and threads at once, also those of the
- * client influxdb-client-java builds from {@link #builder()}.
+ * The HTTP client both write APIs use (OkHttp): the configured timeout, TLS with the configured CA, gzip when
+ * configured ({@link GzipRequests}). It owns the connection pool and dispatcher so that {@link #close()} frees
+ * connections and threads at once, also those of the client influxdb-client-java builds from {@link #builder()}.
  */
 final class Http implements AutoCloseable {
     private final InfluxSettings settings;
@@ -32,6 +32,9 @@ final class Http implements AutoCloseable {
         if (settings.url().getScheme().equalsIgnoreCase("https")) {
             b.sslSocketFactory(PemTls.context("influx", settings.caFile(), null, null).getSocketFactory(),
                     PemTls.trustManager("influx", settings.caFile()));
+        }
+        if (settings.gzip()) {
+            b.addInterceptor(new GzipRequests());
         }
         return b;
     }

@@ -98,7 +98,7 @@ public final class InfluxSinkComponent implements Sink {
                 @Option(value = "ns", label = "nanoseconds") })
         String precision() default "ms";
 
-        @AttributeDefinition(name = "Gzip", description = "Compress write requests.")
+        @AttributeDefinition(name = "Gzip", description = "Compress write requests (gzip at the fastest level).")
         boolean gzip() default true;
 
         @AttributeDefinition(name = "Timeout (s)", description = "Connect, send and answer, each.")

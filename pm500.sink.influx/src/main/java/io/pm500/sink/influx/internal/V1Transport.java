@@ -5,11 +5,9 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.pm500.api.sink.SinkException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.zip.GZIPOutputStream;
 import okhttp3.Credentials;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -55,11 +53,7 @@ final class V1Transport implements Transport {
     @Override
     public void write(String body, int lines) throws SinkException {
         Request.Builder request = new Request.Builder().url(url);
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        if (settings.gzip()) {
-            request.header("Content-Encoding", "gzip");
-            bytes = gzip(bytes);
-        }
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8); // gzip, when configured, is Http's
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
@@ -110,16 +104,6 @@ final class V1Transport implements Transport {
             // not JSON: keep the text
         }
         return text.length() > MESSAGE_LIMIT ? text.substring(0, MESSAGE_LIMIT) + "…" : text;
-    }
-
-    private static byte[] gzip(byte[] plain) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(plain.length / 4 + 64);
-        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
-            gz.write(plain);
-        } catch (IOException e) {
-            throw new IllegalStateException("gzip into memory failed", e);
-        }
-        return out.toByteArray();
     }
 
     @Override

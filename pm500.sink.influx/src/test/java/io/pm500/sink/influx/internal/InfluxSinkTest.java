@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -177,6 +178,61 @@ class InfluxSinkTest {
             assertThatThrownBy(() -> sink.deliver(Readings.sample(1, "m1", T), false))
                     .isInstanceOfSatisfying(SinkException.class, e -> assertThat(e.isRetriable()).isFalse())
                     .hasMessageContaining("HTTP 400: answer 400");
+        } finally {
+            sink.deactivate();
+            server.stop(0);
+        }
+    }
+
+    /**
+     * What a write looks like on the wire, both APIs (the JDK's HTTP server records it; the rows landing in QuestDB
+     * gzipped and plain is {@link #rowsLandWithTagsFieldsAndAcquisitionTimes}): gzipped with a length when configured,
+     * at deflate's fastest level (the body is exactly as long as level 1 makes it), plain otherwise.
+     */
+    @ParameterizedTest
+    @CsvSource({ "v2, true", "v1, true", "v2, false", "v1, false" })
+    void writesAreGzippedAtTheFastestLevelWhenConfigured(String api, boolean gzip) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        List<Map<String, Object>> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            if ("POST".equals(exchange.getRequestMethod())) {
+                String encoding = String.valueOf(exchange.getRequestHeaders().getFirst("Content-Encoding"));
+                writes.add(Map.of("encoding", encoding, "length",
+                        String.valueOf(exchange.getRequestHeaders().getFirst("Content-Length")), "body", body));
+            }
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        server.start();
+        InfluxSinkComponent sink = new InfluxSinkComponent(Configs.properties("api", api, "gzip", gzip, "url",
+                "http://127.0.0.1:" + server.getAddress().getPort(), "bucket", "b", "database", "d"));
+        try {
+            List<EnrichedReading> batch = new ArrayList<>();
+            for (int m = 0; m < 50; m++) {
+                batch.addAll(Readings.sample(m, "m" + m, T));
+            }
+            sink.deliver(batch, false);
+            assertThat(writes).hasSize(1);
+            Map<String, Object> write = writes.get(0);
+            byte[] body = (byte[]) write.get("body");
+            assertThat(write.get("length")).isEqualTo(String.valueOf(body.length));
+            if (!gzip) {
+                assertThat(write.get("encoding")).isEqualTo("null");
+                assertThat(new String(body, StandardCharsets.UTF_8)).startsWith("powermonitor_500,");
+                return;
+            }
+            assertThat(write.get("encoding")).isEqualTo("gzip");
+            byte[] plain = new GZIPInputStream(new ByteArrayInputStream(body)).readAllBytes();
+            assertThat(new String(plain, StandardCharsets.UTF_8)).startsWith("powermonitor_500,")
+                    .contains(",asset=feeder-m49,").endsWith("\n");
+            Deflater fastest = new Deflater(Deflater.BEST_SPEED, true);
+            fastest.setInput(plain);
+            fastest.finish();
+            byte[] deflated = new byte[plain.length + 64];
+            int deflatedLength = fastest.deflate(deflated);
+            fastest.end();
+            assertThat(body.length).as("gzip header + deflate at level 1 + trailer").isEqualTo(10 + deflatedLength + 8);
         } finally {
             sink.deactivate();
             server.stop(0);
