@@ -147,9 +147,8 @@ final class EntryCodec {
     /**
      * The strings a courier has decoded, by their encoded bytes: a direct-mapped table (a collision replaces the
      * older string), so it stays small with thousands of meters. Sized for a few thousand meters' ids, assets and
-     * areas: with 2,048 slots, 45 % of the 1,020 strings of 500 meters shared a slot with another and were decoded
-     * again at each sample, a tenth of a replaying courier's CPU; with 16,384, 1 % (17 % at 2,000 meters). One per
-     * courier thread; not thread-safe.
+     * areas: with the load program's 500 meters, 4.2 % of the lookups missed with 2,048 slots and 0.16 % with 16,384.
+     * One per courier thread; not thread-safe.
      */
     static final class Strings {
         private static final int SLOTS = 16_384;
