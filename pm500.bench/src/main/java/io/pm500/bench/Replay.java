@@ -109,19 +109,26 @@ final class Replay implements Consumer<Received> {
                 // a sample missed; the next one comes 100 ms later
             }
         }, 0, 100, TimeUnit.MILLISECONDS);
-        influx.run();
-        long historianBack = System.currentTimeMillis();
-        broker.run();
-        long restarted = System.currentTimeMillis();
-        Map<String, Long> cpuAtRestart = ProcStat.byThread(gateway.pid());
-        Replay counter = new Replay(from, to, restarted);
+        long historianBack;
+        long restarted;
+        Map<String, Long> cpuAtRestart;
+        Replay counter;
         long rows = 0;
-        try (SparkplugSubscriber subscriber = new SparkplugSubscriber(broker.uri(), "pm500-load-replay", counter)) {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-            while (System.nanoTime() < deadline && (counter.backlog() < enough || rows < enough)) {
-                TimeUnit.SECONDS.sleep(1);
-                if (rows < enough && drained(historianQueue, meters, expected, intervalMillis) != null) {
-                    rows = LoadRun.historianRows(influx, from, to);
+        try { // the sampler's thread is not a daemon: it must end however the restarts or the wait end
+            influx.run();
+            historianBack = System.currentTimeMillis();
+            broker.run();
+            restarted = System.currentTimeMillis();
+            cpuAtRestart = ProcStat.byThread(gateway.pid());
+            counter = new Replay(from, to, restarted);
+            try (SparkplugSubscriber subscriber = new SparkplugSubscriber(broker.uri(), "pm500-load-replay",
+                    counter)) {
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+                while (System.nanoTime() < deadline && (counter.backlog() < enough || rows < enough)) {
+                    TimeUnit.SECONDS.sleep(1);
+                    if (rows < enough && drained(historianQueue, meters, expected, intervalMillis) != null) {
+                        rows = LoadRun.historianRows(influx, from, to);
+                    }
                 }
             }
         } finally {
