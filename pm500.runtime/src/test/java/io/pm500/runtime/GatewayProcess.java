@@ -147,10 +147,15 @@ final class GatewayProcess implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError(artifactId + " jar not on the test class path"));
     }
 
-    /** The first of {@code count} consecutive free ports on loopback (the simulator takes a range). */
+    /**
+     * The first of {@code count} consecutive free ports on loopback (the simulator takes a range), below the system's
+     * ephemeral ports: in that range an outgoing connection — the gateway's own, to the meters bound already — can
+     * take a port between this probe and the simulator binding it, and that meter would never answer.
+     */
     static int freePorts(int count) throws IOException {
+        int below = ephemeralPortsFrom();
         for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+            int base = 10_000 + ThreadLocalRandom.current().nextInt(Math.max(1, below - 10_000 - count));
             boolean free = true;
             for (int p = base; p < base + count && free; p++) {
                 try (ServerSocket probe = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
@@ -164,6 +169,16 @@ final class GatewayProcess implements AutoCloseable {
             }
         }
         throw new IOException("no " + count + " consecutive free ports on loopback");
+    }
+
+    /** The lowest ephemeral port (Linux's {@code ip_local_port_range}; its default when unreadable). */
+    private static int ephemeralPortsFrom() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+                    .split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
     }
 
     static int freePort() throws IOException {
