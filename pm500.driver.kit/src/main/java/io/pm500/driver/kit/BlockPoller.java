@@ -74,7 +74,7 @@ public abstract class BlockPoller<B extends PollBlock> extends PollRules<B> {
         if (enabled()) {
             schedule = MeterSchedule.start(threads, blocks.stream()
                     .map(b -> new MeterSchedule.Block(b.blockId(), b.intervalMillis(), () -> poll(b))).toList(),
-                    this::slow);
+                    this::slow, endpoint());
         }
     }
 

@@ -1,7 +1,5 @@
 package io.pm500.driver.kit;
 
-import java.util.concurrent.ThreadLocalRandom;
-
 /**
  * A block a driver polls: its profile block id and how often ({@code 0} = once per connection); and the schedule
  * rules every driver's timers follow, whichever timers they are.
@@ -22,11 +20,6 @@ public interface PollBlock {
     /** How often a block's poll is due: its interval, or {@link #ONCE_PER_CONNECTION_CHECK_MILLIS} for interval 0. */
     static long periodMillis(long intervalMillis) {
         return intervalMillis == 0 ? ONCE_PER_CONNECTION_CHECK_MILLIS : intervalMillis;
-    }
-
-    /** The first poll's delay: random within the period (at most 1 s), so meters configured together spread out. */
-    static long firstDelayMillis(long periodMillis) {
-        return ThreadLocalRandom.current().nextLong(Math.min(periodMillis, 1000) + 1);
     }
 
     /**

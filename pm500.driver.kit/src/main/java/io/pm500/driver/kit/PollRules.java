@@ -99,6 +99,11 @@ public abstract class PollRules<B extends PollBlock> {
         return clock.instant();
     }
 
+    /** Where the meter is read, as logs show it. */
+    protected final String endpoint() {
+        return endpoint;
+    }
+
     /** Whether {@link #closeRules()} has run: nothing more is read or delivered. */
     protected final synchronized boolean closed() {
         return closed;

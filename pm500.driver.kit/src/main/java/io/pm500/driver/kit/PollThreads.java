@@ -31,6 +31,7 @@ public final class PollThreads implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService io;
     private final ThreadPoolExecutor slowLane;
+    private final PollGrid grid = new PollGrid();
 
     static final int SLOW_LANE_IDLE_SECONDS = 30;
 
@@ -48,8 +49,17 @@ public final class PollThreads implements AutoCloseable {
         slowLane.allowCoreThreadTimeOut(true);
     }
 
+    public ScheduledFuture<?> once(Runnable task, long delayMillis) {
+        return timer.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
     public ScheduledFuture<?> atFixedRate(Runnable task, long initialDelayMillis, long periodMillis) {
         return timer.scheduleAtFixedRate(task, initialDelayMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Where in their periods the driver's blocks are polled. */
+    public PollGrid grid() {
+        return grid;
     }
 
     public ExecutorService io() {

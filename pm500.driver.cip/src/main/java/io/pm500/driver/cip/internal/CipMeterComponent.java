@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The PowerMonitor 500s read over EtherNet/IP: a factory configuration {@code pm500.driver.cip~<name>} per meter,
  * handed to this component's {@link ManagedServiceFactory} (see {@link MeterConfigurations} for why not a component
- * per meter). Each configured assembly is polled at its own fixed rate (first poll jittered), on the driver's shared
- * threads.
+ * per meter). Each configured assembly is polled at its own fixed rate (in a slot of the poll grid), on the driver's
+ * shared threads.
  */
 @Component(configurationPid = CipMeterComponent.PID, configurationPolicy = ConfigurationPolicy.IGNORE,
         service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,

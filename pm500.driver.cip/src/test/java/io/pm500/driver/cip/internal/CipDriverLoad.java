@@ -54,7 +54,7 @@ public final class CipDriverLoad {
                                 roundTrips[i] = rtt;
                             }
                         }
-                    })).toList(), poller::slow));
+                    })).toList(), poller::slow, settings.endpoint()));
             pollers.add(poller);
         }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

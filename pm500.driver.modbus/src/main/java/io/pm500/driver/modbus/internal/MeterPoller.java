@@ -9,6 +9,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.SampleConsumer;
 import io.pm500.driver.kit.PollBlock;
 import io.pm500.driver.kit.PollFailure;
+import io.pm500.driver.kit.PollGrid;
 import io.pm500.driver.kit.PollRules;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import java.io.ByteArrayOutputStream;
@@ -31,9 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One meter's Modbus TCP connection and polls, on a {@link ModbusLoop} and by the driver kit's {@link PollRules}:
- * each block on its own fixed-rate timer (first poll jittered), one transaction at a time (a block due while another
- * is read waits its turn, once), requests framed by j2mod once per configuration, replies checked and decoded as
- * they arrive. Nothing here blocks: a silent meter costs a time-out in the loop's heap, not a thread.
+ * each block on its own fixed-rate timer in a slot of the driver's {@link PollGrid}, one transaction at a time (a
+ * block due while another is read waits its turn, once), requests framed by j2mod once per configuration, replies
+ * checked and decoded as they arrive. Nothing here blocks: a silent meter costs a time-out in the loop's heap, not a
+ * thread.
  * <p>
  * A time-out or a broken connection is retried up to {@code retries} times, each on a fresh connection so that a
  * late reply to the failed request cannot be taken for the next one. A connection the meter closes while idle is
@@ -61,8 +63,8 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
     private final class BlockTimer extends ModbusLoop.Timer {
         final BlockPlan plan;
         final byte[][] frames;
-        final long periodNanos;
         final long minGapNanos;
+        PollGrid.Slot slot; // while started
         long next;
         long lastStart = Long.MIN_VALUE / 2;
         boolean waiting;
@@ -70,7 +72,6 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
         BlockTimer(BlockPlan plan) {
             this.plan = plan;
             frames = plan.requests().stream().map(r -> frame(r, settings.unitId())).toArray(byte[][]::new);
-            periodNanos = TimeUnit.MILLISECONDS.toNanos(PollBlock.periodMillis(plan.intervalMillis()));
             minGapNanos = PollBlock.minGapNanos(plan.intervalMillis());
         }
 
@@ -80,10 +81,7 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
                 if (closed()) {
                     return;
                 }
-                next += periodNanos;
-                if (next - now <= 0) { // the loop was held up: keep the rate, skip what passed
-                    next = now + periodNanos;
-                }
+                next = grid.nextNanos(slot, now); // held up: the rate is kept, what passed is skipped
                 loop.at(this, next);
                 due(this, now);
             }
@@ -110,6 +108,7 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
     private final short[] registers;
     private final ArrayDeque<BlockTimer> waiting = new ArrayDeque<>();
     private final ModbusLoop loop;
+    private final PollGrid grid;
     private final Map<String, BlockTimer> timers = new LinkedHashMap<>();
     private InetSocketAddress address;
     private SocketChannel channel;
@@ -129,12 +128,16 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
     private boolean reopened;
     private long startNanos;
 
-    /** @param loop the loop the meter is polled on, once {@linkplain #start() started} */
-    MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock, ModbusLoop loop) {
+    /**
+     * @param loop the loop the meter is polled on, once {@linkplain #start() started}
+     * @param grid where in their periods its blocks are polled
+     */
+    MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock, ModbusLoop loop, PollGrid grid) {
         super(settings.meterId(), "Modbus", DRIVER, settings.endpoint(), settings.intervals(), settings.lostAfter(),
                 settings.enabled(), settings.profile(), consumer, clock);
         this.settings = settings;
         this.loop = loop;
+        this.grid = grid;
         registers = new short[settings.blocks().stream().mapToInt(b -> b.decoder().span()).max().orElse(0)];
         settings.blocks().forEach(b -> timers.put(b.blockId(), new BlockTimer(b)));
     }
@@ -166,8 +169,10 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
                 }
                 long now = System.nanoTime();
                 for (BlockTimer t : timers.values()) {
-                    t.next = now + TimeUnit.MILLISECONDS.toNanos(
-                            PollBlock.firstDelayMillis(PollBlock.periodMillis(t.plan.intervalMillis())));
+                    // by server, not unit: the units behind one gateway are kept apart
+                    t.slot = grid.join(PollBlock.periodMillis(t.plan.intervalMillis()),
+                            settings.host() + ":" + settings.port());
+                    t.next = grid.firstNanos(t.slot, now);
                     loop.at(t, t.next);
                 }
             }
@@ -487,9 +492,18 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
         }
     }
 
-    /** Stops the timers and closes the connection; no poll runs after this returns (the loop sees it closed). */
+    /**
+     * Stops the timers, leaves the grid and closes the connection; no poll runs after this returns (the loop sees it
+     * closed).
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
         closeRules();
+        for (BlockTimer t : timers.values()) {
+            if (t.slot != null) {
+                grid.leave(t.slot);
+                t.slot = null;
+            }
+        }
     }
 }

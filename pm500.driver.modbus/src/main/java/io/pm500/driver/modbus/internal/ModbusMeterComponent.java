@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The PowerMonitor 500s read over Modbus TCP: a factory configuration {@code pm500.driver.modbus~<name>} per meter,
  * handed to this component's {@link ManagedServiceFactory} (see {@link MeterConfigurations} for why not a component
- * per meter). Each configured block is polled at its own fixed rate (first poll jittered), on one of the driver's
- * loops.
+ * per meter). Each configured block is polled at its own fixed rate (in a slot of the poll grid), on one of the
+ * driver's loops.
  */
 @Component(configurationPid = ModbusMeterComponent.PID, configurationPolicy = ConfigurationPolicy.IGNORE,
         service = { ManagedServiceFactory.class, StatusSource.class }, immediate = true,
@@ -92,7 +92,7 @@ public final class ModbusMeterComponent extends MeterConfigurations<ModbusMeterC
     public ModbusMeterComponent(@Reference(policyOption = ReferencePolicyOption.GREEDY) SampleConsumer consumer,
             @Reference PollScheduler scheduler) {
         super("PM500 meters (Modbus TCP)", PID, LOG, Config.class, MeterSettings::of, s -> {
-            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop());
+            MeterPoller p = new MeterPoller(s, consumer, Clock.systemUTC(), scheduler.loop(), scheduler.grid());
             p.start();
             return p;
         });

@@ -1,5 +1,6 @@
 package io.pm500.driver.modbus.internal;
 
+import io.pm500.driver.kit.PollGrid;
 import io.pm500.kit.config.ConfigValues;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +38,8 @@ public final class PollScheduler {
     }
 
     private final List<ModbusLoop> loops = new ArrayList<>();
+    /** One for all loops: blocks due together share the couriers' batches too. */
+    private final PollGrid grid = new PollGrid();
     private final AtomicInteger dealt = new AtomicInteger();
 
     @Activate
@@ -61,6 +64,11 @@ public final class PollScheduler {
     /** The loop a new meter is polled on: each in turn. */
     ModbusLoop loop() {
         return loops.get(Math.floorMod(dealt.getAndIncrement(), loops.size()));
+    }
+
+    /** Where in their periods the meters' blocks are polled. */
+    PollGrid grid() {
+        return grid;
     }
 
     @Deactivate

@@ -8,14 +8,17 @@ import io.pm500.api.sample.PointValue;
 import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
+import io.pm500.driver.kit.PollGrid;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import io.pm500.profile.DeviceProfiles;
 import io.pm500.simulator.Simulator;
 import io.pm500.testkit.pipeline.DriverEvents;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,7 +51,7 @@ class ModbusDriverTest {
     }
 
     private MeterPoller poller(ConfigFixture config) {
-        poller = new MeterPoller(MeterSettings.of(config), consumer, Clock.systemUTC(), loop);
+        poller = new MeterPoller(MeterSettings.of(config), consumer, Clock.systemUTC(), loop, new PollGrid());
         return poller;
     }
 
@@ -222,6 +225,51 @@ class ModbusDriverTest {
         awaitReconnectWindow();
         Sample up = pollOnce(s, "energy");
         assertThat(up.status()).as(up.detail()).isEqualTo(AcquisitionStatus.OK);
+    }
+
+    @Test
+    void metersOnTheDriversGridArePolledTogetherWhereverTheyStarted() throws Exception {
+        PollGrid shared = new PollGrid();
+        List<MeterPoller> pollers = new ArrayList<>();
+        try (Simulator six = new Simulator(profile, 6, "127.0.0.1", 0, 5, clock::get)) {
+            for (int i = 0; i < 3; i++) { // started 70 ms apart: on one grid, and each on a grid of its own
+                for (String grid : new String[] { "shared", "own" }) {
+                    int n = grid.equals("shared") ? i : 3 + i;
+                    MeterPoller p = new MeterPoller(MeterSettings.of(ConfigFixture.meter(grid + i, six.modbusPort(n),
+                            "energy=200")), consumer, Clock.systemUTC(), loop, grid.equals("shared") ? shared
+                                    : new PollGrid());
+                    pollers.add(p);
+                    p.start();
+                }
+                Thread.sleep(70);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (samples.stream().filter(s -> s.status() == AcquisitionStatus.OK).map(Sample::meterId).distinct()
+                    .count() < 6 || samples.size() < 6 * 5) {
+                assertThat(System.nanoTime()).as("every meter polled a few times").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+        } finally {
+            pollers.forEach(MeterPoller::close);
+        }
+        assertThat(phaseSpread("shared")).as("ms apart in their 200 ms period").isLessThan(25);
+        assertThat(phaseSpread("own")).isGreaterThanOrEqualTo(40);
+    }
+
+    /** The largest distance (ms, around the 200 ms period) between the last polls of the meters named so. */
+    private long phaseSpread(String prefix) {
+        long[] phases = samples.stream().filter(s -> s.meterId().startsWith(prefix))
+                .collect(java.util.stream.Collectors.toMap(Sample::meterId, s -> s.acquiredAt().toEpochMilli() % 200,
+                        (a, b) -> b))
+                .values().stream().mapToLong(Long::longValue).toArray();
+        assertThat(phases).hasSize(3);
+        long spread = 0;
+        for (long a : phases) {
+            for (long b : phases) {
+                spread = Math.max(spread, Math.min(Math.abs(a - b), 200 - Math.abs(a - b)));
+            }
+        }
+        return spread;
     }
 
     /** Waits out the reconnect backoff: the backoff is the behaviour under test, and its end is known. */

@@ -12,6 +12,7 @@ import io.pm500.api.sample.Sample;
 import io.pm500.api.sample.Value;
 import io.pm500.api.status.ConnectionState;
 import io.pm500.driver.kit.ConnectionHealth;
+import io.pm500.driver.kit.PollGrid;
 import io.pm500.driver.modbus.internal.MeterSettings.BlockPlan;
 import io.pm500.profile.DeviceProfiles;
 import io.pm500.testkit.pipeline.DriverEvents;
@@ -96,7 +97,7 @@ class PymodbusServerTest {
         MeterSettings s = MeterSettings.of(new ConfigFixture("m-" + server, "127.0.0.1", peer.port(server), unitId,
                 "pm500", new String[] { "info=0", "energy=1000", "settings=60000", "status=1000" }, TIMEOUT_MILLIS,
                 retries, 3, 125, 0, wordOrder, true));
-        poller = new MeterPoller(s, new DriverEvents(samples::add), Clock.systemUTC(), loop);
+        poller = new MeterPoller(s, new DriverEvents(samples::add), Clock.systemUTC(), loop, new PollGrid());
         return s;
     }
 

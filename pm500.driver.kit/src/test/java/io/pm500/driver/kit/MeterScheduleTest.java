@@ -1,0 +1,36 @@
+package io.pm500.driver.kit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A meter's blocks on the driver's timer: a long interval is first read within a second, and nothing is missed. */
+class MeterScheduleTest {
+    @Test
+    void aLongIntervalIsReadWithinASecondAndItsSlotTooSoonAfterIsNotAMissedPoll() throws Exception {
+        List<Long> polls = new CopyOnWriteArrayList<>();
+        try (PollThreads threads = new PollThreads("test", 1, 1)) {
+            // 1.5 s after the grid's origin: the block's place in the second comes in 0.5 s, its slot (every 3 s
+            // from the origin) in 1.5 s, within half an interval of that first poll
+            Thread.sleep(1500);
+            long start = System.nanoTime();
+            MeterSchedule schedule = MeterSchedule.start(threads, List.of(new MeterSchedule.Block("settings", 3000,
+                    () -> polls.add(System.nanoTime() - start))), () -> false, "10.0.0.1:502");
+            try {
+                Thread.sleep(3200);
+                assertThat(polls).hasSize(1);
+                assertThat(TimeUnit.NANOSECONDS.toMillis(polls.get(0))).as("first read, ms after the start")
+                        .isLessThan(1000);
+                assertThat(schedule.missed()).isZero();
+                Thread.sleep(1800);
+                assertThat(polls).as("then at its slot, an interval after the one skipped").hasSize(2);
+                assertThat(schedule.missed()).isZero();
+            } finally {
+                schedule.close();
+            }
+        }
+    }
+}
