@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 public final class PollGrid {
     /**
      * A slot's size: its wake-ups are shared among enough polls that each costs little more, and its burst is short
-     * (load program, 500 meters: slots of 100 cost 4.8 % of a core with a p99 latency of 62 ms, slots of 50 6.0 %
-     * and 29 ms, polls at random times 10.5-11.7 % and 27-37 ms).
+     * (load program, 500 meters: slots of 100 cost 4.8 % of a core with a p99 latency of 62 ms, slots of 50 6.0-6.1 %
+     * and 28-29 ms, polls at random times 10.5-11.7 % and 27-37 ms).
      */
     public static final int POLLS_PER_SLOT = 50;
     /** The finest spacing of slots: 100 places in a 1 s period, at most {@value #MAX_POSITIONS} in a longer one. */
@@ -125,7 +125,7 @@ public final class PollGrid {
                 * slot.position();
     }
 
-    /** Members of each position of a period, for tests and logs. */
+    /** Members of each position of a period, for tests. */
     synchronized int[] members(long periodMillis) {
         Period p = periods.get(periodMillis);
         return p == null ? new int[positionCount(periodMillis)] : p.members.clone();
