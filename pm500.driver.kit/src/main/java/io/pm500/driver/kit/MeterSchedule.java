@@ -35,7 +35,7 @@ public final class MeterSchedule implements AutoCloseable {
             long next = grid.nextNanos(slot, now - 1); // at or after now
             if (first != next) { // a period over a second: first polled within one, then at its slot
                 schedules.add(threads.once(submit, TimeUnit.NANOSECONDS.toMillis(first - now)));
-                if (next - first < minGapNanos) { // too soon after the first: it would be skipped, and counted
+                while (next - first < minGapNanos) { // too soon after (or before) the first: skipped, and counted
                     next += TimeUnit.MILLISECONDS.toNanos(slot.periodMillis());
                 }
             }

@@ -33,4 +33,24 @@ class MeterScheduleTest {
             }
         }
     }
+
+    @Test
+    void anIntervalUnderTwoSecondsWhoseSlotComesBeforeItsFirstPollMissesNothingEither() throws Exception {
+        List<Long> polls = new CopyOnWriteArrayList<>();
+        try (PollThreads threads = new PollThreads("test", 1, 1)) {
+            // 1.1 s after the origin: the place in the second comes in 0.9 s, the 1.2 s slot in 0.1 s and 1.3 s,
+            // both within half an interval of that first poll; the next at 2.5 s is not
+            Thread.sleep(1100);
+            long start = System.nanoTime();
+            MeterSchedule schedule = MeterSchedule.start(threads, List.of(new MeterSchedule.Block("b", 1200,
+                    () -> polls.add(System.nanoTime() - start))), () -> false, "10.0.0.1:502");
+            try {
+                Thread.sleep(2300);
+                assertThat(polls).hasSize(1);
+                assertThat(schedule.missed()).isZero();
+            } finally {
+                schedule.close();
+            }
+        }
+    }
 }
