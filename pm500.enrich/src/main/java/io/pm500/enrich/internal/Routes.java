@@ -63,10 +63,19 @@ final class Routes implements AutoCloseable {
                 hold(readings, now);
                 return;
             }
+            // encoded once for all the routes that take every reading; the encoding lives in this thread's buffer,
+            // so a route's own selection, encoded there, means encoding again for the next
+            EntryCodec.Encoded all = null;
             for (Route route : routes.values()) {
                 List<EnrichedReading> selected = route.select(readings);
-                if (!selected.isEmpty()) {
-                    route.append(selected, now);
+                if (selected == readings) {
+                    if (all == null) {
+                        all = EntryCodec.encode(readings, now);
+                    }
+                    route.append(all);
+                } else if (!selected.isEmpty()) {
+                    route.append(EntryCodec.encode(selected, now));
+                    all = null;
                 }
             }
         } finally {

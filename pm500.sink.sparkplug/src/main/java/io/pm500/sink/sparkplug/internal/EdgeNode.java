@@ -88,34 +88,62 @@ final class EdgeNode implements MqttLink.Node {
         onOnline = r;
     }
 
-    /** Publishes one batch as DBIRTH/DDATA/DDEATH messages; returns once they are written to the broker. */
+    /**
+     * Publishes one batch as DBIRTH/DDATA/DDEATH messages; returns once they are written to the broker. The batch's
+     * packets are gathered and written together once Paho has handed over the last of them.
+     */
     void deliver(List<EnrichedReading> batch, boolean historical) throws SinkException {
         IMqttToken last;
-        lock.lock();
+        GatheringOutput gathered = null;
         try {
-            if (!online) {
-                throw SinkException.retriableAfter("Sparkplug sink '" + s.sinkName() + "': " + offline
-                        + "; readings stay queued", OFFLINE_RETRY);
+            lock.lock();
+            try {
+                if (!online) {
+                    throw SinkException.retriableAfter("Sparkplug sink '" + s.sinkName() + "': " + offline
+                            + "; readings stay queued", OFFLINE_RETRY);
+                }
+                link.clearLast();
+                gathered = link.gather();
+                messages.batch(batch, historical);
+                last = link.last();
+            } catch (MqttException e) {
+                online = false;
+                offline = "publish failed: " + e.getMessage();
+                throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish to " + link.server()
+                        + " failed; readings stay queued", e);
+            } finally {
+                lock.unlock();
             }
-            link.clearLast();
-            messages.batch(batch, historical);
-            last = link.last();
-        } catch (MqttException e) {
-            online = false;
-            offline = "publish failed: " + e.getMessage();
-            throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish to " + link.server()
-                    + " failed; readings stay queued", e);
-        } finally {
-            lock.unlock();
+            if (last != null) { // else nothing to send: e.g. a meter lost before it was ever born
+                try {
+                    last.waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
+                } catch (MqttException e) {
+                    throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish not confirmed by "
+                            + link.server() + "; readings stay queued", e);
+                }
+            }
+        } catch (SinkException | RuntimeException e) {
+            if (gathered != null) {
+                try {
+                    gathered.release(); // what was handed over still goes out, in order, before the retry
+                } catch (IOException broken) {
+                    e.addSuppressed(broken);
+                }
+            }
+            throw e;
         }
-        if (last == null) {
-            return; // nothing to send: e.g. a meter lost before it was ever born
+        if (gathered != null) {
+            release(gathered);
         }
+    }
+
+    /** Writes a batch's gathered packets; a connection that cannot take them is broken, and the batch stays queued. */
+    private void release(GatheringOutput gathered) throws SinkException {
         try {
-            last.waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
-        } catch (MqttException e) {
-            throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': publish not confirmed by "
-                    + link.server() + "; readings stay queued", e);
+            gathered.release();
+        } catch (IOException e) {
+            throw SinkException.retriable("Sparkplug sink '" + s.sinkName() + "': writing to " + link.server()
+                    + " failed; readings stay queued", e);
         }
     }
 

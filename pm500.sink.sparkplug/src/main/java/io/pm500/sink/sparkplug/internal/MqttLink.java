@@ -12,7 +12,6 @@ import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -54,6 +53,8 @@ final class MqttLink {
     private final Node node;
     // guarded by lock (written by the session thread only)
     private MqttAsyncClient client;
+    /** The current client's connection options, which hold its output once connected. */
+    private GatheringModules.Options clientOptions;
     private IMqttToken lastToken;
     private int serverIndex;
     private long bdSeq;
@@ -98,15 +99,17 @@ final class MqttLink {
             unsentBdSeq = -1;
             c = new MqttAsyncClient(uri, s.clientId(), new MemoryPersistence());
             c.setCallback(new Callback(c));
+            GatheringModules.Options o = options(nextBdSeq, uri);
             lock.lock();
             try {
                 client = c;
+                clientOptions = o;
                 bdSeq = nextBdSeq;
                 node.down("connecting to " + uri);
             } finally {
                 lock.unlock();
             }
-            c.connect(options(nextBdSeq)).waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
+            c.connect(o).waitForCompletion(TimeUnit.SECONDS.toMillis(s.connectTimeoutSeconds()));
             List<MqttSubscription> subs = new ArrayList<>(List.of(new MqttSubscription(messages.topic("NCMD"), 1),
                     new MqttSubscription(messages.topic("DCMD") + "/+", 1)));
             if (!s.primaryHostId().isEmpty()) {
@@ -208,6 +211,18 @@ final class MqttLink {
         lastToken = client.publish(topic, payload, 0, false);
     }
 
+    /**
+     * Gathers what is published from now on into one socket write, until the returned output is released (after
+     * the batch's last token completed); null when not connected. Under the lock.
+     */
+    GatheringOutput gather() {
+        GatheringOutput out = client == null ? null : clientOptions.output();
+        if (out != null) {
+            out.gather();
+        }
+        return out;
+    }
+
     /** Forgets the last publish's token, before a batch. Under the lock. */
     void clearLast() {
         lastToken = null;
@@ -266,6 +281,7 @@ final class MqttLink {
         node.down(why);
         MqttAsyncClient c = client;
         client = null;
+        clientOptions = null;
         lastToken = null;
         if (c == null) {
             return;
@@ -284,8 +300,8 @@ final class MqttLink {
         }
     }
 
-    private MqttConnectionOptions options(long willBdSeq) {
-        MqttConnectionOptions o = new MqttConnectionOptions();
+    private GatheringModules.Options options(long willBdSeq, String uri) {
+        GatheringModules.Options o = new GatheringModules.Options();
         o.setCleanStart(true);
         o.setSessionExpiryInterval(0L);
         o.setAutomaticReconnect(false);
@@ -299,10 +315,11 @@ final class MqttLink {
         if (s.password() != null) {
             o.setPassword(s.password());
         }
-        if (s.usesTls()) {
-            o.setSocketFactory(PemTls.context("sparkplug", s.caFile(), s.clientCertFile(), s.clientKeyFile())
-                    .getSocketFactory());
-        }
+        // by this broker's scheme: a list may fail over between tcp:// and ssl:// brokers
+        o.setSocketFactory(uri.regionMatches(true, 0, "ssl:", 0, 4)
+                ? NoDelaySockets.tls(PemTls.context("sparkplug", s.caFile(), s.clientCertFile(), s.clientKeyFile())
+                        .getSocketFactory())
+                : NoDelaySockets.plain());
         return o;
     }
 

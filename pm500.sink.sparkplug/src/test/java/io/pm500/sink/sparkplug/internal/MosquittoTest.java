@@ -13,13 +13,28 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.pm500.api.sink.SinkException;
 import io.pm500.demo.EmbeddedBroker;
+import io.pm500.demo.SparkplugSubscriber;
 import io.pm500.demo.SparkplugSubscriber.Received;
 import io.pm500.sink.sparkplug.internal.SparkplugFixture.Recorder;
+import io.pm500.testkit.Await;
 import io.pm500.testkit.process.MosquittoProcess;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.SocketFactory;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -181,6 +196,104 @@ class MosquittoTest {
                 assertThat(metric(d, "bdSeq").getValue()).isEqualTo(metric(rec.of(id, "NBIRTH").get(0), "bdSeq")
                         .getValue());
             });
+        }
+    }
+
+    /**
+     * Issue 23: Paho, finding its TCP transport through this bundle's {@code META-INF/services}, writes a gathered
+     * batch to Mosquitto in one socket write once released — nothing before — and Mosquitto delivers every message,
+     * in order; outside a batch each packet is written as Paho flushes it.
+     */
+    @Test
+    void aGatheredBatchReachesMosquittoInOneSocketWriteEveryMessageInOrder() throws Exception {
+        CountingSockets sockets = new CountingSockets();
+        GatheringModules.Options options = new GatheringModules.Options();
+        options.setSocketFactory(sockets);
+        List<String> arrived = new java.util.concurrent.CopyOnWriteArrayList<>();
+        MqttAsyncClient publisher = new MqttAsyncClient(mosquitto.uri(), "gather-pub", new MemoryPersistence());
+        // STATE topics: the subscriber hands their payloads over as text
+        try (SparkplugSubscriber subscriber = new SparkplugSubscriber(mosquitto.uri(), "gather-sub",
+                r -> arrived.add(r.topic() + "=" + r.text()))) {
+            publisher.connect(options).waitForCompletion(5000);
+            GatheringOutput out = options.output();
+            assertThat(out).as("Paho's module came from GatheringModules").isNotNull();
+
+            int before = sockets.writes.get();
+            out.gather();
+            IMqttToken last = null;
+            List<String> sent = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                String topic = "spBv1.0/STATE/gather-" + (i % 7);
+                String payload = "m" + i + "-".repeat(i * 20); // 50 packets, 0-1 KB each
+                last = publisher.publish(topic, payload.getBytes(StandardCharsets.US_ASCII), 0, false);
+                sent.add(topic + "=" + payload);
+            }
+            last.waitForCompletion(5000);
+            assertThat(sockets.writes.get()).as("written before the release").isEqualTo(before);
+            out.release();
+            assertThat(sockets.writes.get() - before).isEqualTo(1);
+            Await.until("the batch at the subscriber", Duration.ofSeconds(10), () -> arrived.size() >= sent.size());
+            assertThat(arrived).containsExactlyElementsOf(sent);
+
+            before = sockets.writes.get();
+            for (int i = 0; i < 5; i++) {
+                last = publisher.publish("spBv1.0/STATE/single", new byte[] {(byte) ('a' + i)}, 0, false);
+            }
+            last.waitForCompletion(5000);
+            assertThat(sockets.writes.get() - before).as("outside a batch: a write per packet").isEqualTo(5);
+            Await.until("the single messages", Duration.ofSeconds(10), () -> arrived.size() >= sent.size() + 5);
+        } finally {
+            publisher.disconnect().waitForCompletion(5000);
+            publisher.close();
+        }
+    }
+
+    /** Plain sockets whose writes are counted: each is one socket write. */
+    private static final class CountingSockets extends SocketFactory {
+        final AtomicInteger writes = new AtomicInteger();
+
+        @Override
+        public Socket createSocket() {
+            return new Socket() {
+                @Override
+                public OutputStream getOutputStream() throws IOException {
+                    OutputStream out = super.getOutputStream();
+                    return new FilterOutputStream(out) {
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            writes.incrementAndGet();
+                            out.write(b, off, len);
+                        }
+                    };
+                }
+            };
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            return connected(new InetSocketAddress(host, port));
+        }
+
+        @Override
+        public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+            return connected(new InetSocketAddress(host, port));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress host, int port) throws IOException {
+            return connected(new InetSocketAddress(host, port));
+        }
+
+        @Override
+        public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+                throws IOException {
+            return connected(new InetSocketAddress(address, port));
+        }
+
+        private Socket connected(InetSocketAddress to) throws IOException {
+            Socket s = createSocket();
+            s.connect(to);
+            return s;
         }
     }
 
