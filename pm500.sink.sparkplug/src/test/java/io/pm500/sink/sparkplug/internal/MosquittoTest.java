@@ -248,6 +248,24 @@ class MosquittoTest {
         }
     }
 
+    /**
+     * A fail-over list mixing plain and TLS brokers: each connection takes its sockets from its own URI's scheme.
+     * With the TLS socket factory set for every URI once any was ssl://, Paho refused the tcp:// broker (socket
+     * factory mismatch) and the node never came online.
+     */
+    @Test
+    void aListMixingTcpAndSslBrokersComesOnlineAtItsTcpBroker() throws Exception {
+        String id = "mosq-mixed";
+        try (Recorder rec = new Recorder(mosquitto.uri(), "rec-" + id)) {
+            EdgeNode n = node(id, List.of(mosquitto.uri(), "ssl://127.0.0.1:1"));
+            try {
+                assertThat(rec.awaitOne(id, "NBIRTH", 0).payload().getSeq()).isZero();
+            } finally {
+                n.stop();
+            }
+        }
+    }
+
     /** Plain sockets whose writes are counted: each is one socket write. */
     private static final class CountingSockets extends SocketFactory {
         final AtomicInteger writes = new AtomicInteger();
