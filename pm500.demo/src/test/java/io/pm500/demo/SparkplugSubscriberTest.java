@@ -18,7 +18,7 @@ class SparkplugSubscriberTest {
     /**
      * Issue 23: a message is stamped when it arrives, not when the messages before it have been decoded and handed
      * on — the load program's latencies of a burst of DDATA included the subscriber's own decoding of the burst.
-     * A consumer taking 40 ms per message still sees ten messages sent together stamped together, in order.
+     * A consumer taking 100 ms per message still sees ten messages sent together stamped together, in order.
      */
     @Test
     void aBurstIsStampedAsItArrivesWhateverTheConsumerTakesAndStaysInOrder(@TempDir Path dir) throws Exception {
@@ -27,7 +27,7 @@ class SparkplugSubscriberTest {
                 SparkplugSubscriber slow = new SparkplugSubscriber(broker.uri(), "slow-consumer", r -> {
                     received.add(r);
                     try {
-                        TimeUnit.MILLISECONDS.sleep(40);
+                        TimeUnit.MILLISECONDS.sleep(100);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -46,8 +46,8 @@ class SparkplugSubscriberTest {
                             .toArray(String[]::new));
             long first = received.get(0).receivedAtMillis();
             long last = received.get(9).receivedAtMillis();
-            assertThat(last - first).as("ms between the first and the last stamp (decoded one by one: >= 360)")
-                    .isLessThan(200);
+            assertThat(last - first).as("ms between the first and the last stamp (decoded one by one: >= 900)")
+                    .isLessThan(400);
         }
     }
 }
