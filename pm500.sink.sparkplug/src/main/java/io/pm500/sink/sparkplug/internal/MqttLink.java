@@ -97,9 +97,10 @@ final class MqttLink {
             // broker (§6.4.5: +1 per CONNECT)
             nextBdSeq = unsentBdSeq >= 0 ? unsentBdSeq : bdSeqStore.next();
             unsentBdSeq = -1;
+            // before the client: options that cannot be made (a TLS file gone) fail the attempt, which is retried
+            GatheringModules.Options o = options(nextBdSeq, uri);
             c = new MqttAsyncClient(uri, s.clientId(), new MemoryPersistence());
             c.setCallback(new Callback(c));
-            GatheringModules.Options o = options(nextBdSeq, uri);
             lock.lock();
             try {
                 client = c;

@@ -266,6 +266,32 @@ class MosquittoTest {
         }
     }
 
+    /**
+     * A connection whose options cannot be made (the CA file gone after the configuration was accepted) is a failed
+     * attempt like any other: logged, and tried again after the backoff, not dropped in silence.
+     */
+    @Test
+    void anAttemptWhoseTlsFilesAreGoneIsLoggedAndTriedAgain() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger links = (Logger) LoggerFactory.getLogger(MqttLink.class);
+        links.addAppender(log);
+        String id = "mosq-ca-gone";
+        EdgeNode n = new EdgeNode(new SparkplugSettings("sparkplug", "pm500", id, List.of("ssl://127.0.0.1:1"),
+                "pm500-" + id, "", null, data.resolve("gone-ca.pem"), null, null, "", 30, 5, 60_000, 0, false),
+                new BdSeqStore(data.resolve("bdSeq")), () -> NodeHealth.NONE, SparkplugFixture.Catalog.NONE);
+        try {
+            n.start();
+            Await.until("two failed attempts logged", Duration.ofSeconds(10), () -> log.list.stream()
+                    .filter(e -> e.getLevel() == Level.WARN
+                            && e.getFormattedMessage().contains("no connection to ssl://127.0.0.1:1"))
+                    .count() >= 2);
+        } finally {
+            n.stop();
+            links.detachAppender(log);
+        }
+    }
+
     /** Plain sockets whose writes are counted: each is one socket write. */
     private static final class CountingSockets extends SocketFactory {
         final AtomicInteger writes = new AtomicInteger();
