@@ -124,9 +124,10 @@ final class CipPoller extends BlockPoller<BlockPlan> {
 
     /** Opens the session (and the CIP connection in connected mode), then reads and checks the identity. */
     private void open() throws Exception {
+        CipThreads.Library library = threads.library();
         EtherNetIpClientConfig config = EtherNetIpClientConfig.builder(settings.host()).setPort(settings.port())
-                .setTimeout(Duration.ofMillis(settings.timeoutMillis())).setEventLoop(threads.eventLoop())
-                .setWheelTimer(threads.wheelTimer()).setExecutor(threads.callbacks()).build();
+                .setTimeout(Duration.ofMillis(settings.timeoutMillis())).setEventLoop(library.eventLoop())
+                .setWheelTimer(library.wheelTimer()).setExecutor(library.callbacks()).build();
         client = new SessionClient(config);
         sizeMismatch.clear();
         await(client.connect());

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * ({@link PollThreads}: a timer, {@value #IO_THREADS} threads that wait for replies of prompt meters and a slow lane
  * of up to {@value #SLOW_LANE_THREADS} for the others), and the ethernet-ip
  * library's own — one Netty event loop, one timeout wheel and one callback executor — created here rather than
- * taken from the library's static shared ones, so that stopping the bundle ends every one of them.
+ * taken from the library's static shared ones, so that stopping the bundle ends every one of them. The library's are
+ * made for the first EtherNet/IP session: a gateway with no EtherNet/IP meter loads no Netty (its classes, a
+ * selector).
  */
 @Component(service = CipThreads.class)
 public final class CipThreads {
@@ -32,33 +34,49 @@ public final class CipThreads {
 
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final PollThreads poll = new PollThreads("cip", IO_THREADS, SLOW_LANE_THREADS);
-    private final NioEventLoopGroup eventLoop = new NioEventLoopGroup(1, named("netty"));
-    private final HashedWheelTimer wheelTimer = new HashedWheelTimer(named("timeouts"));
-    private final ExecutorService callbacks = Executors.newFixedThreadPool(1, named("callbacks"));
+    /** Guarded by this; null until the first session. */
+    private Library library;
+    private boolean stopped;
+
+    /** What the ethernet-ip library runs its sessions on. */
+    record Library(NioEventLoopGroup eventLoop, HashedWheelTimer wheelTimer, ExecutorService callbacks) {
+    }
 
     PollThreads poll() {
         return poll;
     }
 
-    NioEventLoopGroup eventLoop() {
-        return eventLoop;
+    /** The library's threads, made on first use. */
+    synchronized Library library() {
+        if (stopped) {
+            throw new IllegalStateException("the EtherNet/IP driver is stopping");
+        }
+        if (library == null) {
+            library = new Library(new NioEventLoopGroup(1, named("netty")), new HashedWheelTimer(named("timeouts")),
+                    Executors.newFixedThreadPool(1, named("callbacks")));
+        }
+        return library;
     }
 
-    HashedWheelTimer wheelTimer() {
-        return wheelTimer;
-    }
-
-    ExecutorService callbacks() {
-        return callbacks;
+    /** Whether the library's threads were made: for tests. */
+    synchronized boolean libraryStarted() {
+        return library != null;
     }
 
     @Deactivate
     void stop() throws InterruptedException {
         poll.close();
-        eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-        wheelTimer.stop();
-        callbacks.shutdownNow();
-        EtherNetIpShared.releaseSharedResources(); // in case anything in the library reached for them
+        Library made;
+        synchronized (this) {
+            stopped = true;
+            made = library;
+        }
+        if (made != null) {
+            made.eventLoop().shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+            made.wheelTimer().stop();
+            made.callbacks().shutdownNow();
+            EtherNetIpShared.releaseSharedResources(); // in case anything in the library reached for them
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : threads) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));

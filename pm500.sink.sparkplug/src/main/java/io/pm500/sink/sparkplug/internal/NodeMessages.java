@@ -35,7 +35,9 @@ final class NodeMessages {
     private final MeterCatalog catalog;
     private final Supplier<NodeHealth> health;
     private final Wire wire;
-    private final String nodeTopic;
+    /** The node's topic around its message type: spBv1.0/group/ and /node (ids may hold any character but / + #). */
+    private final String topicHead;
+    private final String topicTail;
     private final Payloads payloads = new Payloads();
     private final Device.Aliases aliases = new Device.Aliases(Payloads.FIRST_DEVICE_ALIAS);
     private final Map<String, Device> devices = new LinkedHashMap<>();
@@ -67,11 +69,12 @@ final class NodeMessages {
         this.wire = wire;
         this.births = births;
         this.scanRate = settings.scanRateMillis();
-        this.nodeTopic = "spBv1.0/" + settings.groupId() + "/%s/" + settings.edgeNodeId();
+        this.topicHead = "spBv1.0/" + settings.groupId() + "/";
+        this.topicTail = "/" + settings.edgeNodeId();
     }
 
     String topic(String type) {
-        return String.format(nodeTopic, type);
+        return topicHead + type + topicTail;
     }
 
     long scanRate() {

@@ -80,6 +80,19 @@ class NodeMessagesTest {
     }
 
     @Test
+    void idsWithPercentSignsAreTopicsAsWritten() throws Exception {
+        List<String> raw = new ArrayList<>();
+        NodeMessages percent = new NodeMessages(new SparkplugSettings("sparkplug", "Plant 50%", "line %s %d", List.of(
+                "tcp://127.0.0.1:1"), "pm500-n1", "", null, null, null, null, "", 30, 5, 60_000, 0, false),
+                SparkplugFixture.Catalog.NONE, () -> NodeHealth.NONE, (topic, payload) -> raw.add(topic), () -> { });
+        percent.birth(1);
+        percent.batch(List.of(good("feeder-1", "voltage.l1n", 230, T)), false);
+        percent.batch(List.of(good("feeder-1", "voltage.l1n", 231, T.plusSeconds(1))), false);
+        assertThat(raw).containsExactly("spBv1.0/Plant 50%/NBIRTH/line %s %d",
+                "spBv1.0/Plant 50%/DBIRTH/line %s %d/feeder-1", "spBv1.0/Plant 50%/DDATA/line %s %d/feeder-1");
+    }
+
+    @Test
     void seqWrapsFrom255To0() throws Exception {
         node.birth(1);
         for (int i = 0; i < 300; i++) {
