@@ -1,6 +1,7 @@
 package io.pm500.api.sample;
 
 import io.pm500.api.status.ConnectionState;
+import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -15,6 +16,14 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface SampleConsumer {
 
     void accept(Sample sample);
+
+    /**
+     * Several samples at once — a poll loop's round — taken as {@link #accept(Sample)} takes each, in order, with one
+     * write per outbox for all of them instead of one per sample. Returning normally acknowledges every sample. A
+     * sample that cannot be taken does not keep the others out: the exception then names the samples not taken; when
+     * the outboxes cannot be written, none is taken. The list is only read during the call.
+     */
+    void accept(List<Sample> samples);
 
     /**
      * A driver describes a meter it reads: before the meter's first sample, and again with the new plan when its

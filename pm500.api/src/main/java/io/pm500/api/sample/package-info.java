@@ -4,7 +4,7 @@
  * announced before, and the meter's connection changes.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.pm500.api.sample;
 
 import org.osgi.annotation.bundle.Export;

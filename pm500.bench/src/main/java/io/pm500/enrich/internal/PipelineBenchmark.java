@@ -43,7 +43,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code enrichAndAppend}: the whole {@code SampleConsumer.accept}: enrichment, encoding and writing to every
  * sink's outbox log (forced to disk once a second), on 4 threads (the Modbus driver's I/O threads), with each
  * sink's courier draining its outbox into a sink that discards, on the same cores ({@code draining=true}), or
- * with no sink (the append alone).</li>
+ * with no sink (the append alone);</li>
+ * <li>{@code roundOneByOne} and {@code roundAtOnce}: a Modbus loop's round — {@value #ROUND} samples of as many meters
+ * (a slot of the poll grid) — on one thread, given to {@code accept(Sample)} one by one (a write per sample and
+ * outbox) or to {@code accept(List)} at once (a write per outbox).</li>
  * </ul>
  * {@code java -jar pm500.bench/target/benchmarks.jar Pipeline -prof gc}
  */
@@ -54,6 +57,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class PipelineBenchmark {
     static final int READINGS = 14;
+    static final int ROUND = 50;
     private static final String[] DERIVED = { "voltage.unbalance=unbalance(voltage.l1n,voltage.l2n,voltage.l3n)",
             "current.unbalance=unbalance(current.l1,current.l2,current.l3)" };
     private static final String[] POINTS = { "voltage.l1n", "voltage.l2n", "voltage.l3n", "voltage.ln.avg",
@@ -142,5 +146,34 @@ public class PipelineBenchmark {
     @OperationsPerInvocation(READINGS)
     public void enrichAndAppend(Gateway gateway, Meter meter) {
         gateway.pipeline.accept(meter.sample);
+    }
+
+    /** A round's samples: {@value #ROUND} meters of their own. */
+    @State(Scope.Thread)
+    public static class Round {
+        List<Sample> samples;
+
+        @Setup
+        public void setUp() {
+            samples = new ArrayList<>();
+            Instant at = Instant.parse("2026-11-27T10:00:00Z");
+            for (int i = 0; i < ROUND; i++) {
+                samples.add(sample("round-meter-" + Meter.IDS.incrementAndGet(), at));
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ROUND * READINGS)
+    public void roundOneByOne(Gateway gateway, Round round) {
+        for (int i = 0; i < ROUND; i++) {
+            gateway.pipeline.accept(round.samples.get(i));
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ROUND * READINGS)
+    public void roundAtOnce(Gateway gateway, Round round) {
+        gateway.pipeline.accept(round.samples);
     }
 }

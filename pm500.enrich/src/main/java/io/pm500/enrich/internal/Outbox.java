@@ -104,26 +104,29 @@ final class Outbox implements AutoCloseable {
         trim();
     }
 
-    /** Appends one entry; when the outbox is over its byte limit, the oldest records not in delivery are dropped. */
-    synchronized void append(EntryCodec.Encoded entry) {
+    /**
+     * Appends the records (one write); when the outbox is over its byte limit, the oldest records not in delivery
+     * are dropped.
+     */
+    synchronized void append(Records records) {
+        long start = log.tail();
         try {
-            long tail = log.append(entry.bytes(), entry.length(), forceEachAppend);
+            long tail = log.append(records, forceEachAppend);
             cursors.appended(tail);
-            long start = tail - HEADER - entry.length();
-            if (cursors.oldest() == start) { // it was empty: this record is the oldest now
+            if (cursors.oldest() == start) { // it was empty: the first record is the oldest now
                 oldestPos = start;
-                oldestAppendedAt = EntryCodec.appendedAt(entry.bytes());
+                oldestAppendedAt = records.firstAppendedAt();
             }
         } catch (ClosedByInterruptException e) {
-            // the appending thread was interrupted (a driver stopping); its sample is not taken, the outbox goes on
+            // the appending thread was interrupted (a driver stopping); its samples are not taken, the outbox goes on
             throw new UncheckedIOException("append to the outbox of sink '" + sinkName + "' interrupted", e);
         } catch (IOException e) {
             throw new UncheckedIOException("outbox of sink '" + sinkName + "' in " + dir + " cannot be written: "
                     + e.getMessage(), e);
         }
         dirty |= !forceEachAppend;
-        bytes += HEADER + entry.length();
-        readings += EntryCodec.count(entry.bytes());
+        bytes += records.bytes();
+        readings += records.readings();
         if (bytes > maxBytes) {
             trim();
         }

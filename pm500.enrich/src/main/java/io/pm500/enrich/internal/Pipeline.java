@@ -120,7 +120,13 @@ final class Pipeline implements AutoCloseable {
         }
         MeterState meter = becameLost[0] ? meters.get(meterId) : null;
         if (meter != null) {
-            staleReadOnceBlocks(meter);
+            Routes.Staged staged = routes.stage(); // before the meter's monitor, as every appender takes them
+            try {
+                staleReadOnceBlocks(meter, staged);
+                staged.write();
+            } finally {
+                staged.end();
+            }
         }
     }
 
@@ -133,12 +139,12 @@ final class Pipeline implements AutoCloseable {
         return enrichment.model(meterId, plans.profile(meterId));
     }
 
-    private void staleReadOnceBlocks(MeterState meter) {
+    private void staleReadOnceBlocks(MeterState meter, Routes.Staged staged) {
         synchronized (meter) {
             for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
                 MeterState.Block block = e.getValue();
                 if (block.reportedIntervalNanos == 0 && !block.stale && block.lastOk != null) {
-                    stamp(meter, e.getKey(), block);
+                    stamp(meter, e.getKey(), block, staged);
                     LOG.info("Meter {} is lost: the values of block {}, read once per connection, are STALE until"
                             + " it reconnects", meter.meterId, e.getKey());
                 }
@@ -146,8 +152,8 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** The block's last values stamped STALE now; caller holds the meter's monitor. */
-    private void stamp(MeterState meter, String blockId, MeterState.Block block) {
+    /** The block's last values stamped STALE now, staged for every route; caller holds the meter's monitor. */
+    private void stamp(MeterState meter, String blockId, MeterState.Block block, Routes.Staged staged) {
         block.stale = true;
         MeterModel model = model(meter.meterId);
         int capacity = Enricher.capacity(model, blockId, 0, block.lastOk);
@@ -155,7 +161,7 @@ final class Pipeline implements AutoCloseable {
                 new Enricher.Sequence(store.reserve(capacity), capacity), meter.distinct(clock.instant()));
         block.newest = readings;
         count(readings);
-        routes.append(readings, clock.millis());
+        staged.add(readings, clock.millis());
     }
 
     /** The newest reading of every metric of a meter, block by block; empty for a meter not seen. */
@@ -171,11 +177,48 @@ final class Pipeline implements AutoCloseable {
         return out;
     }
 
-    /**
-     * Enriches a sample and appends its readings to every route; returns once they are written (to the operating
-     * system, and to the disk too when the sync interval is 0).
-     */
+    /** One sample: {@link #accept(List)} of it. */
     void accept(Sample sample) {
+        accept(List.of(sample));
+    }
+
+    /**
+     * Enriches the samples in order and appends their readings to every route, one write per outbox for all of them;
+     * returns once they are written (to the operating system, and to the disk too when the sync interval is 0). A
+     * sample that cannot be enriched is not taken, the others are: the exception thrown after their write names it
+     * (the sample's own exception when it is the only one).
+     */
+    void accept(List<Sample> samples) {
+        List<RuntimeException> refused = null;
+        Routes.Staged staged = routes.stage();
+        try {
+            long now = clock.millis();
+            for (int i = 0; i < samples.size(); i++) {
+                try {
+                    enrich(samples.get(i), staged, now);
+                } catch (RuntimeException e) {
+                    refused = refused == null ? new ArrayList<>() : refused;
+                    refused.add(new IllegalArgumentException("meter " + samples.get(i).meterId() + ", block "
+                            + samples.get(i).blockId() + ": " + e, e));
+                }
+            }
+            staged.write();
+        } finally {
+            staged.end();
+        }
+        if (refused != null) {
+            if (samples.size() == 1) {
+                throw (RuntimeException) refused.get(0).getCause();
+            }
+            IllegalArgumentException e = new IllegalArgumentException(refused.size() + " of " + samples.size()
+                    + " samples not taken: " + refused.stream().map(Throwable::getMessage).toList());
+            refused.forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    /** Enriches a sample and stages its readings for every route. */
+    private void enrich(Sample sample, Routes.Staged staged, long now) {
         MeterState meter = meters.computeIfAbsent(sample.meterId(), MeterState::new);
         synchronized (meter) {
             Instant at = meter.distinct(sample.acquiredAt());
@@ -198,25 +241,31 @@ final class Pipeline implements AutoCloseable {
             }
             block.newest = readings;
             count(readings);
-            routes.append(readings, clock.millis());
+            staged.add(readings, now); // under the meter's monitor: report-by-exception sees a meter's samples in order
         }
     }
 
     /** Blocks that stopped producing samples get their last values stamped STALE, once. */
     void markStale() {
         int factor = enrichment.settings().staleFactor();
-        for (MeterState meter : meters.values()) {
-            synchronized (meter) {
-                long now = nanos.getAsLong();
-                for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
-                    MeterState.Block block = e.getValue();
-                    if (block.overdue(now, factor)) {
-                        stamp(meter, e.getKey(), block);
-                        LOG.info("Meter {}: no sample of block {} for {} poll intervals; its values are STALE",
-                                meter.meterId, e.getKey(), factor);
+        Routes.Staged staged = routes.stage();
+        try {
+            for (MeterState meter : meters.values()) {
+                synchronized (meter) {
+                    long now = nanos.getAsLong();
+                    for (Map.Entry<String, MeterState.Block> e : meter.blocks.entrySet()) {
+                        MeterState.Block block = e.getValue();
+                        if (block.overdue(now, factor)) {
+                            stamp(meter, e.getKey(), block, staged);
+                            LOG.info("Meter {}: no sample of block {} for {} poll intervals; its values are STALE",
+                                    meter.meterId, e.getKey(), factor);
+                        }
                     }
                 }
             }
+            staged.write();
+        } finally {
+            staged.end();
         }
     }
 

@@ -205,6 +205,11 @@ public final class PipelineComponent implements SampleConsumer, StatusSource, Me
     }
 
     @Override
+    public void accept(List<Sample> samples) {
+        pipeline.accept(samples);
+    }
+
+    @Override
     public List<SinkStatus> sinks() {
         return pipeline.routes().sinks();
     }

@@ -59,9 +59,9 @@ final class Route {
         return f == null ? readings : f.filter(readings);
     }
 
-    /** Appends one sample's readings for this sink (encoded, not empty) and tells its courier. */
-    void append(EntryCodec.Encoded entry) {
-        outbox.append(entry);
+    /** Appends samples' records for this sink (not empty) and tells its courier. */
+    void append(Records records) {
+        outbox.append(records);
         courier.appended();
     }
 }

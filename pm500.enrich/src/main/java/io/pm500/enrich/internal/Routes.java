@@ -2,11 +2,14 @@ package io.pm500.enrich.internal;
 
 import io.pm500.api.reading.EnrichedReading;
 import io.pm500.api.status.SinkStatus;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -29,6 +32,10 @@ final class Routes implements AutoCloseable {
     private final ReadWriteLock routing = new ReentrantReadWriteLock();
     /** Readings taken while no route exists; guarded by routing. */
     private volatile Outbox unrouted;
+    /** Bytes of one route's staged records from which they are written without waiting for the run's end. */
+    static final int WRITE_AT = 64 << 10;
+    /** Staged runs not in use, kept for their buffers (one per thread appending at once); no thread holds one. */
+    private final ConcurrentLinkedQueue<Staged> idle = new ConcurrentLinkedQueue<>();
 
     /** A route for every outbox the store holds, so those keep filling at once. */
     Routes(Outboxes store, DeadLetters deadLetters, long defaultMaxBytes) {
@@ -50,17 +57,45 @@ final class Routes implements AutoCloseable {
     }
 
     /**
-     * Appends one sample's readings to every route. With no route at all (a first start, before the routes and
-     * sinks are bound) they wait in the {@link Outboxes#UNROUTED} outbox, which the first route takes over.
+     * Begins this thread's appends of a run of samples: {@link Staged#add} stages each sample's readings for every
+     * route, {@link Staged#write} writes each outbox's staged records with one write, {@link Staged#end} (always
+     * called, in a {@code finally}) ends the run. No route is made or taken over meanwhile. Called before the
+     * caller takes any meter's monitor: the run holds the routing lock, and one thread taking them the other way
+     * round would deadlock with a route being made.
      */
-    void append(List<EnrichedReading> readings, long now) {
-        if (readings.isEmpty()) {
-            return;
-        }
+    Staged stage() {
+        Staged s = idle.poll();
         routing.readLock().lock();
-        try {
+        return s != null ? s : new Staged();
+    }
+
+    /** A run's staged appends: records per route (and for the outbox that holds readings while no route exists). */
+    final class Staged {
+        private final Map<Route, Records> byRoute = new IdentityHashMap<>();
+        private final ArrayDeque<Records> spare = new ArrayDeque<>();
+        private Records held;
+        private String heldFirst;
+
+        /**
+         * Stages one sample's readings for every route. With no route at all (a first start, before the routes and
+         * sinks are bound) they wait in the {@link Outboxes#UNROUTED} outbox, which the first route takes over. The
+         * caller serialises calls per meter (the routes' report-by-exception filters). A route's records past
+         * {@value #WRITE_AT} bytes are written at once.
+         */
+        void add(List<EnrichedReading> readings, long now) {
+            if (readings.isEmpty()) {
+                return;
+            }
             if (routes.isEmpty()) {
-                hold(readings, now);
+                if (held == null) {
+                    held = records();
+                    heldFirst = readings.get(0).meterId();
+                }
+                held.add(EntryCodec.encode(readings, now));
+                if (held.bytes() >= WRITE_AT) {
+                    holdingOutbox(heldFirst).append(held);
+                    held.clear();
+                }
                 return;
             }
             // encoded once for all the routes that take every reading; the encoding lives in this thread's buffer,
@@ -68,22 +103,82 @@ final class Routes implements AutoCloseable {
             EntryCodec.Encoded all = null;
             for (Route route : routes.values()) {
                 List<EnrichedReading> selected = route.select(readings);
+                EntryCodec.Encoded entry;
                 if (selected == readings) {
                     if (all == null) {
                         all = EntryCodec.encode(readings, now);
                     }
-                    route.append(all);
+                    entry = all;
                 } else if (!selected.isEmpty()) {
-                    route.append(EntryCodec.encode(selected, now));
+                    entry = EntryCodec.encode(selected, now);
                     all = null;
+                } else {
+                    continue;
+                }
+                Records r = byRoute.computeIfAbsent(route, k -> records());
+                r.add(entry);
+                if (r.bytes() >= WRITE_AT) {
+                    route.append(r);
+                    r.clear();
                 }
             }
-        } finally {
+        }
+
+        /**
+         * Writes what is staged: one write per outbox. A route whose outbox cannot be written does not keep the
+         * others from theirs; its failure is thrown after them.
+         */
+        void write() {
+            RuntimeException failed = null;
+            for (Map.Entry<Route, Records> e : byRoute.entrySet()) {
+                Records r = e.getValue();
+                if (r.isEmpty()) {
+                    continue;
+                }
+                try {
+                    e.getKey().append(r);
+                } catch (RuntimeException x) {
+                    failed = failed == null ? x : failed;
+                }
+                r.clear();
+            }
+            if (held != null && !held.isEmpty()) {
+                try {
+                    holdingOutbox(heldFirst).append(held);
+                } catch (RuntimeException x) {
+                    failed = failed == null ? x : failed;
+                }
+                held.clear();
+            }
+            if (failed != null) {
+                throw failed;
+            }
+        }
+
+        /** Ends the run: what was not written is dropped (the caller has been told by an exception). */
+        void end() {
+            for (Records r : byRoute.values()) {
+                r.clear();
+                spare.add(r);
+            }
+            byRoute.clear(); // no route kept past the run: one may be retired
+            if (held != null) {
+                held.clear();
+                spare.add(held);
+                held = null;
+            }
             routing.readLock().unlock();
+            idle.add(this);
+        }
+
+        private Records records() {
+            Records r = spare.poll();
+            return r != null ? r : new Records();
         }
     }
 
-    private void hold(List<EnrichedReading> readings, long now) {
+    /** The outbox for readings while no route exists, opened on first use; {@code meterId} names the first. */
+    private Outbox holdingOutbox(String meterId) {
         Outbox o = unrouted;
         if (o == null) {
             synchronized (this) {
@@ -92,11 +187,11 @@ final class Routes implements AutoCloseable {
                     o = store.open(Outboxes.UNROUTED, defaultMaxBytes);
                     unrouted = o;
                     LOG.warn("Readings of meter {} are kept in outbox '{}' until a sink or sink route exists; the"
-                            + " first one gets them", readings.get(0).meterId(), Outboxes.UNROUTED);
+                            + " first one gets them", meterId, Outboxes.UNROUTED);
                 }
             }
         }
-        o.append(EntryCodec.encode(readings, now));
+        return o;
     }
 
     /** Once a second: delivered/s of every sink. */

@@ -41,8 +41,6 @@ final class SegmentLog implements AutoCloseable {
     /** Segments rolled over since the outbox's last sync: never written again, forced once by that sync. */
     private final List<Long> rolled = new ArrayList<>();
     private long tail;
-    /** The record being appended (header and entry), kept for the next append: appends come once per poll. */
-    private ByteBuffer appending = ByteBuffer.allocate(4096);
     private boolean closed;
     /** Records read ahead: the bytes of positions [aheadFrom, aheadFrom + aheadLength), guarded by itself. */
     private final ByteBuffer ahead = ByteBuffer.allocate(READ_AHEAD);
@@ -82,38 +80,45 @@ final class SegmentLog implements AutoCloseable {
     }
 
     /**
-     * Appends one record; returns the new tail. A full segment is left for the next sync to force ({@link #unforced})
-     * and a new one begun: forcing 16 MB here would hold the appending thread — a driver's poll loop — for as long
-     * as the disk takes.
+     * Appends the records; returns the new tail. A run of records that fits in the active segment is written at
+     * once; a full segment is left for the next sync to force ({@link #unforced}) and a new one begun: forcing 16 MB
+     * here would hold the appending thread — a driver's poll loop — for as long as the disk takes.
      *
-     * @param length how many of {@code entry}'s bytes are the entry
-     * @param force force the record to the disk before returning
-     * @throws IOException when it cannot be written (the tail then stays)
+     * @param force force the records to the disk before returning
+     * @throws IOException when they cannot be written (the tail then stays where the last whole write left it)
      */
-    synchronized long append(byte[] entry, int length, boolean force) throws IOException {
-        long record = HEADER + length;
-        Map.Entry<Long, FileChannel> active = segments.lastEntry();
-        if (tail > active.getKey() && tail - active.getKey() + record > SEGMENT_BYTES) {
-            if (!force) { // else each of its records was forced as it was appended
-                rolled.add(active.getKey());
+    synchronized long append(Records records, boolean force) throws IOException {
+        ByteBuffer all = ByteBuffer.wrap(records.array(), 0, records.bytes());
+        int from = 0;
+        while (from < records.bytes()) {
+            Map.Entry<Long, FileChannel> active = segments.lastEntry();
+            long room = SEGMENT_BYTES - (tail - active.getKey());
+            int to = from;
+            while (to < records.bytes() && HEADER + all.getInt(to) + (to - from) <= room) {
+                to += HEADER + all.getInt(to);
             }
-            segments.put(tail, open(segmentFile(tail)));
-            active = segments.lastEntry();
+            if (to == from) {
+                if (tail > active.getKey()) { // a record that does not fit begins a new segment
+                    if (!force) { // else each of its records was forced as it was appended
+                        rolled.add(active.getKey());
+                    }
+                    segments.put(tail, open(segmentFile(tail)));
+                    continue;
+                }
+                to += HEADER + all.getInt(to); // larger than a segment: it has one of its own
+            }
+            ByteBuffer run = ByteBuffer.wrap(records.array(), from, to - from);
+            long at = tail - active.getKey();
+            FileChannel ch = channel(active.getKey());
+            while (run.hasRemaining()) {
+                at += ch.write(run, at);
+            }
+            if (force) {
+                ch.force(false);
+            }
+            tail += to - from;
+            from = to;
         }
-        if (appending.capacity() < record) {
-            appending = ByteBuffer.allocate((int) record);
-        }
-        ByteBuffer b = appending.clear();
-        b.putInt(length).putInt(crc(entry, length)).put(entry, 0, length).flip();
-        long at = tail - active.getKey();
-        FileChannel ch = channel(active.getKey());
-        while (b.hasRemaining()) {
-            at += ch.write(b, at);
-        }
-        if (force) {
-            ch.force(false);
-        }
-        tail += record;
         return tail;
     }
 

@@ -1,6 +1,7 @@
 package io.pm500.enrich.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.pm500.api.reading.EnrichedReading;
@@ -239,5 +240,83 @@ class PipelineTest {
         }
         nanos.addAndGet(Duration.ofSeconds(1).toNanos());
         return route;
+    }
+
+    /**
+     * Issue 23: a poll loop's round of samples is taken in one call; one that cannot be enriched (here the monotonic
+     * clock fails while it is) is named by the exception and does not keep the others of its round out.
+     */
+    @Test
+    void aSampleThatCannotBeTakenDoesNotKeepTheRestOfItsRoundOut() {
+        AtomicLong calls = new AtomicLong();
+        try (Pipeline p = new Pipeline(dir, 1000, new Enrichment(EnrichSettings.of(3, new String[0], new String[0]),
+                Map.of()), 1L << 30, Clock.systemUTC(), () -> {
+                    if (calls.incrementAndGet() == 2) {
+                        throw new IllegalStateException("clock fault");
+                    }
+                    return nanos.get();
+                })) {
+            Route route = p.routes().route("historian");
+            Instant t = Instant.parse("2026-12-04T10:00:00Z");
+            List<Sample> round = List.of("m1", "m2", "m3").stream().map(id -> Sample.ok(id, "status", t,
+                    List.of(new PointValue("alarms.virtual", Value.of(1L))))).toList();
+            assertThatThrownBy(() -> p.accept(round)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("1 of 3 samples not taken").hasMessageContaining("meter m2, block status")
+                    .hasMessageContaining("clock fault");
+            assertThat(route.queued()).as("m1's and m3's readings").isEqualTo(2);
+            assertThat(p.newest("m1")).hasSize(1);
+            assertThat(p.newest("m3")).hasSize(1);
+
+            calls.set(1); // the next call fails: a sample alone gets its own exception, as it always did
+            assertThatThrownBy(() -> p.accept(round.get(0))).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("clock fault");
+        }
+    }
+
+    /**
+     * Issue 23: a round holds the routing lock from its first sample to its write, so every appender takes that lock
+     * before a meter's monitor — the STALE stamps of the sweep and of a lost connection too. Rounds, sweeps that stamp
+     * (1 ms intervals: every sweep finds blocks overdue) and routes being made (the lock's writer) run together here;
+     * one path taking a meter's monitor first deadlocks them within a few hundred routes.
+     */
+    @Test
+    void roundsStaleStampsAndNewRoutesTogetherDoNotDeadlock() throws Exception {
+        try (Pipeline p = new Pipeline(dir, 1000, new Enrichment(EnrichSettings.of(3, new String[0], new String[0]),
+                Map.of()), 1L << 30, Clock.systemUTC(), System::nanoTime)) {
+            List<String> ids = List.of("m1", "m2", "m3");
+            for (String id : ids) {
+                p.announce(MeterPlan.of(id, DRIVER, DeviceProfiles.builtIn(DeviceProfiles.PM500),
+                        Map.of("status", Duration.ofMillis(1))));
+            }
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Thread> threads = List.of(new Thread(() -> {
+                while (!done.get()) {
+                    Instant t = Instant.now();
+                    p.accept(ids.stream().map(id -> Sample.ok(id, "status", t,
+                            List.of(new PointValue("alarms.virtual", Value.of(1L))))).toList());
+                    p.connection("m2", DRIVER, ConnectionState.LOST);
+                    p.connection("m2", DRIVER, ConnectionState.CONNECTED);
+                }
+            }), new Thread(() -> {
+                while (!done.get()) {
+                    p.markStale();
+                }
+            }), new Thread(() -> {
+                for (int i = 0; i < 300 && !done.get(); i++) {
+                    p.routes().route("sink-" + i);
+                }
+                done.set(true);
+            }));
+            threads.forEach(t -> {
+                t.setDaemon(true);
+                t.start();
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            for (Thread t : threads) {
+                t.join(Math.max(1, Duration.ofNanos(deadline - System.nanoTime()).toMillis()));
+            }
+            done.set(true);
+            assertThat(threads).as("no thread stuck").noneMatch(Thread::isAlive);
+        }
     }
 }

@@ -11,6 +11,7 @@ import io.pm500.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +27,17 @@ class RoutesTest {
         Instant t = Instant.parse("2026-12-04T10:00:00Z").plusSeconds(poll);
         return new EnrichedReading(poll, "m1", "plant", "press", "feeder-1", metric, Phase.TOTAL, "V",
                 Value.of(value), Quality.GOOD, t, t);
+    }
+
+    /** One sample's readings appended to every route, in a run of their own. */
+    private static void append(Routes routes, List<EnrichedReading> readings, long now) {
+        Routes.Staged run = routes.stage();
+        try {
+            run.add(readings, now);
+            run.write();
+        } finally {
+            run.end();
+        }
     }
 
     /**
@@ -53,10 +65,10 @@ class RoutesTest {
                         }
                     });
                 }
-                routes.append(List.of(reading(1, "voltage", 100), reading(1, "current", 10)), 1000);
+                append(routes, List.of(reading(1, "voltage", 100), reading(1, "current", 10)), 1000);
                 // beyond the deadband (5) only the current: the routes by exception take it alone
-                routes.append(List.of(reading(2, "voltage", 101), reading(2, "current", 20)), 2000);
-                routes.append(List.of(reading(3, "voltage", 110), reading(3, "current", 21)), 3000);
+                append(routes, List.of(reading(2, "voltage", 101), reading(2, "current", 20)), 2000);
+                append(routes, List.of(reading(3, "voltage", 110), reading(3, "current", 21)), 3000);
 
                 Await.until("every route's deliveries", Duration.ofSeconds(10),
                         () -> delivered.get("a").size() == 6 && delivered.get("b").size() == 4
@@ -71,6 +83,65 @@ class RoutesTest {
                     assertThat(delivered.get(name)).as("route %s", name)
                             .containsExactlyElementsOf(name.equals("b") || name.equals("d") ? byException : all);
                 }
+            } finally {
+                routes.close();
+            }
+        }
+    }
+
+    /**
+     * Issue 23: a poll loop's round staged as one run — each sample's readings encoded once in the thread's buffer and
+     * copied into every route's records, a route's records written at once past {@link Routes#WRITE_AT} bytes and
+     * the rest at the run's end — reaches each route whole and in order, report by exception included.
+     */
+    @Test
+    void aRunOfSamplesStagedTogetherReachesEveryRouteWholeAndInOrder() throws Exception {
+        Map<String, List<String>> delivered = new ConcurrentHashMap<>();
+        int samples = 300;
+        int metrics = 40;
+        try (Outboxes store = new Outboxes(dir.resolve("outboxes"), 1000)) {
+            Routes routes = new Routes(store, new DeadLetters(dir.resolve("dead")), 1L << 30);
+            try {
+                for (String name : List.of("all", "byException")) {
+                    routes.configureRoute(new RouteSettings(name, 1L << 30, 5000, 5000, 0, name.equals("all") ? null
+                            : new ExceptionFilter.Deadband(5, 0, Duration.ofHours(1))));
+                    List<String> got = new CopyOnWriteArrayList<>();
+                    delivered.put(name, got);
+                    routes.route(name).sink(new Sink() {
+                        @Override
+                        public void deliver(List<EnrichedReading> batch, boolean historical) {
+                            batch.forEach(r -> got.add(r.sequence() + " " + r.metric() + "=" + r.value()));
+                        }
+                    });
+                }
+                List<String> all = new ArrayList<>();
+                List<String> byException = new ArrayList<>();
+                Routes.Staged run = routes.stage();
+                try {
+                    for (int poll = 0; poll < samples; poll++) {
+                        List<EnrichedReading> readings = new ArrayList<>();
+                        for (int m = 0; m < metrics; m++) {
+                            // a value moves by 10 every second poll: report by exception takes the even polls only
+                            EnrichedReading r = reading(poll, "metric" + m, (poll / 2) * 10.0);
+                            readings.add(r);
+                            all.add(poll + " metric" + m + "=" + r.value());
+                            if (poll % 2 == 0) {
+                                byException.add(poll + " metric" + m + "=" + r.value());
+                            }
+                        }
+                        run.add(readings, 1000 + poll);
+                    }
+                    run.write();
+                } finally {
+                    run.end();
+                }
+                assertThat(all.size() * 30L).as("the run is several times WRITE_AT").isGreaterThan(3L * Routes.WRITE_AT);
+
+                Await.until("both routes' deliveries", Duration.ofSeconds(20),
+                        () -> delivered.get("all").size() == all.size()
+                                && delivered.get("byException").size() == byException.size());
+                assertThat(delivered.get("all")).containsExactlyElementsOf(all);
+                assertThat(delivered.get("byException")).containsExactlyElementsOf(byException);
             } finally {
                 routes.close();
             }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +22,7 @@ public final class DriverEvents implements SampleConsumer {
     private final Map<String, ConnectionState> states = new ConcurrentHashMap<>();
     private final List<String> withdrawn = new CopyOnWriteArrayList<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
+    private final AtomicLong rounds = new AtomicLong();
 
     /** Keeps every sample. */
     public DriverEvents() {
@@ -39,6 +41,18 @@ public final class DriverEvents implements SampleConsumer {
         } else {
             samples.add(sample);
         }
+    }
+
+    /** A poll loop's round: each sample as {@link #accept(Sample)} takes it; the rounds are counted. */
+    @Override
+    public void accept(List<Sample> round) {
+        rounds.incrementAndGet();
+        round.forEach(this::accept);
+    }
+
+    /** How many rounds ({@link #accept(List)} calls) came. */
+    public long rounds() {
+        return rounds.get();
     }
 
     @Override

@@ -134,7 +134,7 @@ final class MeterPoller extends PollRules<BlockPlan> implements ModbusLoop.Ready
      */
     MeterPoller(MeterSettings settings, SampleConsumer consumer, Clock clock, ModbusLoop loop, PollGrid grid) {
         super(settings.meterId(), "Modbus", DRIVER, settings.endpoint(), settings.intervals(), settings.lostAfter(),
-                settings.enabled(), settings.profile(), consumer, clock);
+                settings.enabled(), settings.profile(), new LoopConsumer(loop, consumer), clock);
         this.settings = settings;
         this.loop = loop;
         this.grid = grid;

@@ -7,6 +7,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * One thread that runs the polls of many Modbus meters: a selector for their sockets (connects, requests and replies
  * never block) and a timer heap for their schedules and time-outs. A poll costs no thread hand-off: the thread that
  * finds a block due sends its request, and the one wake-up that brings the replies of every meter ready at once reads
- * them, decodes them and hands the samples to the pipeline. A slow or silent meter only holds a time-out in the heap.
- * Everything but {@link #execute} runs on the loop's thread.
+ * them, decodes them and hands the samples to the pipeline — a round's samples together, with one write per outbox
+ * ({@link Round}). A slow or silent meter only holds a time-out in the heap. Everything but {@link #execute} and
+ * {@link #handedOver} runs on the loop's thread.
  */
 final class ModbusLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModbusLoop.class);
@@ -69,10 +71,12 @@ final class ModbusLoop implements AutoCloseable {
     private long rateWindowStart = System.nanoTime();
     private int windowEvents;
     private volatile boolean gathering;
+    private final Round round;
 
     ModbusLoop(String name) throws IOException {
         selector = Selector.open();
         thread = new Thread(this::run, name);
+        round = new Round(name);
         thread.setDaemon(true);
         resolver = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, name + "-resolve");
@@ -96,6 +100,35 @@ final class ModbusLoop implements AutoCloseable {
         tasks.add(task);
         if (Thread.currentThread() != thread) {
             selector.wakeup();
+        }
+    }
+
+    /** Whether the caller is the loop's thread. */
+    boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** The samples delivered in this round; on the loop's thread. */
+    Round round() {
+        return round;
+    }
+
+    /**
+     * Waits (at most 10 s) until the samples delivered on the loop so far are handed to the pipeline: a driver
+     * stopping calls it after closing its meters, so that none reaches a pipeline that goes away after it.
+     */
+    void handedOver() throws InterruptedException {
+        if (inLoop()) {
+            round.handOver();
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        execute(() -> {
+            round.handOver();
+            done.countDown();
+        });
+        if (running && !done.await(10, TimeUnit.SECONDS)) {
+            LOG.warn("Modbus driver: loop {} did not hand its samples over within 10 s", thread.getName());
         }
     }
 
@@ -130,10 +163,12 @@ final class ModbusLoop implements AutoCloseable {
                 for (Runnable task; (task = tasks.poll()) != null;) {
                     task.run();
                 }
+                round.handOver(); // outages the timers reported: before the select may wait
                 Timer next = timers.peek();
                 long waitMillis = next == null ? 0 // 0 = until woken
                         : Math.max(1, TimeUnit.NANOSECONDS.toMillis(next.queued - System.nanoTime() + 999_999));
                 int ready = tasks.isEmpty() ? selector.select(onReady, waitMillis) : selector.selectNow(onReady);
+                round.handOver();
                 windowEvents += fired + ready;
                 long window = now - rateWindowStart;
                 if (window >= RATE_WINDOW_NANOS) { // longer after an idle wait: the rate is per the time it took

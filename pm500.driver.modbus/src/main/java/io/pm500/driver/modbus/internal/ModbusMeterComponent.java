@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class ModbusMeterComponent extends MeterConfigurations<ModbusMeterComponent.Config, MeterSettings> {
     static final String PID = "pm500.driver.modbus";
     private static final Logger LOG = LoggerFactory.getLogger(ModbusMeterComponent.class);
+    private final PollScheduler scheduler;
 
     @ObjectClassDefinition(name = "PM500 meter (Modbus TCP)",
             description = "One PowerMonitor 500 read over Modbus TCP. Add one configuration per meter.")
@@ -96,10 +97,13 @@ public final class ModbusMeterComponent extends MeterConfigurations<ModbusMeterC
             p.start();
             return p;
         });
+        this.scheduler = scheduler;
     }
 
+    /** Closes the meters; their last samples reach the pipeline before this returns (it may go away next). */
     @Deactivate
-    void stop() {
+    void stop() throws InterruptedException {
         close();
+        scheduler.handedOver();
     }
 }

@@ -71,6 +71,13 @@ public final class PollScheduler {
         return grid;
     }
 
+    /** Waits until every loop has handed the samples delivered so far to the pipeline. */
+    void handedOver() throws InterruptedException {
+        for (ModbusLoop loop : loops) {
+            loop.handedOver();
+        }
+    }
+
     @Deactivate
     void stop() {
         boolean interrupted = false;

@@ -2,6 +2,13 @@ package io.pm500.driver.modbus.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pm500.api.sample.MeterPlan;
+import io.pm500.api.sample.PointValue;
+import io.pm500.api.sample.Sample;
+import io.pm500.api.sample.SampleConsumer;
+import io.pm500.api.sample.Value;
+import io.pm500.api.status.ConnectionState;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -11,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The loop's timers: in time order, a pushed-back time-out not early, a cancelled one never, tasks from anywhere; busy
- * rounds pause to gather only when events come often enough for a pause to gather any.
+ * rounds pause to gather only when events come often enough for a pause to gather any; a round's samples go to the
+ * pipeline together.
  */
 class ModbusLoopTest {
     private final List<String> fired = new CopyOnWriteArrayList<>();
@@ -113,5 +121,73 @@ class ModbusLoopTest {
         });
         assertThat(done.await(2, TimeUnit.SECONDS)).as("the earlier time counts").isTrue();
         assertThat(fired).containsExactly("earlier", "last");
+    }
+
+    /** Records what a pipeline is told, in order; refuses the rounds it is told to. */
+    private static final class Recorder implements SampleConsumer {
+        final List<String> told = new CopyOnWriteArrayList<>();
+        volatile boolean refuse;
+
+        @Override
+        public void accept(Sample sample) {
+            told.add("sample " + sample.meterId());
+        }
+
+        @Override
+        public void accept(List<Sample> samples) {
+            if (refuse) {
+                refuse = false;
+                throw new IllegalStateException("outbox cannot be written");
+            }
+            told.add("round " + samples.stream().map(Sample::meterId).toList());
+        }
+
+        @Override
+        public void announce(MeterPlan plan) {
+            told.add("plan " + plan.meterId());
+        }
+
+        @Override
+        public void connection(String meterId, String driver, ConnectionState state) {
+            told.add(state + " " + meterId);
+        }
+
+        @Override
+        public void withdraw(String meterId, String driver) {
+            told.add("withdraw " + meterId);
+        }
+    }
+
+    private static Sample sample(String meterId) {
+        return Sample.ok(meterId, "status", Instant.now(), List.of(new PointValue("alarms.virtual", Value.of(1L))));
+    }
+
+    /**
+     * Issue 23: the samples a round delivers reach the pipeline together (one write per outbox), ahead of what the
+     * meters say next; a refused round does not hold up the next; samples from other threads go at once; a driver
+     * stopping waits until the loop has handed over what it delivered.
+     */
+    @Test
+    void aRoundsSamplesReachThePipelineTogetherAndBeforeWhatTheMetersSayNext() throws Exception {
+        Recorder pipeline = new Recorder();
+        LoopConsumer m = new LoopConsumer(loop, pipeline);
+        loop.execute(() -> {
+            m.accept(sample("m1"));
+            m.accept(sample("m2"));
+            m.connection("m3", "d", ConnectionState.LOST);
+            m.accept(sample("m3"));
+        });
+        loop.handedOver();
+        assertThat(pipeline.told).containsExactly("round [m1, m2]", "LOST m3", "round [m3]");
+
+        pipeline.told.clear();
+        pipeline.refuse = true;
+        loop.execute(() -> m.accept(sample("m4")));
+        loop.handedOver();
+        loop.execute(() -> m.accept(sample("m5")));
+        m.accept(sample("m6")); // not the loop's thread: straight to the pipeline
+        loop.handedOver();
+        assertThat(pipeline.told).as("m4's round refused, logged; m5's taken").contains("sample m6")
+                .containsSubsequence("round [m5]").doesNotContain("round [m4]");
     }
 }
