@@ -115,7 +115,11 @@ final class Routes implements AutoCloseable {
                 } else {
                     continue;
                 }
-                Records r = byRoute.computeIfAbsent(route, k -> records());
+                Records r = byRoute.get(route);
+                if (r == null) { // not computeIfAbsent: its lambda would be made for every sample
+                    r = records();
+                    byRoute.put(route, r);
+                }
                 r.add(entry);
                 if (r.bytes() >= WRITE_AT) {
                     route.append(r);
