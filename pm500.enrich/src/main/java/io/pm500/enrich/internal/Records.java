@@ -15,13 +15,6 @@ final class Records {
     private long readings;
     private long firstAppendedAt;
 
-    /** The records of one entry. */
-    static Records of(EntryCodec.Encoded entry) {
-        Records r = new Records();
-        r.add(entry);
-        return r;
-    }
-
     /** Adds a record for {@code entry}, copying it (its bytes belong to the encoding thread's buffer). */
     void add(EntryCodec.Encoded entry) {
         int record = SegmentLog.HEADER + entry.length();
@@ -41,10 +34,6 @@ final class Records {
 
     boolean isEmpty() {
         return count == 0;
-    }
-
-    int count() {
-        return count;
     }
 
     /** Bytes of all the records, headers included. */

@@ -86,7 +86,8 @@ class CourierTest {
                     }
                 });
                 assertThat(ready[0]).as("the courier gives a bound sink its ready callback").isNotNull();
-                o.append(Records.of(EntryCodec.encode(OutboxTest.sample("m1", 1, 10), System.currentTimeMillis())));
+                o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1, 10),
+                        System.currentTimeMillis())));
                 c.appended();
                 await(() -> calls.get() >= 3); // backing off 1, 2 s: the next try is 4 s away
                 Thread.sleep(100);
@@ -111,14 +112,15 @@ class CourierTest {
                 List<Integer> batches = new CopyOnWriteArrayList<>();
                 c.sink((batch, historical) -> batches.add(batch.size()));
                 for (int i = 0; i < 4; i++) {
-                    o.append(Records.of(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
+                    o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
                             System.currentTimeMillis())));
                     c.appended();
                 }
                 await(() -> batches.size() == 1);
                 assertThat(batches).as("four samples of 10 make one batch of 40").containsExactly(40);
                 long start = System.nanoTime();
-                o.append(Records.of(EntryCodec.encode(OutboxTest.sample("m1", 41, 10), System.currentTimeMillis())));
+                o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 41, 10),
+                        System.currentTimeMillis())));
                 c.appended();
                 await(() -> batches.size() == 2);
                 long waited = (System.nanoTime() - start) / 1_000_000;
@@ -138,7 +140,7 @@ class CourierTest {
             c.start();
             try {
                 for (int i = 0; i < 10; i++) { // queued while there is no sink: an outage
-                    o.append(Records.of(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
+                    o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
                             System.currentTimeMillis())));
                     c.appended();
                 }

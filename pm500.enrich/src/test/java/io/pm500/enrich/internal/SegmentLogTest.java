@@ -24,7 +24,7 @@ class SegmentLogTest {
 
     /** Appends one record (an entry's header is at least 13 bytes: version, count, time appended). */
     private static long append(SegmentLog log, byte[] entry, int length, boolean force) throws Exception {
-        return log.append(Records.of(new EntryCodec.Encoded(entry, length)), force);
+        return log.append(OutboxTest.records(new EntryCodec.Encoded(entry, length)), force);
     }
 
     /** Appends records of 1 MB until the log has begun its second segment; returns the first position after it. */

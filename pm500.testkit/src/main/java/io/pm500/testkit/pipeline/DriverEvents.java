@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -22,7 +21,6 @@ public final class DriverEvents implements SampleConsumer {
     private final Map<String, ConnectionState> states = new ConcurrentHashMap<>();
     private final List<String> withdrawn = new CopyOnWriteArrayList<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
-    private final AtomicLong rounds = new AtomicLong();
 
     /** Keeps every sample. */
     public DriverEvents() {
@@ -43,16 +41,10 @@ public final class DriverEvents implements SampleConsumer {
         }
     }
 
-    /** A poll loop's round: each sample as {@link #accept(Sample)} takes it; the rounds are counted. */
+    /** A poll loop's round: each sample as {@link #accept(Sample)} takes it. */
     @Override
     public void accept(List<Sample> round) {
-        rounds.incrementAndGet();
         round.forEach(this::accept);
-    }
-
-    /** How many rounds ({@link #accept(List)} calls) came. */
-    public long rounds() {
-        return rounds.get();
     }
 
     @Override
