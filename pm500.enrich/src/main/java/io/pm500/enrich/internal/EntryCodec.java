@@ -5,10 +5,10 @@ import io.pm500.api.reading.Phase;
 import io.pm500.api.reading.Quality;
 import io.pm500.api.sample.Value;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UTFDataFormatException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -32,23 +32,9 @@ final class EntryCodec {
     private static final int HEADER_COUNT_OFFSET = 1;
     private static final int HEADER_APPENDED_OFFSET = 5;
 
-    private static final class Buffer extends ByteArrayOutputStream {
-        final DataOutputStream data = new DataOutputStream(this);
-
-        Buffer() {
-            super(1024);
-        }
-
-        byte[] bytes() {
-            return buf;
-        }
-    }
-
-    private static final ThreadLocal<Buffer> BUFFER = ThreadLocal.withInitial(Buffer::new);
-
     /**
-     * An encoded entry: the first {@code length} bytes of {@code bytes}, which belong to the encoding thread's buffer
-     * and hold the entry until that thread encodes again (an append copies them into the outbox's record at once:
+     * An encoded entry: the first {@code length} bytes of {@code bytes}, which belong to the {@link Writer} that encoded
+     * it and hold the entry until that writer encodes again (an append copies them into the outbox's record at once:
      * a copy per entry and sink saved on the poll loop).
      */
     record Encoded(byte[] bytes, int length) {
@@ -57,48 +43,126 @@ final class EntryCodec {
     private EntryCodec() {
     }
 
-    /** Encodes readings of one meter; the list is never empty. */
-    static Encoded encode(List<EnrichedReading> readings, long appendedAtMillis) {
-        Buffer buffer = BUFFER.get();
-        buffer.reset();
-        DataOutputStream out = buffer.data;
-        try {
+    /**
+     * Encodes entries into a buffer of its own, reused from entry to entry: one per appending run (not per thread, so
+     * no driver thread keeps a stopped pipeline's classes). The fields go straight into the array, in the layout
+     * {@link DataOutputStream} writes (the outboxes on disk hold it), without a stream's synchronised call per field
+     * or a copy of each string.
+     */
+    static final class Writer {
+        private byte[] buf = new byte[1024];
+        private int pos;
+
+        /** Encodes readings of one meter; the list is never empty. */
+        Encoded encode(List<EnrichedReading> readings, long appendedAtMillis) {
+            pos = 0;
             EnrichedReading first = readings.get(0);
-            out.writeByte(VERSION);
-            out.writeInt(readings.size());
-            out.writeLong(appendedAtMillis);
-            out.writeUTF(first.meterId());
-            out.writeUTF(first.site());
-            out.writeUTF(first.area());
-            out.writeUTF(first.asset());
-            out.writeLong(first.enrichedAt().getEpochSecond());
-            out.writeInt(first.enrichedAt().getNano());
+            writeByte(VERSION);
+            writeInt(readings.size());
+            writeLong(appendedAtMillis);
+            writeUtf(first.meterId());
+            writeUtf(first.site());
+            writeUtf(first.area());
+            writeUtf(first.asset());
+            writeLong(first.enrichedAt().getEpochSecond());
+            writeInt(first.enrichedAt().getNano());
             for (EnrichedReading r : readings) {
-                out.writeLong(r.sequence());
-                out.writeUTF(r.metric());
-                out.writeByte(r.phase().ordinal());
-                out.writeUTF(r.unit());
+                writeLong(r.sequence());
+                writeUtf(r.metric());
+                writeByte(r.phase().ordinal());
+                writeUtf(r.unit());
                 Value v = r.value();
                 if (v == null) {
-                    out.writeByte(0);
+                    writeByte(0);
                 } else if (v instanceof Value.Real real) {
-                    out.writeByte(1);
-                    out.writeDouble(real.value());
+                    writeByte(1);
+                    writeLong(Double.doubleToLongBits(real.value()));
                 } else if (v instanceof Value.Int integer) {
-                    out.writeByte(2);
-                    out.writeLong(integer.value());
+                    writeByte(2);
+                    writeLong(integer.value());
                 } else {
-                    out.writeByte(3);
-                    out.writeUTF(((Value.Text) v).value());
+                    writeByte(3);
+                    writeUtf(((Value.Text) v).value());
                 }
-                out.writeShort(r.quality().code());
-                out.writeLong(r.acquiredAt().getEpochSecond());
-                out.writeInt(r.acquiredAt().getNano());
+                writeShort(r.quality().code());
+                writeLong(r.acquiredAt().getEpochSecond());
+                writeInt(r.acquiredAt().getNano());
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a byte array stream does not fail
+            return new Encoded(buf, pos);
         }
-        return new Encoded(buffer.bytes(), buffer.size());
+
+        private void ensure(int n) {
+            if (pos + n > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
+            }
+        }
+
+        private void writeByte(int v) {
+            ensure(1);
+            buf[pos++] = (byte) v;
+        }
+
+        private void writeShort(int v) {
+            ensure(2);
+            buf[pos] = (byte) (v >>> 8);
+            buf[pos + 1] = (byte) v;
+            pos += 2;
+        }
+
+        private void writeInt(int v) {
+            ensure(4);
+            buf[pos] = (byte) (v >>> 24);
+            buf[pos + 1] = (byte) (v >>> 16);
+            buf[pos + 2] = (byte) (v >>> 8);
+            buf[pos + 3] = (byte) v;
+            pos += 4;
+        }
+
+        private void writeLong(long v) {
+            writeInt((int) (v >>> 32));
+            writeInt((int) v);
+        }
+
+        /**
+         * Modified UTF-8 with a two-byte length, as {@link DataOutputStream#writeUTF}: U+0001–U+007F in one byte,
+         * U+0000 and U+0080–U+07FF in two, the rest in three (a surrogate pair as two threes).
+         */
+        private void writeUtf(String s) {
+            int chars = s.length();
+            ensure(2 + 3 * chars);
+            int start = pos;
+            int at = start + 2;
+            byte[] b = buf;
+            int i = 0;
+            for (; i < chars; i++) { // most strings here are ASCII
+                char c = s.charAt(i);
+                if (c == 0 || c >= 0x80) {
+                    break;
+                }
+                b[at++] = (byte) c;
+            }
+            for (; i < chars; i++) {
+                char c = s.charAt(i);
+                if (c != 0 && c < 0x80) {
+                    b[at++] = (byte) c;
+                } else if (c < 0x800) {
+                    b[at++] = (byte) (0xc0 | c >> 6);
+                    b[at++] = (byte) (0x80 | c & 0x3f);
+                } else {
+                    b[at++] = (byte) (0xe0 | c >> 12);
+                    b[at++] = (byte) (0x80 | c >> 6 & 0x3f);
+                    b[at++] = (byte) (0x80 | c & 0x3f);
+                }
+            }
+            int length = at - start - 2;
+            if (length > 0xffff) {
+                throw new UncheckedIOException(new UTFDataFormatException(
+                        "a string of the entry is " + length + " bytes long in modified UTF-8; at most 65535 fit"));
+            }
+            b[start] = (byte) (length >>> 8);
+            b[start + 1] = (byte) length;
+            pos = at;
+        }
     }
 
     /**

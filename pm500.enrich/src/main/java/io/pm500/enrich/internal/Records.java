@@ -15,7 +15,7 @@ final class Records {
     private long readings;
     private long firstAppendedAt;
 
-    /** Adds a record for {@code entry}, copying it (its bytes belong to the encoding thread's buffer). */
+    /** Adds a record for {@code entry}, copying it (its bytes belong to the writer that encoded it). */
     void add(EntryCodec.Encoded entry) {
         int record = SegmentLog.HEADER + entry.length();
         if (buffer.remaining() < record) {

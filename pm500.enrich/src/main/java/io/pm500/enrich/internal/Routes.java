@@ -73,6 +73,7 @@ final class Routes implements AutoCloseable {
     final class Staged {
         private final Map<Route, Records> byRoute = new IdentityHashMap<>();
         private final ArrayDeque<Records> spare = new ArrayDeque<>();
+        private final EntryCodec.Writer writer = new EntryCodec.Writer();
         private Records held;
         private String heldFirst;
 
@@ -91,26 +92,26 @@ final class Routes implements AutoCloseable {
                     held = records();
                     heldFirst = readings.get(0).meterId();
                 }
-                held.add(EntryCodec.encode(readings, now));
+                held.add(writer.encode(readings, now));
                 if (held.bytes() >= WRITE_AT) {
                     holdingOutbox(heldFirst).append(held);
                     held.clear();
                 }
                 return;
             }
-            // encoded once for all the routes that take every reading; the encoding lives in this thread's buffer,
-            // so a route's own selection, encoded there, means encoding again for the next
+            // encoded once for all the routes that take every reading; the encoding lives in the run's writer, so a
+            // route's own selection, encoded there, means encoding again for the next
             EntryCodec.Encoded all = null;
             for (Route route : routes.values()) {
                 List<EnrichedReading> selected = route.select(readings);
                 EntryCodec.Encoded entry;
                 if (selected == readings) {
                     if (all == null) {
-                        all = EntryCodec.encode(readings, now);
+                        all = writer.encode(readings, now);
                     }
                     entry = all;
                 } else if (!selected.isEmpty()) {
-                    entry = EntryCodec.encode(selected, now);
+                    entry = writer.encode(selected, now);
                     all = null;
                 } else {
                     continue;

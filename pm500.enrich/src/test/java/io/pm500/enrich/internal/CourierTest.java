@@ -86,7 +86,7 @@ class CourierTest {
                     }
                 });
                 assertThat(ready[0]).as("the courier gives a bound sink its ready callback").isNotNull();
-                o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1, 10),
+                o.append(OutboxTest.records(new EntryCodec.Writer().encode(OutboxTest.sample("m1", 1, 10),
                         System.currentTimeMillis())));
                 c.appended();
                 await(() -> calls.get() >= 3); // backing off 1, 2 s: the next try is 4 s away
@@ -112,14 +112,14 @@ class CourierTest {
                 List<Integer> batches = new CopyOnWriteArrayList<>();
                 c.sink((batch, historical) -> batches.add(batch.size()));
                 for (int i = 0; i < 4; i++) {
-                    o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
+                    o.append(OutboxTest.records(new EntryCodec.Writer().encode(OutboxTest.sample("m1", 1 + i * 10, 10),
                             System.currentTimeMillis())));
                     c.appended();
                 }
                 await(() -> batches.size() == 1);
                 assertThat(batches).as("four samples of 10 make one batch of 40").containsExactly(40);
                 long start = System.nanoTime();
-                o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 41, 10),
+                o.append(OutboxTest.records(new EntryCodec.Writer().encode(OutboxTest.sample("m1", 41, 10),
                         System.currentTimeMillis())));
                 c.appended();
                 await(() -> batches.size() == 2);
@@ -140,7 +140,7 @@ class CourierTest {
             c.start();
             try {
                 for (int i = 0; i < 10; i++) { // queued while there is no sink: an outage
-                    o.append(OutboxTest.records(EntryCodec.encode(OutboxTest.sample("m1", 1 + i * 10, 10),
+                    o.append(OutboxTest.records(new EntryCodec.Writer().encode(OutboxTest.sample("m1", 1 + i * 10, 10),
                             System.currentTimeMillis())));
                     c.appended();
                 }

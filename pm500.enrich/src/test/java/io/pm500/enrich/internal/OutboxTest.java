@@ -44,7 +44,7 @@ class OutboxTest {
     }
 
     static void append(Outbox o, List<EnrichedReading> rs) {
-        o.append(records(EntryCodec.encode(rs, 0)));
+        o.append(records(new EntryCodec.Writer().encode(rs, 0)));
     }
 
     static List<Long> sequences(Outbox.Batch b) {
@@ -80,9 +80,9 @@ class OutboxTest {
     void oldestAgeIsTheOldestUndeliveredRecordsThroughAppendsDeliveriesDropsAndReopening() throws Exception {
         Outbox o = open(1 << 20);
         assertThat(o.oldestAge(5_000).toMillis()).as("empty").isZero();
-        o.append(records(EntryCodec.encode(sample("m1", 1, 10), 1_000)));
-        o.append(records(EntryCodec.encode(sample("m1", 11, 10), 2_000)));
-        o.append(records(EntryCodec.encode(sample("m1", 21, 10), 3_000)));
+        o.append(records(new EntryCodec.Writer().encode(sample("m1", 1, 10), 1_000)));
+        o.append(records(new EntryCodec.Writer().encode(sample("m1", 11, 10), 2_000)));
+        o.append(records(new EntryCodec.Writer().encode(sample("m1", 21, 10), 3_000)));
         assertThat(o.oldestAge(5_000).toMillis()).isEqualTo(4_000);
         assertThat(o.oldestAge(5_500).toMillis()).isEqualTo(4_500);
 
@@ -93,11 +93,11 @@ class OutboxTest {
         assertThat(o.oldestAge(5_000).toMillis()).isEqualTo(2_000);
         o.complete(o.take(10));
         assertThat(o.oldestAge(5_000).toMillis()).as("all delivered").isZero();
-        o.append(records(EntryCodec.encode(sample("m1", 31, 10), 4_900)));
+        o.append(records(new EntryCodec.Writer().encode(sample("m1", 31, 10), 4_900)));
         assertThat(o.oldestAge(5_000).toMillis()).as("an append into an empty outbox").isEqualTo(100);
 
         o.maxBytes(recordSize()); // room for one record: the older ones are dropped
-        o.append(records(EntryCodec.encode(sample("m1", 41, 10), 4_950)));
+        o.append(records(new EntryCodec.Writer().encode(sample("m1", 41, 10), 4_950)));
         assertThat(o.oldestAge(5_000).toMillis()).as("the older record dropped").isEqualTo(50);
         o.close();
 
