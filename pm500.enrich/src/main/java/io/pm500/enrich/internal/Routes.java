@@ -274,14 +274,24 @@ final class Routes implements AutoCloseable {
         return configured != null ? configured : RouteSettings.defaults(sinkName, defaultMaxBytes);
     }
 
-    /** Deletes the outboxes of these sink names, unless a sink or route of that name exists. */
+    /**
+     * Deletes the outboxes of these sink names, unless a sink or route of that name exists. A route leaves the map
+     * under the routing lock, so no run still holds records for it; its courier is stopped (up to seconds) after.
+     */
     void retire(String[] names, Set<String> boundSinks) {
         for (String name : names) {
             Route r = routes.get(name);
             if (r == null || boundSinks.contains(name) || routeConfigs.containsKey(name)) {
                 continue;
             }
-            routes.remove(name);
+            routing.writeLock().lock();
+            try {
+                if (!routes.remove(name, r)) {
+                    continue;
+                }
+            } finally {
+                routing.writeLock().unlock();
+            }
             r.stop();
             long readings = r.queued();
             try {

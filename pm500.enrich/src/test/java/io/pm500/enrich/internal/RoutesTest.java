@@ -14,8 +14,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,6 +144,47 @@ class RoutesTest {
                                 && delivered.get("byException").size() == byException.size());
                 assertThat(delivered.get("all")).containsExactlyElementsOf(all);
                 assertThat(delivered.get("byException")).containsExactlyElementsOf(byException);
+            } finally {
+                routes.close();
+            }
+        }
+    }
+
+    /**
+     * A sink name with neither sink nor route configuration is retired (its outbox deleted) while a poll loop's run
+     * has staged readings for it: the route goes only after the run is written, so the run does not write into an
+     * outbox being deleted and report that as a failure of its round.
+     */
+    @Test
+    void aRouteIsNotRetiredUnderARunThatHoldsReadingsForIt() throws Exception {
+        try (Outboxes store = new Outboxes(dir.resolve("outboxes"), 1000)) {
+            Routes routes = new Routes(store, new DeadLetters(dir.resolve("dead")), 1L << 30);
+            try {
+                routes.route("gone");
+                AtomicReference<Throwable> failed = new AtomicReference<>();
+                Thread retiring = new Thread(() -> {
+                    try {
+                        routes.retire(new String[] {"gone"}, Set.of());
+                    } catch (Throwable t) {
+                        failed.set(t);
+                    }
+                }, "retiring");
+                Routes.Staged run = routes.stage();
+                try {
+                    run.add(List.of(reading(1, "voltage", 100)), 1000);
+                    retiring.start();
+                    Await.until("the retirement has run or waits", Duration.ofSeconds(10),
+                            () -> !retiring.isAlive() || retiring.getState() == Thread.State.WAITING);
+                    assertThat(routes.existingRoute("gone")).as("the route while a run holds readings for it")
+                            .isNotNull();
+                    run.write();
+                } finally {
+                    run.end();
+                }
+                retiring.join(10_000);
+                assertThat(failed.get()).isNull();
+                assertThat(routes.existingRoute("gone")).isNull();
+                assertThat(store.sinkNames()).doesNotContain("gone");
             } finally {
                 routes.close();
             }
